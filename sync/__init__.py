@@ -1,0 +1,1 @@
+"""Terminal <-> HQ synchronisation: the shared protocol, the terminal client and the HQ server."""

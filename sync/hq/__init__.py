@@ -1,0 +1,1 @@
+"""The HQ server over PostgreSQL. Arrives with the HQ issue."""

@@ -1,0 +1,322 @@
+"""The headless command line of the terminal: the same actions as the GUI, for scripts, tests and operators.
+
+Contract (ARCHITECTURE.md): `--json` prints one JSON value on stdout; a user error prints one line on stderr and
+exits 2; amounts are integers in tetri.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from terminal.core.errors import InvalidInput, UserFacingError
+from terminal.core.money import format_gel, parse_tetri
+from terminal.core.orders import CARD, CASH, Tender
+from terminal.core.sales import DiscountRequest
+from terminal.core.users import User, parse_role
+from terminal.services import Terminal
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAULT, EXIT_USER = 0, 1, 2
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("HOTPOT_DATA_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hotpot-terminal"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake in one line and exits 2, like every other user error."""
+
+    def error(self, message: str) -> Any:
+        self.exit(EXIT_USER, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # SUPPRESS: an option given before the subcommand is not reset by the subcommand's own copy of it.
+    common = _Parser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                        help="terminal data folder (env HOTPOT_DATA_DIR; default: the user data dir)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON value")
+    common.add_argument("--user", default=argparse.SUPPRESS,
+                        help="act as this user (env HOTPOT_USER); default: the terminal owner")
+    common.add_argument("--pin", default=argparse.SUPPRESS, help="the user's PIN (env HOTPOT_PIN)")
+
+    parser = _Parser(prog="hotpot-terminal", description="HotPot Spot counter terminal", parents=[common])
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    sub.add_parser("gui", parents=[common], help="start the counter app (default)")
+
+    p = sub.add_parser("init", parents=[common], help="set up a new terminal in the data folder")
+    p.add_argument("--franchise", required=True)
+    p.add_argument("--terminal", required=True)
+    p.add_argument("--node-type", choices=["own", "franchise"], default="franchise")
+    p.add_argument("--demo-menu", action="store_true", help="load the demo menu and demo staff")
+    p.add_argument("--owner-pin", default=os.environ.get("HOTPOT_OWNER_PIN"),
+                   help="PIN of the owner account (env HOTPOT_OWNER_PIN; default: a random one, shown once)")
+    p.add_argument("--hq", default=None, help="HQ URL to enroll with")
+    p.add_argument("--enroll-code", default=None)
+
+    p = sub.add_parser("menu", parents=[common], help="show the menu")
+    p.add_argument("--lang", choices=["ka", "en", "ru"], default="en")
+
+    shift = sub.add_parser("shift", parents=[common], help="open, report on, or close the cash shift")
+    ssub = shift.add_subparsers(dest="shift_command", required=True, parser_class=_Parser)
+    p = ssub.add_parser("open", parents=[common])
+    p.add_argument("--float", dest="float_amount", required=True, help="counted opening float, tetri")
+    p = ssub.add_parser("close", parents=[common])
+    p.add_argument("--counted", required=True, help="counted cash in the drawer, tetri")
+    ssub.add_parser("report", parents=[common], help="X report of the open shift")
+    p = ssub.add_parser("cash", parents=[common], help="cash in or out of the drawer")
+    p.add_argument("direction", choices=["in", "out"])
+    p.add_argument("amount", help="tetri")
+    p.add_argument("--reason", required=True)
+
+    p = sub.add_parser("sell", parents=[common], help="record a paid sale and print its check")
+    p.add_argument("items", nargs="+", metavar="ITEM_ID[:QTY]")
+    p.add_argument("--pay", action="append", default=[], metavar="cash[:TENDERED]|card[:REF[:AMOUNT]]",
+                   help="repeat for split tender; default: exact cash")
+    p.add_argument("--discount", default=None, help="discount in tetri")
+    p.add_argument("--reason", default="", help="reason for the discount")
+    p.add_argument("--approver", default=None, help="manager approving a discount over the limit")
+    p.add_argument("--approver-pin", default=None)
+
+    order = sub.add_parser("order", parents=[common], help="move an order through the kitchen")
+    osub = order.add_subparsers(dest="order_command", required=True, parser_class=_Parser)
+    p = osub.add_parser("advance", parents=[common])
+    p.add_argument("sale_id")
+    p.add_argument("--to", default=None, choices=["confirmed", "in_progress", "ready", "completed"])
+    p = osub.add_parser("cancel", parents=[common])
+    p.add_argument("sale_id")
+    p.add_argument("--reason", required=True)
+    osub.add_parser("list", parents=[common], help="open orders")
+
+    p = sub.add_parser("refund", parents=[common], help="refund a sale (manager)")
+    p.add_argument("sale_id")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--amount", default=None, help="tetri; default: everything not yet refunded")
+    p.add_argument("--method", choices=["cash", "card"], default="cash")
+
+    user = sub.add_parser("user", parents=[common], help="manage terminal users")
+    usub = user.add_subparsers(dest="user_command", required=True, parser_class=_Parser)
+    p = usub.add_parser("add", parents=[common])
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["cashier", "manager", "owner"])
+    p.add_argument("--new-pin", required=True, help="the new user's PIN (4-8 digits)")
+    usub.add_parser("list", parents=[common])
+
+    sub.add_parser("status", parents=[common], help="terminal state: shift, sales, ledger")
+    sub.add_parser("demo", parents=[common], help="a short scripted demo of a shift on this terminal")
+    return parser
+
+
+def parse_item_spec(spec: str) -> tuple[str, int]:
+    item_id, _, qty = spec.partition(":")
+    if not item_id:
+        raise InvalidInput(f"{spec!r} is not an item; write ITEM_ID or ITEM_ID:QTY.")
+    if not qty:
+        return item_id, 1
+    try:
+        return item_id, int(qty, 10)
+    except ValueError:
+        raise InvalidInput(f"The quantity in {spec!r} must be a whole number.") from None
+
+
+def parse_tender(spec: str) -> Tender:
+    kind, _, rest = spec.partition(":")
+    if kind == CASH:
+        return Tender(CASH, parse_tetri(rest, "cash tendered") if rest else None)
+    if kind == CARD:
+        ref, _, amount = rest.partition(":")
+        return Tender(CARD, parse_tetri(amount, "card amount") if amount else None, ref)
+    raise InvalidInput(f"Payment {spec!r} must be cash[:TENDERED] or card[:REF[:AMOUNT]].")
+
+
+def _acting_user(term: Terminal, args: argparse.Namespace) -> User:
+    if not args.user:
+        return term.owner()
+    pin = args.pin or os.environ.get("HOTPOT_PIN")
+    if not pin:
+        raise InvalidInput(f"Give the PIN of {args.user} with --pin or HOTPOT_PIN.")
+    return term.login(args.user, pin)
+
+
+def _out(args: argparse.Namespace, value: Any, text: str) -> None:
+    if args.json:
+        print(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    else:
+        print(text)
+
+
+def _report_text(title: str, r: dict[str, Any]) -> str:
+    rows = [("Float", r["float_amount"]), ("Sales", r["gross_sales"]), ("Discounts", -r["discounts"]),
+            ("Cash sales", r["cash_sales"]), ("Card sales", r["card_sales"]),
+            ("Cash refunds", -r["cash_refunds"]), ("Card refunds", -r["card_refunds"]),
+            ("Cash in", r["cash_in"]), ("Cash out", -r["cash_out"]), ("Net sales", r["net_sales"]),
+            ("Expected cash", r["expected_cash"])]
+    if "counted_cash" in r:
+        rows += [("Counted cash", r["counted_cash"]), ("Variance", r["variance"])]
+    lines = [title, f"  {'Sales count':<14}{r['sales_count']:>16}", f"  {'Refunds count':<14}{r['refunds_count']:>16}"]
+    lines += [f"  {label:<14}{format_gel(amount):>16}" for label, amount in rows]
+    return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace, data_dir: Path) -> int:
+    cmd = args.command
+    if cmd == "init":
+        if args.hq or args.enroll_code:
+            raise InvalidInput("Enrolling with HQ is not available in this version yet; run init without --hq.")
+        term, pins = Terminal.create(data_dir, franchise=args.franchise, terminal_name=args.terminal,
+                                     node_type=args.node_type, demo=args.demo_menu, owner_pin=args.owner_pin)
+        status = term.status()
+        term.close()
+        pin_text = "\n".join(f"  {name}: PIN {pin}" for name, pin in pins.items())
+        _out(args, {"terminal_id": status["terminal_id"], "data_dir": str(data_dir), "users": pins},
+             f"Terminal {status['terminal_id']} set up in {data_dir}.\nWrite these PINs down; they are not shown "
+             f"again:\n{pin_text}")
+        return EXIT_OK
+    if cmd == "demo":
+        from terminal.demo import run_demo
+
+        return run_demo(data_dir, print)
+
+    term = Terminal.open(data_dir)
+    try:
+        return _dispatch(term, args)
+    finally:
+        term.close()
+
+
+def _dispatch(term: Terminal, args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "gui":
+        raise InvalidInput("The counter GUI is not part of this version yet; use the CLI "
+                           "(hotpot-terminal --help) or 'make run' for the scripted demo.")
+    if cmd == "menu":
+        items = list(term.menu().values())
+        _out(args, [{**i.to_dict(), "name": i.display_name(args.lang), "names": dict(i.name)} for i in items],
+             "\n".join(f"{i.id:<20} {i.display_name(args.lang):<32} {format_gel(i.price):>10}  "
+                       f"{i.available:>5} left{'' if i.active else '  (off)'}" for i in items))
+        return EXIT_OK
+    if cmd == "status":
+        st = term.status()
+        shift = st["shift"]
+        shift_text = f"open, {shift['sales']} sales, by {shift['opened_by']}" if shift else "closed"
+        _out(args, st, f"Terminal {st['terminal_id']} ({st['terminal_name']}, {st['franchise']}, {st['node_type']})\n"
+             f"Shift: {shift_text}\n"
+             f"Sales: {st['sales']}\nLedger records: {st['records']} ({st['unsealed_records']} not sealed yet)")
+        return EXIT_OK
+    if cmd == "user" and args.user_command == "list":
+        users = [{"name": u.name, "role": u.role.value, "locked_until_ms": u.locked_until_ms} for u in term.users()]
+        _out(args, users, "\n".join(f"{u['name']:<20} {u['role']}" for u in users))
+        return EXIT_OK
+    if cmd == "order" and args.order_command == "list":
+        from terminal.store import repos
+
+        orders = [dict(r) for r in repos.open_orders(term.store)]
+        _out(args, orders, "\n".join(f"{o['check_id']:<16} {o['status']:<12} {format_gel(o['total']):>10}"
+                                     for o in orders) or "No open orders.")
+        return EXIT_OK
+
+    user = _acting_user(term, args)
+    if cmd == "shift":
+        if args.shift_command == "open":
+            shift_id = term.open_shift(user, parse_tetri(args.float_amount, "opening float"))
+            _out(args, {"shift_id": shift_id}, f"Shift {shift_id} opened by {user.name}.")
+        elif args.shift_command == "close":
+            z = term.close_shift(user, parse_tetri(args.counted, "counted cash"))
+            _out(args, z, _report_text(f"Z report, shift {z['shift_id']}", z))
+        elif args.shift_command == "report":
+            x = term.x_report()
+            _out(args, x, _report_text(f"X report, shift {x['shift_id']}", x))
+        else:
+            term.move_cash(user, args.direction, parse_tetri(args.amount, "amount"), args.reason)
+            _out(args, {"ok": True}, f"Cash {args.direction}: {format_gel(int(args.amount))}.")
+        return EXIT_OK
+    if cmd == "sell":
+        wanted = [parse_item_spec(s) for s in args.items]
+        tenders = [parse_tender(s) for s in args.pay] or [Tender(CASH)]
+        discount = None
+        if args.discount is not None:
+            approver = term.login(args.approver, args.approver_pin or "") if args.approver else None
+            discount = DiscountRequest(parse_tetri(args.discount, "discount"), args.reason, approver)
+        result = term.sell(user, wanted, tenders, discount)
+        data = result.to_dict()
+        s = result.sale
+        _out(args, data, "\n".join(
+            [f"Sale {s.id}  check {s.check.id}"]
+            + [f"  {ln.quantity:>3} x {ln.name:<28} {format_gel(ln.total):>12}" for ln in s.lines]
+            + ([f"  Discount ({s.discount.reason}){'':<8} {format_gel(-s.discount.amount):>12}"] if s.discount else [])
+            + [f"  {'TOTAL':<34} {format_gel(s.total):>12}", f"  {'Change':<34} {format_gel(s.change):>12}",
+               f"  Claim your {s.parts.get('customer', 0)} ST: {s.check.claim_url}",
+               f"  Short code {s.check.short_code}"]))
+        return EXIT_OK
+    if cmd == "order":
+        if args.order_command == "advance":
+            new = term.advance_order(user, args.sale_id, args.to)
+            _out(args, {"sale_id": args.sale_id, "status": new}, f"Order {args.sale_id} is now {new}.")
+        else:
+            res = term.cancel_order(user, args.sale_id, args.reason)
+            _out(args, res, f"Order {args.sale_id} cancelled; refunded {format_gel(res['refund'])}.")
+        return EXIT_OK
+    if cmd == "refund":
+        amount = parse_tetri(args.amount, "refund amount") if args.amount is not None else None
+        res = term.refund(user, args.sale_id, args.reason, amount, args.method)
+        _out(args, res, f"Refunded {format_gel(res['amount'])} ({res['method']}) on sale {res['sale_id']}.")
+        return EXIT_OK
+    if cmd == "user":
+        new_user = term.add_user(user, args.name, parse_role(args.role), args.new_pin)
+        _out(args, {"name": new_user.name, "role": new_user.role.value},
+             f"User {new_user.name} ({new_user.role.value}) added.")
+        return EXIT_OK
+    raise InvalidInput(f"Unknown command {cmd!r}.")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    defaults = {"command": None, "data_dir": None, "json": False, "user": os.environ.get("HOTPOT_USER"), "pin": None}
+    for key, value in defaults.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    args.command = args.command or "gui"
+    logging.basicConfig(level=os.environ.get("HOTPOT_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    data_dir = args.data_dir or default_data_dir()
+    try:
+        return _run(args, data_dir)
+    except UserFacingError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_USER
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `| head`); what was done is done, there is nobody to tell.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception:
+        # A fault of ours: say so plainly, keep the trace where support can find it.
+        trace = traceback.format_exc()
+        log = data_dir / "logs" / "faults.log"
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("a", encoding="utf-8") as fh:
+                fh.write(trace + "\n")
+            where = f"details in {log}"
+        except OSError:
+            where = "details:\n" + trace
+        print(f"internal error: the terminal hit a fault it did not expect; nothing half-done was saved ({where}).",
+              file=sys.stderr)
+        return EXIT_FAULT

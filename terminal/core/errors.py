@@ -1,0 +1,45 @@
+"""The errors a cashier may see: their text is shown verbatim by the CLI and the GUI."""
+
+from __future__ import annotations
+
+
+class UserFacingError(Exception):
+    """A mistake by the user or a refused action; the message is complete, polite and shown as is."""
+
+    code = "user_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(UserFacingError):
+    code = "invalid_input"
+
+
+class NotFound(UserFacingError):
+    code = "not_found"
+
+
+class NotAllowed(UserFacingError):
+    """The user's role or state does not permit the action."""
+
+    code = "not_allowed"
+
+
+class WrongState(UserFacingError):
+    """The action does not fit the current state (no open shift, order already completed, ...)."""
+
+    code = "wrong_state"
+
+
+class ManagerApprovalRequired(NotAllowed):
+    code = "manager_required"
+
+
+class UserLocked(NotAllowed):
+    code = "user_locked"
+
+    def __init__(self, message: str, locked_until_ms: int) -> None:
+        super().__init__(message)
+        self.locked_until_ms = locked_until_ms

@@ -1,0 +1,181 @@
+"""Orders: lines from the menu, discounts, payments with change and split tender, and the kitchen status machine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from terminal.core.errors import InvalidInput, ManagerApprovalRequired, NotFound, WrongState
+from terminal.core.menu import MenuItem
+from terminal.core.money import Tetri, check_amount, format_gel
+from terminal.core.users import Role, User
+
+MAX_QUANTITY = 999
+MAX_LINES = 100
+# A discount above this share of the subtotal needs a manager (basis points: 1000 = 10 %).
+DISCOUNT_LIMIT_BP = 1000
+MAX_TEXT = 200
+
+PENDING, CONFIRMED, IN_PROGRESS, READY, COMPLETED, CANCELLED = (
+    "pending", "confirmed", "in_progress", "ready", "completed", "cancelled")
+STATUSES = (PENDING, CONFIRMED, IN_PROGRESS, READY, COMPLETED, CANCELLED)
+_NEXT = {PENDING: CONFIRMED, CONFIRMED: IN_PROGRESS, IN_PROGRESS: READY, READY: COMPLETED}
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    item_id: str
+    name: str
+    quantity: int
+    unit_price: Tetri
+
+    @property
+    def total(self) -> Tetri:
+        return self.quantity * self.unit_price
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"item_id": self.item_id, "name": self.name, "quantity": self.quantity,
+                "unit_price": self.unit_price, "total": self.total}
+
+
+def check_quantity(quantity: object) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise InvalidInput("A quantity must be a whole number.")
+    if quantity < 1:
+        raise InvalidInput("A quantity must be at least 1.")
+    if quantity > MAX_QUANTITY:
+        raise InvalidInput(f"A quantity cannot be more than {MAX_QUANTITY}.")
+    return quantity
+
+
+def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[tuple[str, int]]) -> list[OrderLine]:
+    """Turn (item id, quantity) requests into priced order lines, merging repeats, checking stock and activity."""
+    if not wanted:
+        raise InvalidInput("An order needs at least one item.")
+    quantities: dict[str, int] = {}
+    for item_id, quantity in wanted:
+        check_quantity(quantity)
+        quantities[item_id] = quantities.get(item_id, 0) + quantity
+    if len(quantities) > MAX_LINES:
+        raise InvalidInput(f"An order can have at most {MAX_LINES} different items.")
+    lines = []
+    for item_id, quantity in quantities.items():
+        item = menu.get(item_id)
+        if item is None:
+            raise NotFound(f"There is no menu item {item_id!r}.")
+        if not item.active:
+            raise WrongState(f"{item.display_name()} is not on sale right now.")
+        check_quantity(quantity)
+        if quantity > item.available:
+            raise WrongState(f"Only {item.available} x {item.display_name()} left; {quantity} asked.")
+        lines.append(OrderLine(item.id, item.display_name("en"), quantity, item.price))
+    return lines
+
+
+@dataclass(frozen=True)
+class Discount:
+    amount: Tetri
+    reason: str
+    approved_by: str | None  # the manager's name when one was needed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"amount": self.amount, "reason": self.reason, "approved_by": self.approved_by}
+
+
+def clean_text(text: str, what: str, *, required: bool = True) -> str:
+    cleaned = " ".join((text or "").split())
+    if required and not cleaned:
+        raise InvalidInput(f"Please give a {what}.")
+    if len(cleaned) > MAX_TEXT:
+        raise InvalidInput(f"The {what} is too long (at most {MAX_TEXT} characters).")
+    return cleaned
+
+
+def make_discount(subtotal: Tetri, amount: Tetri, reason: str, cashier: User, approver: User | None) -> Discount:
+    """A discount up to DISCOUNT_LIMIT_BP of the subtotal is the cashier's call; above it a manager must approve."""
+    check_amount(amount, "discount", allow_zero=False)
+    if amount > subtotal:
+        raise InvalidInput(f"A discount of {format_gel(amount)} is more than the subtotal {format_gel(subtotal)}.")
+    reason = clean_text(reason, "reason for the discount")
+    over_limit = amount * 10_000 > subtotal * DISCOUNT_LIMIT_BP
+    approver_name: str | None = None
+    if over_limit:
+        deciding = approver or cashier
+        if not deciding.role.at_least(Role.MANAGER):
+            raise ManagerApprovalRequired(
+                f"A discount above {DISCOUNT_LIMIT_BP // 100} % needs a manager's approval.")
+        approver_name = deciding.name
+    return Discount(amount, reason, approver_name)
+
+
+CASH, CARD = "cash", "card"
+
+
+@dataclass(frozen=True)
+class Tender:
+    """What the customer hands over: cash (amount tendered) or a card payment (amount charged, terminal reference)."""
+
+    kind: str
+    amount: Tetri | None = None  # None: exactly what is still due
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class Payment:
+    kind: str
+    amount: Tetri  # what this payment contributes to the total
+    tendered: Tetri  # what was handed over (equals amount for card)
+    change: Tetri
+    reference: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "amount": self.amount, "tendered": self.tendered, "change": self.change,
+                "reference": self.reference}
+
+
+def settle(total: Tetri, tenders: Sequence[Tender]) -> list[Payment]:
+    """Apply tenders in order to a total. Cards may not exceed what is due; cash may, and the excess is change."""
+    if total > 0 and not tenders:
+        raise InvalidInput("Please take a payment.")
+    payments: list[Payment] = []
+    due = total
+    for tender in tenders:
+        if tender.kind not in (CASH, CARD):
+            raise InvalidInput(f"Unknown payment kind {tender.kind!r}; use cash or card.")
+        if due <= 0:
+            raise InvalidInput("More payments were given than the total needs.")
+        amount = due if tender.amount is None else check_amount(tender.amount, f"{tender.kind} amount",
+                                                                allow_zero=False)
+        if tender.kind == CARD:
+            reference = clean_text(tender.reference, "card reference", required=False) or "card"
+            if amount > due:
+                raise InvalidInput(f"A card payment of {format_gel(amount)} is more than the {format_gel(due)} due.")
+            payments.append(Payment(CARD, amount, amount, 0, reference[:64]))
+            due -= amount
+        else:
+            applied = min(amount, due)
+            payments.append(Payment(CASH, applied, amount, amount - applied, ""))
+            due -= applied
+    if due > 0:
+        paid = total - due
+        raise InvalidInput(f"Tendered {format_gel(paid)} is less than the total {format_gel(total)}; "
+                           f"{format_gel(due)} still due.")
+    return payments
+
+
+def next_status(status: str) -> str:
+    if status not in _NEXT:
+        raise WrongState(f"An order that is {status.replace('_', ' ')} cannot move on.")
+    return _NEXT[status]
+
+
+def check_transition(current: str, new: str) -> None:
+    if new not in STATUSES:
+        raise InvalidInput(f"Unknown order status {new!r}.")
+    if new == CANCELLED:
+        if current in (COMPLETED, CANCELLED):
+            raise WrongState(f"An order that is {current} cannot be cancelled.")
+        return
+    if _NEXT.get(current) != new:
+        raise WrongState(f"An order cannot go from {current.replace('_', ' ')} to {new.replace('_', ' ')}.")

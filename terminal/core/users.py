@@ -1,0 +1,115 @@
+"""Terminal users, roles and PIN login: PINs are kept only as slow salted hashes; 3 wrong PINs lock for 5 minutes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from terminal.core.errors import InvalidInput, NotAllowed, UserLocked
+
+MAX_PIN_ATTEMPTS = 3
+LOCKOUT_MS = 5 * 60 * 1000
+_PIN_RE = re.compile(r"^\d{4,8}$")
+_NAME_RE = re.compile(r"^[\w .'-]{1,40}$")
+# scrypt cost: about 60 ms per PIN check on this class of machine; a PIN is short, so the hash must be slow.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+class Role(StrEnum):
+    CASHIER = "cashier"
+    MANAGER = "manager"
+    OWNER = "owner"
+
+    @property
+    def rank(self) -> int:
+        return {"cashier": 1, "manager": 2, "owner": 3}[self.value]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+def parse_role(text: str) -> Role:
+    try:
+        return Role(text)
+    except ValueError:
+        raise InvalidInput(f"Unknown role {text!r}; expected cashier, manager or owner.") from None
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    role: Role
+    pin_hash: str
+    failed_attempts: int = 0
+    locked_until_ms: int = 0
+    active: bool = True
+
+
+def validate_user_name(name: str) -> str:
+    cleaned = name.strip()
+    if not _NAME_RE.match(cleaned):
+        raise InvalidInput("A user name must be 1-40 letters, digits, spaces, dots, dashes or apostrophes.")
+    return cleaned
+
+
+def validate_pin(pin: str) -> str:
+    if not isinstance(pin, str) or not _PIN_RE.match(pin):
+        raise InvalidInput("A PIN must be 4 to 8 digits.")
+    return pin
+
+
+def hash_pin(pin: str, *, salt: bytes | None = None) -> str:
+    validate_pin(pin)
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def pin_matches(pin: str, stored: str) -> bool:
+    try:
+        alg, n, r, p, salt_hex, digest_hex = stored.split("$")
+        if alg != "scrypt":
+            return False
+        digest = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=32)
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(digest, bytes.fromhex(digest_hex))
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    ok: bool
+    user: User  # the user's state after this attempt, to be stored
+    message: str = ""
+
+
+def attempt_login(user: User, pin: str, now_ms: int) -> LoginResult:
+    """Check a PIN and return the user's new lockout state. A locked user is refused before the PIN is checked."""
+    if not user.active:
+        raise NotAllowed(f"User {user.name} is disabled.")
+    if user.locked_until_ms > now_ms:
+        wait_s = -(-(user.locked_until_ms - now_ms) // 1000)
+        raise UserLocked(
+            f"{user.name} is locked after {MAX_PIN_ATTEMPTS} wrong PINs; "
+            f"try again in {wait_s // 60} min {wait_s % 60} s.",
+            user.locked_until_ms,
+        )
+    if pin_matches(pin, user.pin_hash):
+        return LoginResult(True, replace(user, failed_attempts=0, locked_until_ms=0))
+    failed = user.failed_attempts + 1
+    if failed >= MAX_PIN_ATTEMPTS:
+        locked = replace(user, failed_attempts=0, locked_until_ms=now_ms + LOCKOUT_MS)
+        return LoginResult(False, locked, f"Wrong PIN. {user.name} is now locked for 5 minutes.")
+    left = MAX_PIN_ATTEMPTS - failed
+    return LoginResult(False, replace(user, failed_attempts=failed),
+                       f"Wrong PIN. {left} attempt{'s' if left > 1 else ''} left before {user.name} is locked.")
+
+
+def require_role(user: User, role: Role, action: str) -> None:
+    if not user.role.at_least(role):
+        raise NotAllowed(f"Only a {role.value} or above may {action}; {user.name} is a {user.role.value}.")

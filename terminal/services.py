@@ -1,0 +1,366 @@
+"""What a cashier can do at the counter, one method per action: validate with core, then ONE transaction that
+writes the business rows and appends the ledger record. The CLI and the GUI both call this and nothing lower."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from terminal.core.checks import ClaimSecret
+from terminal.core.demo_menu import DEMO_MENU
+from terminal.core.errors import InvalidInput, NotAllowed, NotFound, UserFacingError, WrongState
+from terminal.core.ids import uuid7
+from terminal.core.menu import MenuItem, validate_menu_item
+from terminal.core.orders import CANCELLED, Tender, check_transition, clean_text, next_status
+from terminal.core.sales import DiscountRequest, Refund, Sale, prepare_refund, prepare_sale
+from terminal.core.shifts import ZReport, check_cash_movement, check_float
+from terminal.core.tokens import DEFAULT_POLICY, NODE_TYPES, TokenPolicy
+from terminal.core.users import Role, User, attempt_login, hash_pin, require_role, validate_pin, validate_user_name
+from terminal.ledger.journal import append_record
+from terminal.store import repos
+from terminal.store.db import Store, open_store
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CLAIM_BASE_URL = "https://claim.hotpotspot.ge"
+DEMO_STAFF = (("Owner", Role.OWNER, "1111"), ("Nino", Role.MANAGER, "2222"), ("Giorgi", Role.CASHIER, "3333"))
+_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def new_terminal_id() -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+
+
+@dataclass(frozen=True)
+class SaleResult:
+    sale: Sale
+    secret: ClaimSecret  # for printing the check only; never stored
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.sale
+        return {"sale_id": s.id, "total": s.total, "subtotal": s.subtotal, "discount": s.discount_amount,
+                "change": s.change, "paid": sum(p.tendered for p in s.payments),
+                "payments": [p.to_dict() for p in s.payments], "lines": [ln.to_dict() for ln in s.lines],
+                "tokens": {"minted": s.minted, "parts": dict(s.parts), "policy_version": s.policy_version},
+                "check": s.check.public_dict(), "status": "pending"}
+
+
+class Terminal:
+    """The counter terminal over its open store."""
+
+    def __init__(self, store: Store, clock: Callable[[], int] = now_ms) -> None:
+        self.store = store
+        self.clock = clock
+        meta = repos.all_meta(store)
+        if "terminal_id" not in meta:
+            raise UserFacingError(f"{store.path} has no terminal set up yet. Run 'hotpot-terminal init'.")
+        self.terminal_id = meta["terminal_id"]
+        self.franchise = meta.get("franchise", "")
+        self.terminal_name = meta.get("terminal_name", "")
+        self.node_type = meta.get("node_type", "franchise")
+        self.claim_base_url = meta.get("claim_base_url", DEFAULT_CLAIM_BASE_URL)
+        self._menu: dict[str, MenuItem] = {}
+        self._policy: TokenPolicy | None = None
+        self._data_version = -1
+
+    # --- set-up -------------------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, data_dir: Path, clock: Callable[[], int] = now_ms) -> Terminal:
+        return cls(open_store(data_dir), clock)
+
+    @classmethod
+    def create(cls, data_dir: Path, *, franchise: str, terminal_name: str, node_type: str = "franchise",
+               demo: bool = False, owner_pin: str | None = None, clock: Callable[[], int] = now_ms,
+               ) -> tuple[Terminal, dict[str, str]]:
+        """Set up a new terminal. Returns it and the PINs of the users created (shown once, never stored)."""
+        franchise = clean_text(franchise, "franchise name")
+        terminal_name = clean_text(terminal_name, "terminal name")
+        if node_type not in NODE_TYPES:
+            raise InvalidInput(f"Node type must be own or franchise, not {node_type!r}.")
+        if owner_pin is not None:
+            validate_pin(owner_pin)
+        store = open_store(data_dir, create=True)
+        try:
+            if store.meta("terminal_id"):
+                raise WrongState(f"A terminal is already set up in {data_dir} "
+                                 f"(terminal {store.meta('terminal_id')}); nothing was changed.")
+            staff = [(n, r, p) for n, r, p in DEMO_STAFF] if demo else []
+            if owner_pin is not None or not staff:
+                pin = owner_pin or f"{secrets.randbelow(10**6):06d}"
+                staff = [("Owner", Role.OWNER, pin)] + [s for s in staff if s[1] != Role.OWNER]
+            hashed = [(n, r, p, hash_pin(p)) for n, r, p in staff]  # slow: outside the transaction
+            terminal_id = new_terminal_id()
+            at = clock()
+            with store.transaction() as conn:
+                meta = {"terminal_id": terminal_id, "franchise": franchise, "terminal_name": terminal_name,
+                        "node_type": node_type, "claim_base_url": DEFAULT_CLAIM_BASE_URL}
+                for key, value in meta.items():
+                    repos.set_meta(conn, key, value)
+                append_record(conn, terminal_id, "terminal_initialized",
+                              {"franchise": franchise, "terminal_name": terminal_name, "node_type": node_type}, at)
+                repos.save_policy(conn, DEFAULT_POLICY, at)
+                if demo:
+                    for item in DEMO_MENU:
+                        validate_menu_item(item)
+                    repos.save_menu_items(conn, DEMO_MENU)
+                    append_record(conn, terminal_id, "menu_loaded",
+                                  {"source": "demo", "items": [i.id for i in DEMO_MENU]}, at)
+                for name, role, _, pin_hash in hashed:
+                    repos.insert_user(conn, name, role, pin_hash, at)
+                    append_record(conn, terminal_id, "user_created", {"name": name, "role": role.value,
+                                                                      "by": "init"}, at)
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, clock), {name: pin for name, _, pin, _ in hashed}
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- reference data -----------------------------------------------------------------------------------------
+
+    def _refresh_cache(self) -> None:
+        version = int(self.store.scalar("PRAGMA data_version"))
+        if version != self._data_version or self._policy is None:
+            self._menu = repos.load_menu(self.store)
+            self._policy = repos.current_policy(self.store)
+            self._data_version = version
+
+    def menu(self) -> dict[str, MenuItem]:
+        self._refresh_cache()
+        return dict(self._menu)
+
+    def policy(self) -> TokenPolicy:
+        self._refresh_cache()
+        assert self._policy is not None
+        return self._policy
+
+    # --- users --------------------------------------------------------------------------------------------------
+
+    def users(self) -> list[User]:
+        return repos.list_users(self.store)
+
+    def owner(self) -> User:
+        """The local operator of the CLI when no user is named: the terminal's owner (the shell is the owner's)."""
+        for user in self.users():
+            if user.role is Role.OWNER and user.active:
+                return user
+        raise NotFound("This terminal has no owner account.")
+
+    def login(self, name: str, pin: str) -> User:
+        user = repos.get_user(self.store, name.strip())
+        if user is None:
+            raise NotFound(f"There is no user {name!r} on this terminal.")
+        at = self.clock()
+        result = attempt_login(user, pin, at)  # raises UserLocked while locked, writing nothing
+        if result.user != user:
+            with self.store.transaction() as conn:
+                repos.save_login_state(conn, result.user)
+                if not result.ok:
+                    kind = "user_locked" if result.user.locked_until_ms else "login_failed"
+                    append_record(conn, self.terminal_id, kind, {"user": user.name}, at)
+        if not result.ok:
+            raise NotAllowed(result.message)
+        return result.user
+
+    def add_user(self, by: User, name: str, role: Role, pin: str) -> User:
+        require_role(by, Role.MANAGER, "add users")
+        if role.rank > by.role.rank:
+            raise NotAllowed(f"A {by.role.value} cannot create a {role.value}.")
+        name = validate_user_name(name)
+        pin_hash = hash_pin(pin)
+        if repos.get_user(self.store, name) is not None:
+            raise WrongState(f"There is already a user called {name}.")
+        at = self.clock()
+        with self.store.transaction() as conn:
+            repos.insert_user(conn, name, role, pin_hash, at)
+            append_record(conn, self.terminal_id, "user_created", {"name": name, "role": role.value, "by": by.name},
+                          at)
+        user = repos.get_user(self.store, name)
+        assert user is not None
+        return user
+
+    # --- shifts -------------------------------------------------------------------------------------------------
+
+    def current_shift(self) -> dict[str, Any] | None:
+        row = repos.open_shift_row(self.store)
+        if row is None:
+            return None
+        totals = repos.shift_totals(self.store.conn, row["id"])
+        return {"id": row["id"], "opened_by": row["opened_by"], "opened_at_ms": row["opened_at_ms"],
+                "float": row["float_amount"], "sales": totals.sales_count, "expected_cash": totals.expected_cash}
+
+    def _open_shift_id(self) -> str | None:
+        row = repos.open_shift_row(self.store)
+        return None if row is None else str(row["id"])
+
+    def open_shift(self, user: User, float_amount: int) -> str:
+        check_float(float_amount)
+        at = self.clock()
+        shift_id = uuid7(at)
+        with self.store.transaction() as conn:
+            if repos.open_shift_row(self.store) is not None:
+                raise WrongState("A shift is already open on this terminal; close it first.")
+            repos.insert_shift(conn, shift_id, user.name, float_amount, at)
+            append_record(conn, self.terminal_id, "shift_opened",
+                          {"shift_id": shift_id, "user": user.name, "float": float_amount}, at)
+        return shift_id
+
+    def move_cash(self, user: User, direction: str, amount: int, reason: str) -> None:
+        reason = clean_text(reason, "reason for the cash movement")
+        at = self.clock()
+        with self.store.transaction() as conn:
+            shift_id = self._require_open_shift()
+            check_cash_movement(direction, amount, repos.shift_totals(conn, shift_id).expected_cash)
+            repos.insert_cash_movement(conn, shift_id, direction, amount, reason, user.name, at)
+            append_record(conn, self.terminal_id, "cash_moved", {"shift_id": shift_id, "direction": direction,
+                                                                  "amount": amount, "reason": reason,
+                                                                  "user": user.name}, at)
+
+    def _require_open_shift(self) -> str:
+        shift_id = self._open_shift_id()
+        if shift_id is None:
+            raise WrongState("There is no open shift. Open a shift first.")
+        return shift_id
+
+    def x_report(self) -> dict[str, Any]:
+        shift_id = self._require_open_shift()
+        return {"shift_id": shift_id, **repos.shift_totals(self.store.conn, shift_id).to_dict()}
+
+    def close_shift(self, user: User, counted_cash: int) -> dict[str, Any]:
+        check_float(counted_cash)  # same rules as any cash count: whole tetri, not negative
+        at = self.clock()
+        with self.store.transaction() as conn:
+            row = repos.open_shift_row(self.store)
+            if row is None:
+                raise WrongState("There is no open shift to close.")
+            if row["opened_by"] != user.name and not user.role.at_least(Role.MANAGER):
+                raise NotAllowed(f"Only {row['opened_by']} or a manager may close this shift.")
+            report = ZReport(repos.shift_totals(conn, row["id"]), counted_cash)
+            repos.close_shift_row(conn, row["id"], user.name, at, counted_cash, report.totals.expected_cash,
+                                  report.variance)
+            append_record(conn, self.terminal_id, "shift_closed",
+                          {"shift_id": row["id"], "user": user.name, **report.to_dict()}, at)
+        return {"shift_id": row["id"], **report.to_dict()}
+
+    # --- selling ------------------------------------------------------------------------------------------------
+
+    def sell(self, user: User, wanted: Sequence[tuple[str, int]], tenders: Sequence[Tender],
+             discount: DiscountRequest | None = None) -> SaleResult:
+        """Record a paid sale: when this returns, the sale and its ledger records are on disk (synchronous=FULL)."""
+        menu = self.menu()
+        policy = self.policy()
+        at = self.clock()
+        with self.store.transaction() as conn:
+            stock = {r[0]: r[1] for r in conn.execute(
+                f"SELECT id, available FROM menu_items WHERE id IN ({','.join('?' * len(wanted))})",
+                [w[0] for w in wanted])} if wanted else {}
+            fresh = {k: replace(menu[k], available=v) for k, v in stock.items() if k in menu}
+            sale, secret = prepare_sale(
+                menu=fresh, wanted=wanted, tenders=tenders, cashier=user, discount=discount,
+                node_type=self.node_type, policy=policy, terminal_id=self.terminal_id,
+                shift_id=self._open_shift_id(), check_number=repos.next_check_number(conn), now_ms=at,
+                claim_base_url=self.claim_base_url,
+            )
+            seq = append_record(conn, self.terminal_id, "sale", sale.record_payload(), at)
+            append_record(conn, self.terminal_id, "token_mint", sale.mint_payload(), at)
+            repos.insert_sale(conn, sale, seq)
+            repos.take_stock(conn, sale.lines)
+        return SaleResult(sale, secret)
+
+    def _sale_row(self, sale_id: str) -> sqlite3.Row:
+        row = repos.get_sale(self.store, sale_id.strip())
+        if row is None:
+            raise NotFound(f"There is no sale {sale_id!r} on this terminal.")
+        return row
+
+    def advance_order(self, user: User, sale_id: str, to: str | None = None) -> str:
+        at = self.clock()
+        with self.store.transaction() as conn:
+            row = self._sale_row(sale_id)
+            new = to or next_status(row["status"])
+            if new == CANCELLED:
+                raise InvalidInput("Use cancel to cancel an order; it needs a reason.")
+            check_transition(row["status"], new)
+            repos.set_sale_status(conn, row["id"], row["status"], new, at)
+            append_record(conn, self.terminal_id, "order_status",
+                          {"sale_id": row["id"], "from": row["status"], "to": new, "user": user.name}, at)
+        return new
+
+    def cancel_order(self, user: User, sale_id: str, reason: str) -> dict[str, Any]:
+        """Cancel an order before completion. A paid order is refunded in full in the same transaction, which
+        needs a manager, since money goes back."""
+        reason = clean_text(reason, "reason for cancelling")
+        at = self.clock()
+        with self.store.transaction() as conn:
+            row = self._sale_row(sale_id)
+            check_transition(row["status"], CANCELLED)
+            refund = None
+            if row["total"] > repos.refunded_total(conn, row["id"]):
+                refund = self._refund_plan(user, row, None, "cash", f"order cancelled: {reason}")
+            repos.set_sale_status(conn, row["id"], row["status"], CANCELLED, at, reason)
+            append_record(conn, self.terminal_id, "order_status", {"sale_id": row["id"], "from": row["status"],
+                                                                    "to": CANCELLED, "reason": reason,
+                                                                    "user": user.name}, at)
+            if refund is not None:
+                self._write_refund(conn, refund)
+        return {"sale_id": row["id"], "status": CANCELLED, "refund": refund.amount if refund else 0}
+
+    def _refund_plan(self, user: User, row: sqlite3.Row, amount: int | None, method: str, reason: str) -> Refund:
+        return prepare_refund(
+            sale_id=row["id"], sale_total=row["total"], sale_parts=repos.sale_parts(self.store.conn, row["id"]),
+            refunded_before=repos.refunded_total(self.store.conn, row["id"]), amount=amount, method=method,
+            reason=reason, user=user, shift_id=self._open_shift_id(), now_ms=self.clock(),
+        )
+
+    def _write_refund(self, conn: sqlite3.Connection, refund: Refund) -> None:
+        if refund.method == "cash":
+            expected = repos.shift_totals(conn, refund.shift_id).expected_cash
+            if refund.amount > expected:
+                raise WrongState("The drawer should not hold enough cash for this refund; refund to card instead.")
+        repos.insert_refund(conn, refund)
+        append_record(conn, self.terminal_id, "refund", refund.record_payload(), refund.created_at_ms)
+        append_record(conn, self.terminal_id, "token_reversal",
+                      {"refund_id": refund.id, "sale_id": refund.sale_id, "parts": dict(refund.token_reversal)},
+                      refund.created_at_ms)
+
+    def refund(self, user: User, sale_id: str, reason: str, amount: int | None = None,
+               method: str = "cash") -> dict[str, Any]:
+        with self.store.transaction() as conn:
+            row = self._sale_row(sale_id)
+            refund = self._refund_plan(user, row, amount, method, reason)
+            self._write_refund(conn, refund)
+        return {"refund_id": refund.id, "sale_id": refund.sale_id, "amount": refund.amount,
+                "method": refund.method, "token_reversal": dict(refund.token_reversal)}
+
+    # --- state --------------------------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        records, unsealed = repos.ledger_counts(self.store)
+        return {
+            "terminal_id": self.terminal_id,
+            "franchise": self.franchise,
+            "terminal_name": self.terminal_name,
+            "node_type": self.node_type,
+            "shift": self.current_shift(),
+            "sales": int(self.store.scalar("SELECT COUNT(*) FROM sales")),
+            "records": records,
+            "unsealed_records": unsealed,
+            "head": None,  # blocks arrive with the wallet issue
+            "pending_blocks": 0,
+            "last_ack": None,
+            "last_error": None,
+            "quarantined": 0,
+            "online": False,
+        }

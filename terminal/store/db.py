@@ -1,0 +1,155 @@
+"""Opening the terminal database safely: WAL, synchronous=FULL, migrations with a backup first, clear refusals."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from terminal.core.errors import UserFacingError
+from terminal.store.migrations import MIGRATIONS
+
+logger = logging.getLogger(__name__)
+
+DB_FILENAME = "terminal.db"
+APP_MARKER = "hotpot-terminal"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class StoreError(UserFacingError):
+    code = "store_error"
+
+
+def _check_data_dir(data_dir: Path) -> None:
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Cannot create the data folder {data_dir}: {exc.strerror}.") from None
+    if not data_dir.is_dir():
+        raise StoreError(f"The data folder {data_dir} is not a folder.")
+    probe = data_dir / f".write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError:
+        raise StoreError(f"The data folder {data_dir} is not writable; check its permissions.") from None
+
+
+def _check_existing_file(path: Path) -> None:
+    if not path.exists():
+        return
+    with path.open("rb") as fh:
+        head = fh.read(len(_SQLITE_MAGIC))
+    if head and head != _SQLITE_MAGIC:
+        raise StoreError(f"{path} is not a HotPot Spot terminal database (it is not an SQLite file). "
+                         "Move it away or choose another data folder.")
+
+
+class Store:
+    """One connection to the terminal database. Writes go through `transaction()`; reads may go anywhere."""
+
+    def __init__(self, path: Path, db: Database) -> None:
+        self.path = path
+        self.db = db
+        self.conn = db.conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: takes the write lock up front, so sequence numbers read inside are stable.
+
+        With synchronous=FULL the commit is on disk when this block exits; any exception rolls everything back.
+        """
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+        return row
+
+    def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return list(self.conn.execute(sql, params).fetchall())
+
+    def scalar(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def meta(self, key: str) -> str | None:
+        value = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    def integrity_ok(self) -> bool:
+        return bool(self.scalar("PRAGMA integrity_check") == "ok")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 10000")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StoreError("The terminal database could not switch to WAL mode.")
+    # FULL: a commit is fsync'ed before it returns, so a sale survives a power cut the moment the check prints.
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _backup_before_migrating(path: Path, conn: sqlite3.Connection) -> Path:
+    backup = path.with_name(f"{path.name}.before-migration-{time.strftime('%Y%m%d-%H%M%S')}")
+    dest = sqlite3.connect(str(backup))
+    try:
+        conn.backup(dest)
+    finally:
+        dest.close()
+    logger.info("backed up %s to %s before migrating", path, backup)
+    return backup
+
+
+def open_store(data_dir: Path, *, create: bool = False) -> Store:
+    """Open (and with create=True, make) the terminal database in `data_dir`, migrating it to the current schema."""
+    data_dir = Path(data_dir)
+    path = data_dir / DB_FILENAME
+    if not create and not path.exists():
+        raise StoreError(f"No terminal is set up in {data_dir}. Run 'hotpot-terminal init' first.")
+    _check_data_dir(data_dir)
+    _check_existing_file(path)
+    try:
+        # isolation_level=None: no implicit transactions; every write is inside an explicit BEGIN IMMEDIATE.
+        conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None, check_same_thread=False)
+        _configure(conn)
+        db = Database(conn, execute_plugins=False)
+        existing = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if existing and "meta" not in existing:
+            conn.close()
+            raise StoreError(f"{path} is an SQLite database of some other program, not a HotPot Spot terminal.")
+        if "meta" in existing:
+            marker = conn.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
+            if marker is None or marker[0] != APP_MARKER:
+                conn.close()
+                raise StoreError(f"{path} is not a HotPot Spot terminal database.")
+        pending = MIGRATIONS.pending(db)
+        if pending:
+            if existing:
+                _backup_before_migrating(path, conn)
+            MIGRATIONS.apply(db)
+            if not existing:
+                conn.execute("INSERT INTO meta (key, value) VALUES ('app', ?)", (APP_MARKER,))
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is damaged or not a terminal database ({exc}). Restore it from a backup.") from None
+    return Store(path, db)
+

@@ -1,0 +1,248 @@
+"""Repositories: reading and writing the terminal's business rows. Writers take the open transaction's connection."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from terminal.core.menu import MenuItem, menu_item_from_dict
+from terminal.core.orders import OrderLine
+from terminal.core.sales import Refund, Sale
+from terminal.core.shifts import ShiftTotals
+from terminal.core.tokens import TokenPolicy, policy_from_dict
+from terminal.core.users import Role, User
+from terminal.store.db import Store
+
+# --- meta -------------------------------------------------------------------------------------------------------
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                 (key, value))
+
+
+def all_meta(store: Store) -> dict[str, str]:
+    return {r["key"]: r["value"] for r in store.all("SELECT key, value FROM meta")}
+
+
+# --- menu and policy --------------------------------------------------------------------------------------------
+
+
+def save_menu_items(conn: sqlite3.Connection, items: Iterable[MenuItem]) -> None:
+    conn.executemany(
+        """INSERT INTO menu_items (id, category, price, available, active, priority, data)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET category = excluded.category, price = excluded.price,
+             available = excluded.available, active = excluded.active, priority = excluded.priority,
+             data = excluded.data""",
+        [(i.id, i.category, i.price, i.available, int(i.active), i.priority,
+          json.dumps(i.to_dict(), ensure_ascii=False)) for i in items],
+    )
+
+
+def load_menu(store: Store) -> dict[str, MenuItem]:
+    menu: dict[str, MenuItem] = {}
+    for row in store.all("SELECT data, available FROM menu_items ORDER BY priority, id"):
+        data = json.loads(row["data"])
+        data["available"] = row["available"]
+        item = menu_item_from_dict(data)
+        menu[item.id] = item
+    return menu
+
+
+def take_stock(conn: sqlite3.Connection, lines: Sequence[OrderLine]) -> None:
+    """Decrease availability; the CHECK constraint refuses going below zero even under a race."""
+    conn.executemany("UPDATE menu_items SET available = available - ? WHERE id = ?",
+                     [(line.quantity, line.item_id) for line in lines])
+
+
+def save_policy(conn: sqlite3.Connection, policy: TokenPolicy, now_ms: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO token_policies (version, data, received_at_ms) VALUES (?, ?, ?)",
+                 (policy.version, json.dumps(policy.to_dict()), now_ms))
+
+
+def current_policy(store: Store) -> TokenPolicy:
+    row = store.one("SELECT data FROM token_policies ORDER BY version DESC LIMIT 1")
+    if row is None:
+        raise LookupError("no token policy stored")
+    return policy_from_dict(json.loads(row["data"]))
+
+
+# --- users ------------------------------------------------------------------------------------------------------
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(id=row["id"], name=row["name"], role=Role(row["role"]), pin_hash=row["pin_hash"],
+                failed_attempts=row["failed_attempts"], locked_until_ms=row["locked_until_ms"],
+                active=bool(row["active"]))
+
+
+def get_user(store: Store, name: str) -> User | None:
+    row = store.one("SELECT * FROM users WHERE name = ?", (name,))
+    return None if row is None else _user(row)
+
+
+def list_users(store: Store) -> list[User]:
+    return [_user(r) for r in store.all("SELECT * FROM users ORDER BY role DESC, name")]
+
+
+def insert_user(conn: sqlite3.Connection, name: str, role: Role, pin_hash: str, now_ms: int) -> int:
+    cur = conn.execute("INSERT INTO users (name, role, pin_hash, created_at_ms) VALUES (?, ?, ?, ?)",
+                       (name, role.value, pin_hash, now_ms))
+    return int(cur.lastrowid or 0)
+
+
+def save_login_state(conn: sqlite3.Connection, user: User) -> None:
+    conn.execute("UPDATE users SET failed_attempts = ?, locked_until_ms = ? WHERE id = ?",
+                 (user.failed_attempts, user.locked_until_ms, user.id))
+
+
+# --- shifts -----------------------------------------------------------------------------------------------------
+
+
+def open_shift_row(store: Store) -> sqlite3.Row | None:
+    return store.one("SELECT * FROM shifts WHERE status = 'open'")
+
+
+def get_shift(store: Store, shift_id: str) -> sqlite3.Row | None:
+    return store.one("SELECT * FROM shifts WHERE id = ?", (shift_id,))
+
+
+def insert_shift(conn: sqlite3.Connection, shift_id: str, user: str, float_amount: int, now_ms: int) -> None:
+    conn.execute("INSERT INTO shifts (id, status, opened_by, opened_at_ms, float_amount) VALUES (?, 'open', ?, ?, ?)",
+                 (shift_id, user, now_ms, float_amount))
+
+
+def close_shift_row(conn: sqlite3.Connection, shift_id: str, user: str, now_ms: int,
+                    counted: int, expected: int, variance: int) -> None:
+    cur = conn.execute(
+        """UPDATE shifts SET status = 'closed', closed_by = ?, closed_at_ms = ?, counted_cash = ?,
+           expected_cash = ?, variance = ? WHERE id = ? AND status = 'open'""",
+        (user, now_ms, counted, expected, variance, shift_id))
+    if cur.rowcount != 1:
+        raise sqlite3.IntegrityError("shift was not open")
+
+
+def insert_cash_movement(conn: sqlite3.Connection, shift_id: str, direction: str, amount: int, reason: str,
+                         user: str, now_ms: int) -> None:
+    conn.execute("""INSERT INTO cash_movements (shift_id, direction, amount, reason, user_name, at_ms)
+                    VALUES (?, ?, ?, ?, ?, ?)""", (shift_id, direction, amount, reason, user, now_ms))
+
+
+def shift_totals(conn: sqlite3.Connection, shift_id: str) -> ShiftTotals:
+    """The shift's figures, all summed by SQLite over the shift's own rows."""
+    shift = conn.execute("SELECT float_amount FROM shifts WHERE id = ?", (shift_id,)).fetchone()
+    sales = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(subtotal), 0), COALESCE(SUM(discount), 0) FROM sales WHERE shift_id = ?",
+        (shift_id,)).fetchone()
+    pay = dict(conn.execute(
+        """SELECT p.kind, SUM(p.amount) FROM payments p JOIN sales s ON s.id = p.sale_id
+           WHERE s.shift_id = ? GROUP BY p.kind""", (shift_id,)).fetchall())
+    ref = {r[0]: (r[1], r[2]) for r in conn.execute(
+        "SELECT method, COUNT(*), SUM(amount) FROM refunds WHERE shift_id = ? GROUP BY method", (shift_id,))}
+    moves = dict(conn.execute(
+        "SELECT direction, SUM(amount) FROM cash_movements WHERE shift_id = ? GROUP BY direction",
+        (shift_id,)).fetchall())
+    return ShiftTotals(
+        float_amount=shift[0], sales_count=sales[0], gross_sales=sales[1], discounts=sales[2],
+        cash_sales=pay.get("cash", 0), card_sales=pay.get("card", 0),
+        refunds_count=sum(v[0] for v in ref.values()),
+        cash_refunds=ref.get("cash", (0, 0))[1], card_refunds=ref.get("card", (0, 0))[1],
+        cash_in=moves.get("in", 0), cash_out=moves.get("out", 0),
+    )
+
+
+# --- sales ------------------------------------------------------------------------------------------------------
+
+
+def next_check_number(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COALESCE(MAX(check_number), 0) + 1 FROM sales").fetchone()[0])
+
+
+def insert_sale(conn: sqlite3.Connection, sale: Sale, record_seq: int) -> None:
+    d = sale.discount
+    conn.execute(
+        """INSERT INTO sales (id, shift_id, cashier, created_at_ms, subtotal, discount, discount_reason,
+             discount_approved_by, total, change_given, status, status_at_ms, node_type, policy_version, minted,
+             check_id, check_number, claim_hash, record_seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (sale.id, sale.shift_id, sale.cashier, sale.created_at_ms, sale.subtotal, sale.discount_amount,
+         d.reason if d else None, d.approved_by if d else None, sale.total, sale.change, sale.created_at_ms,
+         sale.node_type, sale.policy_version, sale.minted, sale.check.id, sale.check.number, sale.check.claim_hash,
+         record_seq))
+    conn.executemany(
+        "INSERT INTO sale_lines (sale_id, line_no, item_id, name, quantity, unit_price) VALUES (?, ?, ?, ?, ?, ?)",
+        [(sale.id, n, ln.item_id, ln.name, ln.quantity, ln.unit_price) for n, ln in enumerate(sale.lines, 1)])
+    conn.executemany(
+        """INSERT INTO payments (sale_id, line_no, kind, amount, tendered, change_given, reference)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [(sale.id, n, p.kind, p.amount, p.tendered, p.change, p.reference) for n, p in enumerate(sale.payments, 1)])
+    conn.executemany("INSERT INTO token_mints (sale_id, party, amount) VALUES (?, ?, ?)",
+                     [(sale.id, party, amount) for party, amount in sale.parts.items()])
+
+
+def get_sale(store: Store, sale_id: str) -> sqlite3.Row | None:
+    return store.one("SELECT * FROM sales WHERE id = ? OR check_id = ?", (sale_id, sale_id))
+
+
+def sale_details(store: Store, sale_id: str) -> dict[str, Any]:
+    """A sale with its lines, payments, token parts and refunds, for reports, reprints and the CLI."""
+    row = store.one("SELECT * FROM sales WHERE id = ?", (sale_id,))
+    if row is None:
+        raise LookupError(sale_id)
+    sale = dict(row)
+    sale["lines"] = [dict(r) for r in store.all(
+        "SELECT item_id, name, quantity, unit_price, quantity * unit_price AS total FROM sale_lines "
+        "WHERE sale_id = ? ORDER BY line_no", (sale_id,))]
+    sale["payments"] = [dict(r) for r in store.all(
+        "SELECT kind, amount, tendered, change_given, reference FROM payments WHERE sale_id = ? ORDER BY line_no",
+        (sale_id,))]
+    sale["tokens"] = sale_parts(store.conn, sale_id)
+    sale["refunds"] = [dict(r) for r in store.all(
+        "SELECT id, amount, method, reason, approved_by, created_at_ms FROM refunds WHERE sale_id = ?", (sale_id,))]
+    return sale
+
+
+def recent_sales(store: Store, limit: int = 50) -> list[sqlite3.Row]:
+    return store.all("SELECT * FROM sales ORDER BY created_at_ms DESC, check_number DESC LIMIT ?", (limit,))
+
+
+def open_orders(store: Store) -> list[sqlite3.Row]:
+    return store.all("SELECT * FROM sales WHERE status NOT IN ('completed', 'cancelled') ORDER BY created_at_ms")
+
+
+def sale_parts(conn: sqlite3.Connection, sale_id: str) -> dict[str, int]:
+    return {r[0]: r[1] for r in conn.execute("SELECT party, amount FROM token_mints WHERE sale_id = ?", (sale_id,))}
+
+
+def set_sale_status(conn: sqlite3.Connection, sale_id: str, old: str, new: str, now_ms: int,
+                    reason: str | None = None) -> None:
+    cur = conn.execute(
+        "UPDATE sales SET status = ?, status_at_ms = ?, cancel_reason = COALESCE(?, cancel_reason) "
+        "WHERE id = ? AND status = ?", (new, now_ms, reason, sale_id, old))
+    if cur.rowcount != 1:
+        raise sqlite3.IntegrityError("order status changed underneath")
+
+
+def refunded_total(conn: sqlite3.Connection, sale_id: str) -> int:
+    return int(conn.execute("SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE sale_id = ?", (sale_id,)).fetchone()[0])
+
+
+def insert_refund(conn: sqlite3.Connection, refund: Refund) -> None:
+    conn.execute(
+        """INSERT INTO refunds (id, sale_id, shift_id, amount, method, reason, approved_by, created_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (refund.id, refund.sale_id, refund.shift_id, refund.amount, refund.method, refund.reason,
+         refund.approved_by, refund.created_at_ms))
+    conn.executemany("INSERT INTO token_reversals (refund_id, party, amount) VALUES (?, ?, ?)",
+                     [(refund.id, p, a) for p, a in refund.token_reversal.items()])
+
+
+# --- ledger counts ----------------------------------------------------------------------------------------------
+
+
+def ledger_counts(store: Store) -> tuple[int, int]:
+    row = store.one("SELECT COUNT(*), COUNT(*) FILTER (WHERE block_height IS NULL) FROM ledger_records")
+    return (int(row[0]), int(row[1])) if row else (0, 0)
