@@ -99,7 +99,7 @@ def _is_int(value: object) -> bool:
 
 
 def validate_menu_item(item: MenuItem) -> None:
-    if not isinstance(item.id, str) or not _ID_RE.match(item.id):
+    if not isinstance(item.id, str) or not _ID_RE.fullmatch(item.id):
         raise InvalidInput(f"Menu item id {item.id!r} must be 1-40 lowercase letters, digits or dashes.")
     for lang in LANGUAGES:
         name = item.name.get(lang)

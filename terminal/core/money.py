@@ -11,14 +11,14 @@ TETRI_PER_GEL = 100
 # A single amount above this is a typo, not a hot-pot bill (1,000,000 GEL).
 MAX_AMOUNT: Tetri = 100_000_000
 
-_TETRI_RE = re.compile(r"^\d{1,12}$")
-_GEL_RE = re.compile(r"^(\d{1,9})(?:[.,](\d{1,2}))?$")
+_TETRI_RE = re.compile(r"^[0-9]{1,12}$")
+_GEL_RE = re.compile(r"^([0-9]{1,9})(?:[.,]([0-9]{1,2}))?$")
 
 
 def parse_tetri(text: str, what: str = "amount") -> Tetri:
     """Parse a whole number of tetri typed by a person, e.g. '2500' -> 2500."""
     cleaned = text.strip()
-    if not _TETRI_RE.match(cleaned):
+    if not _TETRI_RE.fullmatch(cleaned):
         raise InvalidInput(f"The {what} must be a whole number of tetri (2500 for 25.00 GEL), not {text!r}.")
     return check_amount(int(cleaned), what)
 
@@ -26,7 +26,7 @@ def parse_tetri(text: str, what: str = "amount") -> Tetri:
 def parse_gel(text: str, what: str = "amount") -> Tetri:
     """Parse a GEL amount typed by a person, e.g. '25', '25.5' or '25,50' -> 2550 tetri."""
     cleaned = text.strip().removesuffix("₾").removesuffix("GEL").strip()
-    match = _GEL_RE.match(cleaned)
+    match = _GEL_RE.fullmatch(cleaned)
     if not match:
         raise InvalidInput(f"The {what} must be an amount in GEL such as 25 or 25.50, not {text!r}.")
     whole, frac = match.group(1), (match.group(2) or "").ljust(2, "0")

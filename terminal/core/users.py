@@ -13,7 +13,7 @@ from terminal.core.errors import InvalidInput, NotAllowed, UserLocked
 
 MAX_PIN_ATTEMPTS = 3
 LOCKOUT_MS = 5 * 60 * 1000
-_PIN_RE = re.compile(r"^\d{4,8}$")
+_PIN_RE = re.compile(r"^[0-9]{4,8}$")
 _NAME_RE = re.compile(r"^[\w .'-]{1,40}$")
 # scrypt cost: about 60 ms per PIN check on this class of machine; a PIN is short, so the hash must be slow.
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
@@ -52,13 +52,13 @@ class User:
 
 def validate_user_name(name: str) -> str:
     cleaned = name.strip()
-    if not _NAME_RE.match(cleaned):
+    if not _NAME_RE.fullmatch(cleaned):
         raise InvalidInput("A user name must be 1-40 letters, digits, spaces, dots, dashes or apostrophes.")
     return cleaned
 
 
 def validate_pin(pin: str) -> str:
-    if not isinstance(pin, str) or not _PIN_RE.match(pin):
+    if not isinstance(pin, str) or not _PIN_RE.fullmatch(pin):
         raise InvalidInput("A PIN must be 4 to 8 digits.")
     return pin
 

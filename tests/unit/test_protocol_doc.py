@@ -1,0 +1,86 @@
+"""docs/protocol.md's test vectors, checked against the code that implements them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from sync.protocol.canonical import CanonicalError, canonical_json, decode_canonical
+from sync.protocol.records import Record, RecordError, decode_record, encode_record
+from terminal.core.checks import ClaimSecret, claim_hash, claim_matches, normalize_short_code
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
+
+
+def vector(name: str) -> str:
+    match = re.search(rf"<!-- vector:{name} -->\n```\n(.*?)\n```", DOC, re.S)
+    assert match, f"vector {name} missing from docs/protocol.md"
+    return match.group(1)
+
+
+VECTOR_RECORD = Record("7K2MQX4P", 1, "shift_opened", 1795651200000, {
+    "shift_id": "019a8c5e-0000-7000-8000-000000000001", "user": "Giorgi", "float": 20000,
+    "note": "ხაჭაპური \"ok\"\n"})
+
+
+def test_record_vector_bytes_and_hash() -> None:
+    encoded = encode_record(VECTOR_RECORD)
+    assert encoded == vector("record-bytes").encode("utf-8")
+    assert hashlib.sha256(encoded).hexdigest() == vector("record-sha256")
+    assert decode_record(encoded) == VECTOR_RECORD
+
+
+def test_claim_vector() -> None:
+    fields = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in vector("claim").splitlines())
+    secret = ClaimSecret(bytes.fromhex(fields["secret (hex)"]))
+    assert secret.token == fields["token"]
+    assert secret.short_code == fields["short code"]
+    assert claim_hash(secret.short_code, fields["check id"], int(fields["iterations"])) == fields["claim_hash"]
+    assert ClaimSecret.from_token(secret.token) == secret
+    # A customer typing the code sloppily still matches; a wrong code does not.
+    assert claim_matches("qjs8 4dqg gjsw", fields["check id"], fields["claim_hash"], int(fields["iterations"]))
+    assert not claim_matches("QJS8-4DQG-GJSX", fields["check id"], fields["claim_hash"], int(fields["iterations"]))
+    assert normalize_short_code("QJS8-4DQG-GJSW") == "QJS8-4DQG-GJSW"
+
+
+def test_claim_secret_never_shows_in_repr() -> None:
+    secret = ClaimSecret.new()
+    assert secret.token not in repr(secret) and secret.raw.hex() not in repr(secret)
+
+
+def _nested(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("value", [1.5, {"a": float("nan")}, {1: "x"}, 2**53, object(), _nested(40)])
+def test_canonical_refuses_what_has_no_single_form(value: object) -> None:
+    with pytest.raises(CanonicalError):
+        canonical_json(value)
+
+
+@pytest.mark.parametrize("data", [b'{"b":1,"a":2}', b'{"a": 1}', b'{"a":1.0}', b'\xff', b'{"a":1e3}'])
+def test_decoder_refuses_non_canonical_bytes(data: bytes) -> None:
+    with pytest.raises(CanonicalError):
+        decode_canonical(data)
+
+
+def test_canonical_escapes() -> None:
+    assert canonical_json({"z": "\u0001\t", "a": [True, None, -3]}) == b'{"a":[true,null,-3],"z":"\\u0001\\t"}'
+
+
+@pytest.mark.parametrize("data", [
+    b'{"created_at_ms":1,"payload":{},"seq":1,"terminal_id":"T","type":"bogus","v":1}',
+    b'{"created_at_ms":1,"payload":{},"seq":0,"terminal_id":"T","type":"sale","v":1}',
+    b'{"created_at_ms":1,"payload":{},"seq":1,"terminal_id":"T","type":"sale","v":2}',
+    b'{"created_at_ms":1,"payload":[],"seq":1,"terminal_id":"T","type":"sale","v":1}',
+    b'{"created_at_ms":1,"extra":1,"payload":{},"seq":1,"terminal_id":"T","type":"sale","v":1}',
+])
+def test_bad_records_refused(data: bytes) -> None:
+    with pytest.raises(RecordError):
+        decode_record(data)
