@@ -120,6 +120,16 @@ def _backup_before_migrating(path: Path, conn: sqlite3.Connection) -> Path:
     return backup
 
 
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
+    existing = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if existing and "meta" not in existing:
+        raise StoreError(f"{path} is an SQLite database of some other program, not a HotPot Spot terminal.")
+    if "meta" in existing:
+        marker = conn.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
+        if marker is None or marker[0] != APP_MARKER:
+            raise StoreError(f"{path} is not a HotPot Spot terminal database.")
+
+
 def open_store(data_dir: Path, *, create: bool = False) -> Store:
     """Open (and with create=True, make) the terminal database in `data_dir`, migrating it to the current schema."""
     data_dir = Path(data_dir)
@@ -131,25 +141,21 @@ def open_store(data_dir: Path, *, create: bool = False) -> Store:
     try:
         # isolation_level=None: no implicit transactions; every write is inside an explicit BEGIN IMMEDIATE.
         conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreError(f"Cannot open {path}: {exc}.") from None
+    try:
+        _refuse_foreign(conn, path)  # before any PRAGMA that would write to somebody else's file
         _configure(conn)
         db = Database(conn, execute_plugins=False)
-        existing = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if existing and "meta" not in existing:
-            conn.close()
-            raise StoreError(f"{path} is an SQLite database of some other program, not a HotPot Spot terminal.")
-        if "meta" in existing:
-            marker = conn.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
-            if marker is None or marker[0] != APP_MARKER:
-                conn.close()
-                raise StoreError(f"{path} is not a HotPot Spot terminal database.")
         pending = MIGRATIONS.pending(db)
         if pending:
-            if existing:
+            if MIGRATIONS.applied(db):
                 _backup_before_migrating(path, conn)
             MIGRATIONS.apply(db)
-            if not existing:
-                conn.execute("INSERT INTO meta (key, value) VALUES ('app', ?)", (APP_MARKER,))
     except sqlite3.DatabaseError as exc:
+        conn.close()
         raise StoreError(f"{path} is damaged or not a terminal database ({exc}). Restore it from a backup.") from None
+    except BaseException:
+        conn.close()
+        raise
     return Store(path, db)
-

@@ -12,6 +12,8 @@ MIGRATIONS = Migrations("hotpot-terminal")
 def m0001_initial(db: Database) -> None:
     for sql in _INITIAL:
         db.execute(sql)
+    # The marker that tells our database from any other SQLite file, written in the same transaction as the schema.
+    db.execute("INSERT INTO meta (key, value) VALUES ('app', 'hotpot-terminal')")
 
 
 _INITIAL = [
