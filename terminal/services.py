@@ -4,15 +4,17 @@ writes the business rows and appends the ledger record. The CLI and the GUI both
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from terminal.core.checks import ClaimSecret
+from terminal.core.checks import ClaimSecret, ClaimTicket, new_claim_ticket
 from terminal.core.demo_menu import DEMO_MENU
 from terminal.core.errors import InvalidInput, NotAllowed, NotFound, UserFacingError, WrongState
 from terminal.core.ids import uuid7
@@ -22,7 +24,7 @@ from terminal.core.sales import DiscountRequest, Refund, Sale, prepare_refund, p
 from terminal.core.shifts import ZReport, check_cash_movement, check_float
 from terminal.core.tokens import DEFAULT_POLICY, NODE_TYPES, TokenPolicy
 from terminal.core.users import Role, User, attempt_login, hash_pin, require_role, validate_pin, validate_user_name
-from terminal.ledger.journal import append_record
+from terminal.ledger.journal import append_record, append_records
 from terminal.store import repos
 from terminal.store.db import Store, open_store
 
@@ -39,6 +41,45 @@ def now_ms() -> int:
 
 def new_terminal_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+
+
+class ClaimTicketPool:
+    """Claim tickets made ahead of time on a background thread, so the stretched hash is off the sale's path.
+
+    Tickets live only in memory (a secret never touches the disk); an empty pool just makes one on the spot.
+    hashlib releases the GIL while hashing, so the pool uses the machine's other core.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self._queue: queue.Queue[ClaimTicket] = queue.Queue(maxsize=size)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None and not self._stop.is_set():
+            self._thread = threading.Thread(target=self._fill, name="claim-tickets", daemon=True)
+            self._thread.start()
+
+    def _fill(self) -> None:
+        while not self._stop.is_set():
+            ticket = new_claim_ticket()
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(ticket, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+
+    def take(self) -> ClaimTicket:
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return new_claim_ticket()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
 
 @dataclass(frozen=True)
@@ -69,9 +110,12 @@ class Terminal:
         self.terminal_name = meta.get("terminal_name", "")
         self.node_type = meta.get("node_type", "franchise")
         self.claim_base_url = meta.get("claim_base_url", DEFAULT_CLAIM_BASE_URL)
+        self._tickets = ClaimTicketPool()
+        self._busy = False
         self._menu: dict[str, MenuItem] = {}
         self._policy: TokenPolicy | None = None
         self._data_version = -1
+        self._cache_checked = 0.0
 
     # --- set-up -------------------------------------------------------------------------------------------------
 
@@ -126,11 +170,20 @@ class Terminal:
         return cls(store, clock), {name: pin for name, _, pin, _ in hashed}
 
     def close(self) -> None:
+        self._tickets.close()
         self.store.close()
 
     # --- reference data -----------------------------------------------------------------------------------------
 
     def _refresh_cache(self) -> None:
+        """Reload menu and policy when another connection changed the database (PRAGMA data_version moves).
+
+        Looked at most twice a second: a menu update may take that long to show, while stock is always read fresh
+        inside the sale's own transaction."""
+        now = time.monotonic()
+        if self._policy is not None and now - self._cache_checked < 0.5:
+            return
+        self._cache_checked = now
         version = int(self.store.scalar("PRAGMA data_version"))
         if version != self._data_version or self._policy is None:
             self._menu = repos.load_menu(self.store)
@@ -261,23 +314,25 @@ class Terminal:
         """Record a paid sale: when this returns, the sale and its ledger records are on disk (synchronous=FULL)."""
         menu = self.menu()
         policy = self.policy()
+        ticket = self._tickets.take()
         at = self.clock()
         with self.store.transaction() as conn:
-            stock = {r[0]: r[1] for r in conn.execute(
-                f"SELECT id, available FROM menu_items WHERE id IN ({','.join('?' * len(wanted))})",
-                [w[0] for w in wanted])} if wanted else {}
-            fresh = {k: replace(menu[k], available=v) for k, v in stock.items() if k in menu}
-            sale, secret = prepare_sale(
-                menu=fresh, wanted=wanted, tenders=tenders, cashier=user, discount=discount,
-                node_type=self.node_type, policy=policy, terminal_id=self.terminal_id,
-                shift_id=self._open_shift_id(), check_number=repos.next_check_number(conn), now_ms=at,
-                claim_base_url=self.claim_base_url,
+            sale = prepare_sale(
+                menu=menu, stock=repos.stock_of(conn, [w[0] for w in wanted]), wanted=wanted, tenders=tenders,
+                cashier=user, discount=discount, node_type=self.node_type, policy=policy,
+                terminal_id=self.terminal_id, shift_id=self._open_shift_id(),
+                check_number=repos.next_check_number(conn), now_ms=at, claim_base_url=self.claim_base_url,
+                ticket=ticket,
             )
-            seq = append_record(conn, self.terminal_id, "sale", sale.record_payload(), at)
-            append_record(conn, self.terminal_id, "token_mint", sale.mint_payload(), at)
+            seq, _ = append_records(conn, self.terminal_id, [("sale", sale.record_payload()),
+                                                             ("token_mint", sale.mint_payload())], at)
             repos.insert_sale(conn, sale, seq)
             repos.take_stock(conn, sale.lines)
-        return SaleResult(sale, secret)
+        if not self._busy:  # a process that sells more than once: do the slow parts between sales from now on
+            self._busy = True
+            self._tickets.start()
+            self.store.start_background_checkpoints()
+        return SaleResult(sale, ticket.secret)
 
     def _sale_row(self, sale_id: str) -> sqlite3.Row:
         row = repos.get_sale(self.store, sale_id.strip())
@@ -319,7 +374,8 @@ class Terminal:
 
     def _refund_plan(self, user: User, row: sqlite3.Row, amount: int | None, method: str, reason: str) -> Refund:
         return prepare_refund(
-            sale_id=row["id"], sale_total=row["total"], sale_parts=repos.sale_parts(self.store.conn, row["id"]),
+            sale_id=row["id"], sale_total=row["total"],
+            sale_parts=repos.sale_parts(self.store.conn, row["check_number"]),
             refunded_before=repos.refunded_total(self.store.conn, row["id"]), amount=amount, method=method,
             reason=reason, user=user, shift_id=self._open_shift_id(), now_ms=self.clock(),
         )
@@ -330,10 +386,11 @@ class Terminal:
             if refund.amount > expected:
                 raise WrongState("The drawer should not hold enough cash for this refund; refund to card instead.")
         repos.insert_refund(conn, refund)
-        append_record(conn, self.terminal_id, "refund", refund.record_payload(), refund.created_at_ms)
-        append_record(conn, self.terminal_id, "token_reversal",
-                      {"refund_id": refund.id, "sale_id": refund.sale_id, "parts": dict(refund.token_reversal)},
-                      refund.created_at_ms)
+        append_records(conn, self.terminal_id, [
+            ("refund", refund.record_payload()),
+            ("token_reversal", {"refund_id": refund.id, "sale_id": refund.sale_id,
+                                "parts": dict(refund.token_reversal)}),
+        ], refund.created_at_ms)
 
     def refund(self, user: User, sale_id: str, reason: str, amount: int | None = None,
                method: str = "cash") -> dict[str, Any]:

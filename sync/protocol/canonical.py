@@ -19,33 +19,58 @@ class CanonicalError(ValueError):
     """A value cannot be put in canonical form, or bytes are not the canonical form of their value."""
 
 
-def _check(value: Any, path: str, depth: int) -> None:
+def _explain(value: Any, path: str, depth: int) -> str | None:
+    """Where and why a value is not canonical-able; None when it is. Slow, used only to word an error."""
     if depth > MAX_DEPTH:
-        raise CanonicalError(f"{path}: nested deeper than {MAX_DEPTH} levels")
+        return f"{path}: nested deeper than {MAX_DEPTH} levels"
     if value is None or isinstance(value, (bool, str)):
-        return
+        return None
     if isinstance(value, int):
-        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            raise CanonicalError(f"{path}: integer {value} is outside the safe range")
-        return
+        in_range = -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+        return None if in_range else f"{path}: integer {value} is outside the safe range"
     if isinstance(value, float):
-        raise CanonicalError(f"{path}: floats are not allowed (money and tokens are integers)")
+        return f"{path}: floats are not allowed (money and tokens are integers)"
     if isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            _check(item, f"{path}[{i}]", depth + 1)
-        return
+            if (why := _explain(item, f"{path}[{i}]", depth + 1)) is not None:
+                return why
+        return None
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise CanonicalError(f"{path}: object key {key!r} is not a string")
-            _check(item, f"{path}.{key}", depth + 1)
-        return
-    raise CanonicalError(f"{path}: {type(value).__name__} is not a JSON value")
+                return f"{path}: object key {key!r} is not a string"
+            if (why := _explain(item, f"{path}.{key}", depth + 1)) is not None:
+                return why
+        return None
+    return f"{path}: {type(value).__name__} is not a JSON value"
+
+
+def _ok(value: Any, depth: int) -> bool:
+    """Fast check on the hot path (every record of every sale): exact types, leaves handled inline."""
+    if depth >= MAX_DEPTH:
+        return False
+    items = value.values() if type(value) is dict else value
+    if type(value) is dict and not all(type(k) is str for k in value):
+        return False
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return False
+        elif kind is dict or kind is list or kind is tuple:
+            if not _ok(item, depth + 1):
+                return False
+        else:
+            return False
+    return True
 
 
 def canonical_json(value: Any) -> bytes:
     """Encode a value in canonical JSON; raises CanonicalError for anything outside the rules."""
-    _check(value, "$", 0)
+    if not _ok([value], -1):
+        raise CanonicalError(_explain(value, "$", 0) or "value has a type that is not plain JSON")
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 

@@ -3,7 +3,8 @@
 The claim secret leaves the terminal only on the printed check (QR). The short code is derived from the secret, so a
 customer without a QR reader can claim with the check id and the code. What is stored and synced is one salted,
 stretched hash of the short code (the weaker of the two claim paths, and so the one that needs stretching); HQ verifies
-either path by deriving the short code first. See docs/protocol.md, "Claim secrets".
+either path by deriving the short code first. A ticket (secret, salt, hash) does not depend on the sale, so tickets can
+be made ahead of time, in memory only. See docs/protocol.md, "Claim secrets".
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ CLAIM_HASH_ALG = "pbkdf2-sha256"
 # the short code's 60 bits and HQ's attempt limit carry the rest. Stored with every hash, so it can grow later.
 CLAIM_HASH_ITERATIONS = 600
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_B32_TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
 _DECODE_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
 
 
@@ -63,8 +63,9 @@ class ClaimSecret:
 
 def short_code_for(secret: bytes) -> str:
     digest = hashlib.sha256(b"hotpot/short-code/v1\x00" + secret).digest()
-    code = base64.b32encode(digest).decode().translate(_B32_TO_CROCKFORD)[:SHORT_CODE_CHARS]
-    return "-".join(code[i:i + 4] for i in range(0, SHORT_CODE_CHARS, 4))
+    bits = int.from_bytes(digest[:8], "big") >> (64 - 5 * SHORT_CODE_CHARS)  # the digest's first 60 bits
+    code = "".join(_CROCKFORD[(bits >> (5 * (SHORT_CODE_CHARS - 1 - i))) & 31] for i in range(SHORT_CODE_CHARS))
+    return f"{code[0:4]}-{code[4:8]}-{code[8:12]}"
 
 
 def normalize_short_code(text: str) -> str:
@@ -74,15 +75,35 @@ def normalize_short_code(text: str) -> str:
     return "-".join(code[i:i + 4] for i in range(0, SHORT_CODE_CHARS, 4))
 
 
-def claim_hash(short_code: str, check_id: str, iterations: int = CLAIM_HASH_ITERATIONS) -> str:
-    """The stretched hash of a check's short code, salted by the check id; hex."""
+SALT_BYTES = 16
+
+
+def claim_hash(short_code: str, salt: bytes, iterations: int = CLAIM_HASH_ITERATIONS) -> str:
+    """The stretched hash of a check's short code with the check's own random salt; hex."""
     code = normalize_short_code(short_code)
-    salt = b"hotpot/claim/v1\x00" + check_id.encode()
-    return hashlib.pbkdf2_hmac("sha256", code.encode(), salt, iterations).hex()
+    return hashlib.pbkdf2_hmac("sha256", code.encode(), b"hotpot/claim/v1\x00" + salt, iterations).hex()
 
 
-def claim_matches(short_code: str, check_id: str, stored_hash: str, iterations: int = CLAIM_HASH_ITERATIONS) -> bool:
-    return hmac.compare_digest(claim_hash(short_code, check_id, iterations), stored_hash)
+def claim_matches(short_code: str, salt: bytes, stored_hash: str, iterations: int = CLAIM_HASH_ITERATIONS) -> bool:
+    return hmac.compare_digest(claim_hash(short_code, salt, iterations), stored_hash)
+
+
+@dataclass(frozen=True)
+class ClaimTicket:
+    """Everything a check needs for its claim: the secret (printed only) and its salted stretched hash (recorded)."""
+
+    secret: ClaimSecret
+    salt: bytes
+    hash: str
+
+    def __repr__(self) -> str:
+        return f"ClaimTicket(hash={self.hash[:12]}...)"
+
+
+def new_claim_ticket() -> ClaimTicket:
+    secret = ClaimSecret.new()
+    salt = secrets.token_bytes(SALT_BYTES)
+    return ClaimTicket(secret, salt, claim_hash(secret.short_code, salt))
 
 
 def claim_url(base_url: str, check_id: str, secret: ClaimSecret) -> str:

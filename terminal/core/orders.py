@@ -49,8 +49,12 @@ def check_quantity(quantity: object) -> int:
     return quantity
 
 
-def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[tuple[str, int]]) -> list[OrderLine]:
-    """Turn (item id, quantity) requests into priced order lines, merging repeats, checking stock and activity."""
+def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[tuple[str, int]],
+                stock: Mapping[str, int] | None = None) -> list[OrderLine]:
+    """Turn (item id, quantity) requests into priced order lines, merging repeats, checking stock and activity.
+
+    `stock` gives the current availability where it is fresher than the menu's (read inside the sale's transaction).
+    """
     if not wanted:
         raise InvalidInput("An order needs at least one item.")
     quantities: dict[str, int] = {}
@@ -67,8 +71,9 @@ def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[tuple[str, int]])
         if not item.active:
             raise WrongState(f"{item.display_name()} is not on sale right now.")
         check_quantity(quantity)
-        if quantity > item.available:
-            raise WrongState(f"Only {item.available} x {item.display_name()} left; {quantity} asked.")
+        available = item.available if stock is None else stock.get(item_id, 0)
+        if quantity > available:
+            raise WrongState(f"Only {available} x {item.display_name()} left; {quantity} asked.")
         lines.append(OrderLine(item.id, item.display_name("en"), quantity, item.price))
     return lines
 

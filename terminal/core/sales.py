@@ -6,13 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from terminal.core.checks import (
-    CLAIM_HASH_ALG,
-    CLAIM_HASH_ITERATIONS,
-    ClaimSecret,
-    claim_hash,
-    claim_url,
-)
+from terminal.core.checks import CLAIM_HASH_ALG, CLAIM_HASH_ITERATIONS, ClaimTicket, claim_url
 from terminal.core.errors import InvalidInput, WrongState
 from terminal.core.ids import uuid7
 from terminal.core.menu import MenuItem
@@ -47,6 +41,7 @@ class CheckInfo:
     short_code: str
     claim_url: str
     claim_hash: str
+    claim_salt: str
 
     def public_dict(self) -> dict[str, Any]:
         """What a cashier and the CLI may see: the short code and link are printed on the check anyway."""
@@ -102,7 +97,8 @@ class Sale:
             "change": self.change,
             "status": PENDING,
             "check": {"id": self.check.id, "number": self.check.number, "claim_hash": self.check.claim_hash,
-                      "claim_hash_alg": CLAIM_HASH_ALG, "claim_hash_iterations": CLAIM_HASH_ITERATIONS},
+                      "claim_salt": self.check.claim_salt, "claim_hash_alg": CLAIM_HASH_ALG,
+                      "claim_hash_iterations": CLAIM_HASH_ITERATIONS},
         }
 
     def mint_payload(self) -> dict[str, Any]:
@@ -113,6 +109,7 @@ class Sale:
 def prepare_sale(
     *,
     menu: Mapping[str, MenuItem],
+    stock: Mapping[str, int],
     wanted: Sequence[tuple[str, int]],
     tenders: Sequence[Tender],
     cashier: User,
@@ -124,11 +121,12 @@ def prepare_sale(
     check_number: int,
     now_ms: int,
     claim_base_url: str,
-) -> tuple[Sale, ClaimSecret]:
+    ticket: ClaimTicket,
+) -> Sale:
     """Validate and compute a whole sale. Raises a UserFacingError and computes nothing partial on bad input."""
     if shift_id is None:
         raise WrongState("Open a shift before selling.")
-    lines = build_lines(menu, wanted)
+    lines = build_lines(menu, wanted, stock)
     subtotal = sum(line.total for line in lines)
     disc = (make_discount(subtotal, discount.amount, discount.reason, cashier, discount.approver)
             if discount else None)
@@ -136,20 +134,17 @@ def prepare_sale(
     payments = settle(total, tenders)
     minted = policy.mint_for(total)
     parts = split_tokens(minted, policy.shares_for(node_type))
-    sale_id = uuid7(now_ms)
-    secret = ClaimSecret.new()
     check_id = f"{terminal_id}-{check_number}"
     check = CheckInfo(
-        id=check_id, number=check_number, short_code=secret.short_code,
-        claim_url=claim_url(claim_base_url, check_id, secret),
-        claim_hash=claim_hash(secret.short_code, check_id),
+        id=check_id, number=check_number, short_code=ticket.secret.short_code,
+        claim_url=claim_url(claim_base_url, check_id, ticket.secret), claim_hash=ticket.hash,
+        claim_salt=ticket.salt.hex(),
     )
-    sale = Sale(
-        id=sale_id, terminal_id=terminal_id, shift_id=shift_id, cashier=cashier.name, created_at_ms=now_ms,
+    return Sale(
+        id=uuid7(now_ms), terminal_id=terminal_id, shift_id=shift_id, cashier=cashier.name, created_at_ms=now_ms,
         lines=tuple(lines), discount=disc, payments=tuple(payments), node_type=node_type,
         policy_version=policy.version, minted=minted, parts=parts, check=check,
     )
-    return sale, secret
 
 
 REFUND_METHODS = ("cash", "card")

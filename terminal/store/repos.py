@@ -32,19 +32,23 @@ def all_meta(store: Store) -> dict[str, str]:
 
 def save_menu_items(conn: sqlite3.Connection, items: Iterable[MenuItem]) -> None:
     conn.executemany(
-        """INSERT INTO menu_items (id, category, price, available, active, priority, data)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
+        """INSERT INTO menu_items (id, category, price, active, priority, data)
+           VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET category = excluded.category, price = excluded.price,
-             available = excluded.available, active = excluded.active, priority = excluded.priority,
-             data = excluded.data""",
-        [(i.id, i.category, i.price, i.available, int(i.active), i.priority,
-          json.dumps(i.to_dict(), ensure_ascii=False)) for i in items],
+             active = excluded.active, priority = excluded.priority, data = excluded.data""",
+        [(i.id, i.category, i.price, int(i.active), i.priority, json.dumps(i.to_dict(), ensure_ascii=False))
+         for i in items],
     )
+    conn.executemany(
+        "INSERT INTO stock (item_id, available) VALUES (?, ?) "
+        "ON CONFLICT (item_id) DO UPDATE SET available = excluded.available",
+        [(i.id, i.available) for i in items])
 
 
 def load_menu(store: Store) -> dict[str, MenuItem]:
     menu: dict[str, MenuItem] = {}
-    for row in store.all("SELECT data, available FROM menu_items ORDER BY priority, id"):
+    for row in store.all("SELECT m.data, s.available FROM menu_items m JOIN stock s ON s.item_id = m.id "
+                         "ORDER BY m.priority, m.id"):
         data = json.loads(row["data"])
         data["available"] = row["available"]
         item = menu_item_from_dict(data)
@@ -52,9 +56,19 @@ def load_menu(store: Store) -> dict[str, MenuItem]:
     return menu
 
 
+def stock_of(conn: sqlite3.Connection, item_ids: Sequence[str]) -> dict[str, int]:
+    rows = conn.execute(f"SELECT item_id, available FROM stock WHERE item_id IN ({','.join('?' * len(item_ids))})",
+                        list(item_ids))
+    return {r[0]: r[1] for r in rows}
+
+
+def set_stock(conn: sqlite3.Connection, item_id: str, available: int) -> None:
+    conn.execute("UPDATE stock SET available = ? WHERE item_id = ?", (available, item_id))
+
+
 def take_stock(conn: sqlite3.Connection, lines: Sequence[OrderLine]) -> None:
     """Decrease availability; the CHECK constraint refuses going below zero even under a race."""
-    conn.executemany("UPDATE menu_items SET available = available - ? WHERE id = ?",
+    conn.executemany("UPDATE stock SET available = available - ? WHERE item_id = ?",
                      [(line.quantity, line.item_id) for line in lines])
 
 
@@ -138,7 +152,7 @@ def shift_totals(conn: sqlite3.Connection, shift_id: str) -> ShiftTotals:
         "SELECT COUNT(*), COALESCE(SUM(subtotal), 0), COALESCE(SUM(discount), 0) FROM sales WHERE shift_id = ?",
         (shift_id,)).fetchone()
     pay = dict(conn.execute(
-        """SELECT p.kind, SUM(p.amount) FROM payments p JOIN sales s ON s.id = p.sale_id
+        """SELECT p.kind, SUM(p.amount) FROM payments p JOIN sales s ON s.check_number = p.check_number
            WHERE s.shift_id = ? GROUP BY p.kind""", (shift_id,)).fetchall())
     ref = {r[0]: (r[1], r[2]) for r in conn.execute(
         "SELECT method, COUNT(*), SUM(amount) FROM refunds WHERE shift_id = ? GROUP BY method", (shift_id,))}
@@ -163,6 +177,7 @@ def next_check_number(conn: sqlite3.Connection) -> int:
 
 def insert_sale(conn: sqlite3.Connection, sale: Sale, record_seq: int) -> None:
     d = sale.discount
+    no = sale.check.number
     conn.execute(
         """INSERT INTO sales (id, shift_id, cashier, created_at_ms, subtotal, discount, discount_reason,
              discount_approved_by, total, change_given, status, status_at_ms, node_type, policy_version, minted,
@@ -173,35 +188,41 @@ def insert_sale(conn: sqlite3.Connection, sale: Sale, record_seq: int) -> None:
          sale.node_type, sale.policy_version, sale.minted, sale.check.id, sale.check.number, sale.check.claim_hash,
          record_seq))
     conn.executemany(
-        "INSERT INTO sale_lines (sale_id, line_no, item_id, name, quantity, unit_price) VALUES (?, ?, ?, ?, ?, ?)",
-        [(sale.id, n, ln.item_id, ln.name, ln.quantity, ln.unit_price) for n, ln in enumerate(sale.lines, 1)])
+        "INSERT INTO sale_lines (check_number, line_no, item_id, name, quantity, unit_price) VALUES (?, ?, ?, ?, ?, ?)",
+        [(no, n, ln.item_id, ln.name, ln.quantity, ln.unit_price) for n, ln in enumerate(sale.lines, 1)])
     conn.executemany(
-        """INSERT INTO payments (sale_id, line_no, kind, amount, tendered, change_given, reference)
+        """INSERT INTO payments (check_number, line_no, kind, amount, tendered, change_given, reference)
            VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [(sale.id, n, p.kind, p.amount, p.tendered, p.change, p.reference) for n, p in enumerate(sale.payments, 1)])
-    conn.executemany("INSERT INTO token_mints (sale_id, party, amount) VALUES (?, ?, ?)",
-                     [(sale.id, party, amount) for party, amount in sale.parts.items()])
+        [(no, n, p.kind, p.amount, p.tendered, p.change, p.reference) for n, p in enumerate(sale.payments, 1)])
+    conn.executemany("INSERT INTO token_mints (check_number, party, amount) VALUES (?, ?, ?)",
+                     [(no, party, amount) for party, amount in sale.parts.items()])
 
 
 def get_sale(store: Store, sale_id: str) -> sqlite3.Row | None:
-    return store.one("SELECT * FROM sales WHERE id = ? OR check_id = ?", (sale_id, sale_id))
+    """A sale by its id or by its check id (TERMINAL-NUMBER)."""
+    number = sale_id.rpartition("-")[2]
+    if number.isdigit() and sale_id.count("-") == 1:
+        return store.one("SELECT * FROM sales WHERE check_number = ? AND check_id = ?", (int(number), sale_id))
+    return store.one("SELECT * FROM sales WHERE id = ?", (sale_id,))
 
 
 def sale_details(store: Store, sale_id: str) -> dict[str, Any]:
     """A sale with its lines, payments, token parts and refunds, for reports, reprints and the CLI."""
-    row = store.one("SELECT * FROM sales WHERE id = ?", (sale_id,))
+    row = get_sale(store, sale_id)
     if row is None:
         raise LookupError(sale_id)
     sale = dict(row)
+    no = row["check_number"]
     sale["lines"] = [dict(r) for r in store.all(
         "SELECT item_id, name, quantity, unit_price, quantity * unit_price AS total FROM sale_lines "
-        "WHERE sale_id = ? ORDER BY line_no", (sale_id,))]
+        "WHERE check_number = ? ORDER BY line_no", (no,))]
     sale["payments"] = [dict(r) for r in store.all(
-        "SELECT kind, amount, tendered, change_given, reference FROM payments WHERE sale_id = ? ORDER BY line_no",
-        (sale_id,))]
-    sale["tokens"] = sale_parts(store.conn, sale_id)
+        "SELECT kind, amount, tendered, change_given, reference FROM payments WHERE check_number = ? "
+        "ORDER BY line_no", (no,))]
+    sale["tokens"] = sale_parts(store.conn, no)
     sale["refunds"] = [dict(r) for r in store.all(
-        "SELECT id, amount, method, reason, approved_by, created_at_ms FROM refunds WHERE sale_id = ?", (sale_id,))]
+        "SELECT id, amount, method, reason, approved_by, created_at_ms FROM refunds WHERE sale_id = ?",
+        (row["id"],))]
     return sale
 
 
@@ -213,8 +234,9 @@ def open_orders(store: Store) -> list[sqlite3.Row]:
     return store.all("SELECT * FROM sales WHERE status NOT IN ('completed', 'cancelled') ORDER BY created_at_ms")
 
 
-def sale_parts(conn: sqlite3.Connection, sale_id: str) -> dict[str, int]:
-    return {r[0]: r[1] for r in conn.execute("SELECT party, amount FROM token_mints WHERE sale_id = ?", (sale_id,))}
+def sale_parts(conn: sqlite3.Connection, check_number: int) -> dict[str, int]:
+    rows = conn.execute("SELECT party, amount FROM token_mints WHERE check_number = ?", (check_number,))
+    return {r[0]: r[1] for r in rows}
 
 
 def set_sale_status(conn: sqlite3.Connection, sale_id: str, old: str, new: str, now_ms: int,

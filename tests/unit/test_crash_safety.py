@@ -49,9 +49,10 @@ def _check_consistent(data_dir: Path, returned: set[str]) -> int:
             seq = sale_records[sale_id]
             assert row["record_seq"] == seq and records[seq + 1].type == "token_mint"
             assert records[seq + 1].payload["sale_id"] == sale_id
-            lines = store.scalar("SELECT SUM(quantity * unit_price) FROM sale_lines WHERE sale_id = ?", (sale_id,))
-            paid = store.scalar("SELECT SUM(amount) FROM payments WHERE sale_id = ?", (sale_id,))
-            minted = store.scalar("SELECT SUM(amount) FROM token_mints WHERE sale_id = ?", (sale_id,))
+            no = (row["check_number"],)
+            lines = store.scalar("SELECT SUM(quantity * unit_price) FROM sale_lines WHERE check_number = ?", no)
+            paid = store.scalar("SELECT SUM(amount) FROM payments WHERE check_number = ?", no)
+            minted = store.scalar("SELECT SUM(amount) FROM token_mints WHERE check_number = ?", no)
             assert lines == row["subtotal"] and paid == row["total"] and minted == row["minted"] == row["total"]
         return len(sales)
     finally:

@@ -38,11 +38,12 @@ def test_claim_vector() -> None:
     secret = ClaimSecret(bytes.fromhex(fields["secret (hex)"]))
     assert secret.token == fields["token"]
     assert secret.short_code == fields["short code"]
-    assert claim_hash(secret.short_code, fields["check id"], int(fields["iterations"])) == fields["claim_hash"]
+    salt = bytes.fromhex(fields["claim_salt"])
+    assert claim_hash(secret.short_code, salt, int(fields["iterations"])) == fields["claim_hash"]
     assert ClaimSecret.from_token(secret.token) == secret
     # A customer typing the code sloppily still matches; a wrong code does not.
-    assert claim_matches("qjs8 4dqg gjsw", fields["check id"], fields["claim_hash"], int(fields["iterations"]))
-    assert not claim_matches("QJS8-4DQG-GJSX", fields["check id"], fields["claim_hash"], int(fields["iterations"]))
+    assert claim_matches("qjs8 4dqg gjsw", salt, fields["claim_hash"], int(fields["iterations"]))
+    assert not claim_matches("QJS8-4DQG-GJSX", salt, fields["claim_hash"], int(fields["iterations"]))
     assert normalize_short_code("QJS8-4DQG-GJSW") == "QJS8-4DQG-GJSW"
 
 

@@ -15,7 +15,7 @@ from terminal.core.users import User
 from terminal.services import Terminal
 from terminal.store.db import DB_FILENAME
 
-TABLES = ("meta", "menu_items", "users", "shifts", "cash_movements", "sales", "sale_lines", "payments",
+TABLES = ("meta", "menu_items", "stock", "users", "shifts", "cash_movements", "sales", "sale_lines", "payments",
           "token_mints", "refunds", "token_reversals", "ledger_records")
 
 
@@ -37,16 +37,17 @@ def test_sale_writes_rows_and_ledger_in_one_go(term: Terminal, cashier: User) ->
     assert (sale.subtotal, sale.total, sale.change) == (1800 + 4400 + 1400, 7600, 2400)
     row = term.store.one("SELECT * FROM sales WHERE id = ?", (sale.id,))
     assert row is not None and row["total"] == 7600 and row["status"] == "pending"
-    assert term.store.scalar("SELECT COUNT(*) FROM sale_lines WHERE sale_id = ?", (sale.id,)) == 3
-    assert term.store.scalar("SELECT SUM(amount) FROM token_mints WHERE sale_id = ?", (sale.id,)) == 7600
-    assert dict(term.store.all("SELECT party, amount FROM token_mints WHERE sale_id = ?", (sale.id,))) == {
+    no = (sale.check.number,)
+    assert term.store.scalar("SELECT COUNT(*) FROM sale_lines WHERE check_number = ?", no) == 3
+    assert term.store.scalar("SELECT SUM(amount) FROM token_mints WHERE check_number = ?", no) == 7600
+    assert dict(term.store.all("SELECT party, amount FROM token_mints WHERE check_number = ?", no)) == {
         "owner": 1900, "franchisee": 1824, "charity": 228, "customer": 3648}
     new = records(term)[before:]
     assert [t for t, _ in new] == ["sale", "token_mint"]
     assert new[0][1]["sale_id"] == sale.id and new[0][1]["total"] == 7600
     assert new[1][1]["parts"] == dict(sale.parts) and new[1][1]["policy_version"] == 1
     assert term.store.scalar("SELECT record_seq FROM sales WHERE id = ?", (sale.id,)) == before + 1
-    assert term.store.scalar("SELECT available FROM menu_items WHERE id = 'beef-slices'") == 498
+    assert term.store.scalar("SELECT available FROM stock WHERE item_id = 'beef-slices'") == 498
 
 
 def test_claim_secret_and_short_code_never_reach_the_disk(term: Terminal, cashier: User, data_dir: Path) -> None:
@@ -187,7 +188,7 @@ def test_database_enforces_one_open_shift(term: Terminal, cashier: User) -> None
 
 def test_sold_out_item(term: Terminal, cashier: User) -> None:
     term.open_shift(cashier, 0)
-    term.store.conn.execute("UPDATE menu_items SET available = 2 WHERE id = 'shrimp'")
+    term.store.conn.execute("UPDATE stock SET available = 2 WHERE item_id = 'shrimp'")
     term.sell(cashier, [("shrimp", 2)], [Tender("cash")])
     with pytest.raises(WrongState, match="Only 0 x Tiger shrimp left"):
         term.sell(cashier, [("shrimp", 1)], [Tender("cash")])
