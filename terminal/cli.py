@@ -19,7 +19,7 @@ from typing import Any
 from terminal.core.errors import InvalidInput, UserFacingError
 from terminal.core.money import format_gel, parse_tetri
 from terminal.core.orders import CARD, CASH, Tender
-from terminal.core.sales import DiscountRequest
+from terminal.core.sales import DiscountRequest, check_text
 from terminal.core.users import User, parse_role
 from terminal.services import Terminal
 
@@ -252,15 +252,8 @@ def _dispatch(term: Terminal, args: argparse.Namespace) -> int:
             approver = term.login(args.approver, args.approver_pin or "") if args.approver else None
             discount = DiscountRequest(parse_tetri(args.discount, "discount"), args.reason, approver)
         result = term.sell(user, wanted, tenders, discount)
-        data = result.to_dict()
-        s = result.sale
-        _out(args, data, "\n".join(
-            [f"Sale {s.id}  check {s.check.id}"]
-            + [f"  {ln.quantity:>3} x {ln.name:<28} {format_gel(ln.total):>12}" for ln in s.lines]
-            + ([f"  Discount ({s.discount.reason}){'':<8} {format_gel(-s.discount.amount):>12}"] if s.discount else [])
-            + [f"  {'TOTAL':<34} {format_gel(s.total):>12}", f"  {'Change':<34} {format_gel(s.change):>12}",
-               f"  Claim your {s.parts.get('customer', 0)} ST: {s.check.claim_url}",
-               f"  Short code {s.check.short_code}"]))
+        _out(args, result.to_dict(),
+             check_text(result.sale, franchise=term.franchise, terminal_name=term.terminal_name))
         return EXIT_OK
     if cmd == "order":
         if args.order_command == "advance":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from terminal.core.money import format_gel
 from terminal.core.orders import CARD, CASH, Tender
+from terminal.core.sales import check_text
 from terminal.services import Terminal
 from terminal.store.db import DB_FILENAME
 
@@ -39,6 +40,8 @@ def run_demo(data_dir: Path, say: Callable[[str], object]) -> int:
                 f"({', '.join(f'{p.kind} {format_gel(p.amount)}' for p in sale.payments)}), change "
                 f"{format_gel(sale.change)}; minted {sale.minted} ST, customer share {sale.parts['customer']} "
                 f"claimable with code {sale.check.short_code}.")
+        say("The last check, as printed:")
+        say(check_text(result.sale, franchise=term.franchise, terminal_name=term.terminal_name))
         first = result.sale.id
         for _ in range(4):
             status = term.advance_order(cashier, first)

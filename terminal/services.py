@@ -178,8 +178,8 @@ class Terminal:
     def _refresh_cache(self) -> None:
         """Reload menu and policy when another connection changed the database (PRAGMA data_version moves).
 
-        Looked at most twice a second: a menu update may take that long to show, while stock is always read fresh
-        inside the sale's own transaction."""
+        Looked at most twice a second: a menu update may take that long to show, while stock is checked by the
+        database inside the sale's own transaction."""
         now = time.monotonic()
         if self._policy is not None and now - self._cache_checked < 0.5:
             return
@@ -318,7 +318,7 @@ class Terminal:
         at = self.clock()
         with self.store.transaction() as conn:
             sale = prepare_sale(
-                menu=menu, stock=repos.stock_of(conn, [w[0] for w in wanted]), wanted=wanted, tenders=tenders,
+                menu=menu, stock=None, wanted=wanted, tenders=tenders,  # take_stock below checks the stock
                 cashier=user, discount=discount, node_type=self.node_type, policy=policy,
                 terminal_id=self.terminal_id, shift_id=self._open_shift_id(),
                 check_number=repos.next_check_number(conn), now_ms=at, claim_base_url=self.claim_base_url,

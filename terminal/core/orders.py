@@ -53,7 +53,8 @@ def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[tuple[str, int]],
                 stock: Mapping[str, int] | None = None) -> list[OrderLine]:
     """Turn (item id, quantity) requests into priced order lines, merging repeats, checking stock and activity.
 
-    `stock` gives the current availability where it is fresher than the menu's (read inside the sale's transaction).
+    `stock` gives the current availability where it is fresher than the menu's; None leaves the stock check to the
+    caller (the store decrements stock under a CHECK constraint in the sale's own transaction).
     """
     if not wanted:
         raise InvalidInput("An order needs at least one item.")
@@ -71,11 +72,14 @@ def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[tuple[str, int]],
         if not item.active:
             raise WrongState(f"{item.display_name()} is not on sale right now.")
         check_quantity(quantity)
-        available = item.available if stock is None else stock.get(item_id, 0)
-        if quantity > available:
-            raise WrongState(f"Only {available} x {item.display_name()} left; {quantity} asked.")
+        if stock is not None and quantity > stock.get(item_id, 0):
+            raise sold_out(item.display_name(), stock.get(item_id, 0), quantity)
         lines.append(OrderLine(item.id, item.display_name("en"), quantity, item.price))
     return lines
+
+
+def sold_out(name: str, available: int, asked: int) -> WrongState:
+    return WrongState(f"Only {available} x {name} left; {asked} asked.")
 
 
 @dataclass(frozen=True)

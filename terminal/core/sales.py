@@ -109,7 +109,7 @@ class Sale:
 def prepare_sale(
     *,
     menu: Mapping[str, MenuItem],
-    stock: Mapping[str, int],
+    stock: Mapping[str, int] | None,
     wanted: Sequence[tuple[str, int]],
     tenders: Sequence[Tender],
     cashier: User,
@@ -196,3 +196,30 @@ def prepare_refund(
     reason = clean_text(reason, "reason for the refund")
     reversal = reversal_parts(sale_parts, refunded_before, amount, sale_total)
     return Refund(uuid7(now_ms), sale_id, shift_id, amount, method, reason, user.name, now_ms, reversal)
+
+
+def check_text(sale: Sale, *, franchise: str, terminal_name: str, width: int = 44) -> str:
+    """The check as plain text (a 58 mm receipt printer's 32-48 columns, a terminal, a log)."""
+
+    def row(label: str, amount: Tetri) -> str:
+        money = format_gel(amount)
+        return f"{label[: width - len(money) - 1]:<{width - len(money)}}{money}"
+
+    rule = "-" * width
+    out = [franchise.center(width), terminal_name.center(width), rule]
+    for line in sale.lines:
+        out.append(row(f"{line.quantity} x {line.name}", line.total))
+        if line.quantity > 1:
+            out.append(f"    @ {format_gel(line.unit_price)}")
+    out.append(rule)
+    if sale.discount:
+        out += [row("Subtotal", sale.subtotal), row(f"Discount: {sale.discount.reason}", -sale.discount.amount)]
+    out.append(row("TOTAL", sale.total))
+    for p in sale.payments:
+        out.append(row(f"{p.kind.capitalize()}{' ' + p.reference if p.reference else ''}", p.tendered))
+    if sale.change:
+        out.append(row("Change", sale.change))
+    out += [rule, f"Check {sale.check.id}", f"Sale {sale.id}",
+            f"You earned {sale.parts.get('customer', 0)} ST. Claim them at:", sale.check.claim_url,
+            f"or with check {sale.check.id}", f"and code {sale.check.short_code}"]
+    return "\n".join(out)

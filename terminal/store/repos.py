@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from terminal.core.menu import MenuItem, menu_item_from_dict
-from terminal.core.orders import OrderLine
+from terminal.core.orders import OrderLine, sold_out
 from terminal.core.sales import Refund, Sale
 from terminal.core.shifts import ShiftTotals
 from terminal.core.tokens import TokenPolicy, policy_from_dict
@@ -62,14 +62,18 @@ def stock_of(conn: sqlite3.Connection, item_ids: Sequence[str]) -> dict[str, int
     return {r[0]: r[1] for r in rows}
 
 
-def set_stock(conn: sqlite3.Connection, item_id: str, available: int) -> None:
-    conn.execute("UPDATE stock SET available = ? WHERE item_id = ?", (available, item_id))
-
-
 def take_stock(conn: sqlite3.Connection, lines: Sequence[OrderLine]) -> None:
-    """Decrease availability; the CHECK constraint refuses going below zero even under a race."""
-    conn.executemany("UPDATE stock SET available = available - ? WHERE item_id = ?",
-                     [(line.quantity, line.item_id) for line in lines])
+    """Decrease availability. The CHECK constraint (available >= 0) is the stock check: one statement per line on
+    the happy path, and a precise message when an item runs out (the caller's transaction then rolls back)."""
+    try:
+        conn.executemany("UPDATE stock SET available = available - ? WHERE item_id = ?",
+                         [(line.quantity, line.item_id) for line in lines])
+    except sqlite3.IntegrityError:
+        left = stock_of(conn, [line.item_id for line in lines])
+        for line in lines:
+            if line.quantity > left.get(line.item_id, 0):
+                raise sold_out(line.name, left.get(line.item_id, 0), line.quantity) from None
+        raise
 
 
 def save_policy(conn: sqlite3.Connection, policy: TokenPolicy, now_ms: int) -> None:

@@ -45,7 +45,7 @@ def test_lines_are_priced_from_the_menu_and_merged() -> None:
 ])
 def test_bad_lines(wanted: list[tuple[str, int]], error: type[Exception], text: str) -> None:
     with pytest.raises(error, match=text):
-        build_lines(MENU, wanted)
+        build_lines(MENU, wanted, {i.id: i.available for i in DEMO_MENU})
 
 
 def test_inactive_item_cannot_be_sold() -> None:

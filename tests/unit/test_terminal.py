@@ -206,3 +206,32 @@ def test_reopen_keeps_everything(term: Terminal, cashier: User, data_dir: Path) 
         assert again.store.scalar("PRAGMA synchronous") == 2  # FULL
     finally:
         again.close()
+
+
+def test_claim_ticket_pool_makes_valid_unique_tickets_and_stops() -> None:
+    import threading
+
+    from terminal.core.checks import claim_matches
+    from terminal.services import ClaimTicketPool
+
+    pool = ClaimTicketPool(size=8)
+    pool.start()
+    tickets = [pool.take() for _ in range(40)]  # more than the pool holds: the rest are made on the spot
+    pool.close()
+    assert len({t.secret.raw for t in tickets}) == len({t.salt for t in tickets}) == 40
+    for t in tickets[:5]:
+        assert claim_matches(t.secret.short_code, t.salt, t.hash)
+    assert not any(th.name == "claim-tickets" and th.is_alive() for th in threading.enumerate())
+
+
+def test_check_text_shows_what_the_customer_needs(term: Terminal, cashier: User) -> None:
+    from terminal.core.sales import check_text
+
+    term.open_shift(cashier, 0)
+    sale = term.sell(cashier, [("udon", 2), ("broth-spicy", 1)], [Tender("cash", 5000)],
+                     DiscountRequest(300, "birthday")).sale
+    text = check_text(sale, franchise="Vake", terminal_name="Counter 1")
+    for expected in ("2 x Udon noodles", "14.00 ₾", "Discount: birthday", "-3.00 ₾", "TOTAL", "29.00 ₾",
+                     "Change", "21.00 ₾", sale.check.id, sale.id, sale.check.short_code, sale.check.claim_url):
+        assert expected in text, expected
+    assert max(len(line) for line in text.splitlines() if "://" not in line) <= 44
