@@ -17,8 +17,9 @@ from typing import Any
 from terminal.core.checks import ClaimSecret, ClaimTicket, new_claim_ticket
 from terminal.core.demo_menu import DEMO_MENU
 from terminal.core.errors import InvalidInput, NotAllowed, NotFound, UserFacingError, WrongState
-from terminal.core.ids import uuid7
+from terminal.core.ids import new_terminal_id, uuid7
 from terminal.core.menu import MenuItem, validate_menu_item
+from terminal.core.money import check_amount
 from terminal.core.orders import CANCELLED, Tender, check_transition, clean_text, next_status
 from terminal.core.sales import DiscountRequest, Refund, Sale, prepare_refund, prepare_sale
 from terminal.core.shifts import ZReport, check_cash_movement, check_float
@@ -32,15 +33,10 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_CLAIM_BASE_URL = "https://claim.hotpotspot.ge"
 DEMO_STAFF = (("Owner", Role.OWNER, "1111"), ("Nino", Role.MANAGER, "2222"), ("Giorgi", Role.CASHIER, "3333"))
-_ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def new_terminal_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
 
 
 class ClaimTicketPool:
@@ -292,7 +288,7 @@ class Terminal:
         return {"shift_id": shift_id, **repos.shift_totals(self.store.conn, shift_id).to_dict()}
 
     def close_shift(self, user: User, counted_cash: int) -> dict[str, Any]:
-        check_float(counted_cash)  # same rules as any cash count: whole tetri, not negative
+        check_amount(counted_cash, "counted cash")
         at = self.clock()
         with self.store.transaction() as conn:
             row = repos.open_shift_row(self.store)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from terminal.core.errors import InvalidInput
+from terminal.core.ids import CROCKFORD
 
 SECRET_BYTES = 16
 SHORT_CODE_CHARS = 12  # 60 bits in Crockford base32, printed as three groups of four
@@ -24,7 +25,6 @@ CLAIM_HASH_ALG = "pbkdf2-sha256"
 # Stretching cost. It runs once per sale on the sale's critical path (budget: p99 2 ms per sale), so it is modest;
 # the short code's 60 bits and HQ's attempt limit carry the rest. Stored with every hash, so it can grow later.
 CLAIM_HASH_ITERATIONS = 600
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _DECODE_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
 
 
@@ -64,13 +64,13 @@ class ClaimSecret:
 def short_code_for(secret: bytes) -> str:
     digest = hashlib.sha256(b"hotpot/short-code/v1\x00" + secret).digest()
     bits = int.from_bytes(digest[:8], "big") >> (64 - 5 * SHORT_CODE_CHARS)  # the digest's first 60 bits
-    code = "".join(_CROCKFORD[(bits >> (5 * (SHORT_CODE_CHARS - 1 - i))) & 31] for i in range(SHORT_CODE_CHARS))
+    code = "".join(CROCKFORD[(bits >> (5 * (SHORT_CODE_CHARS - 1 - i))) & 31] for i in range(SHORT_CODE_CHARS))
     return f"{code[0:4]}-{code[4:8]}-{code[8:12]}"
 
 
 def normalize_short_code(text: str) -> str:
     code = text.strip().upper().translate(_DECODE_ALIASES)
-    if len(code) != SHORT_CODE_CHARS or any(c not in _CROCKFORD for c in code):
+    if len(code) != SHORT_CODE_CHARS or any(c not in CROCKFORD for c in code):
         raise InvalidInput(f"A short code has {SHORT_CODE_CHARS} letters and digits, like 7K2M-QX4P-93TB.")
     return "-".join(code[i:i + 4] for i in range(0, SHORT_CODE_CHARS, 4))
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 import secrets
 import uuid
 
+# Crockford's base32: no I, L, O or U, so what is printed can be typed back without confusion.
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_terminal_id() -> str:
+    """A terminal's id: 8 Crockford characters (40 random bits), short enough to print on every check id."""
+    return "".join(secrets.choice(CROCKFORD) for _ in range(8))
+
 
 def uuid7(now_ms: int) -> str:
     rand = secrets.randbits(74)
