@@ -11,7 +11,7 @@ from terminal.core.menu import MenuItem, menu_item_from_dict
 from terminal.core.orders import OrderLine, sold_out
 from terminal.core.sales import Refund, Sale
 from terminal.core.shifts import ShiftTotals
-from terminal.core.tokens import TokenPolicy, policy_from_dict
+from terminal.core.tokens import PARTIES, TokenPolicy, policy_from_dict
 from terminal.core.users import Role, User
 from terminal.store.db import Store
 
@@ -129,16 +129,17 @@ def get_shift(store: Store, shift_id: str) -> sqlite3.Row | None:
 
 
 def insert_shift(conn: sqlite3.Connection, shift_id: str, user: str, float_amount: int, now_ms: int) -> None:
-    conn.execute("INSERT INTO shifts (id, status, opened_by, opened_at_ms, float_amount) VALUES (?, 'open', ?, ?, ?)",
-                 (shift_id, user, now_ms, float_amount))
+    conn.execute("""INSERT INTO shifts (id, status, opened_by, opened_at_ms, float_amount, first_check_number)
+                    VALUES (?, 'open', ?, ?, ?, ?)""",
+                 (shift_id, user, now_ms, float_amount, next_check_number(conn)))
 
 
 def close_shift_row(conn: sqlite3.Connection, shift_id: str, user: str, now_ms: int,
                     counted: int, expected: int, variance: int) -> None:
     cur = conn.execute(
         """UPDATE shifts SET status = 'closed', closed_by = ?, closed_at_ms = ?, counted_cash = ?,
-           expected_cash = ?, variance = ? WHERE id = ? AND status = 'open'""",
-        (user, now_ms, counted, expected, variance, shift_id))
+           expected_cash = ?, variance = ?, last_check_number = ? WHERE id = ? AND status = 'open'""",
+        (user, now_ms, counted, expected, variance, next_check_number(conn) - 1, shift_id))
     if cur.rowcount != 1:
         raise sqlite3.IntegrityError("shift was not open")
 
@@ -151,13 +152,13 @@ def insert_cash_movement(conn: sqlite3.Connection, shift_id: str, direction: str
 
 def shift_totals(conn: sqlite3.Connection, shift_id: str) -> ShiftTotals:
     """The shift's figures, all summed by SQLite over the shift's own rows."""
-    shift = conn.execute("SELECT float_amount FROM shifts WHERE id = ?", (shift_id,)).fetchone()
+    shift = conn.execute("SELECT float_amount, first_check_number, last_check_number FROM shifts WHERE id = ?",
+                         (shift_id,)).fetchone()
     sales = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(subtotal), 0), COALESCE(SUM(discount), 0) FROM sales WHERE shift_id = ?",
-        (shift_id,)).fetchone()
-    pay = dict(conn.execute(
-        """SELECT p.kind, SUM(p.amount) FROM payments p JOIN sales s ON s.check_number = p.check_number
-           WHERE s.shift_id = ? GROUP BY p.kind""", (shift_id,)).fetchall())
+        """SELECT COUNT(*), COALESCE(SUM(subtotal), 0), COALESCE(SUM(discount), 0), COALESCE(SUM(cash_amount), 0),
+                  COALESCE(SUM(card_amount), 0)
+           FROM sales WHERE check_number BETWEEN ? AND ? AND shift_id = ?""",
+        (shift[1], shift[2] if shift[2] is not None else 2**62, shift_id)).fetchone()
     ref = {r[0]: (r[1], r[2]) for r in conn.execute(
         "SELECT method, COUNT(*), SUM(amount) FROM refunds WHERE shift_id = ? GROUP BY method", (shift_id,))}
     moves = dict(conn.execute(
@@ -165,7 +166,7 @@ def shift_totals(conn: sqlite3.Connection, shift_id: str) -> ShiftTotals:
         (shift_id,)).fetchall())
     return ShiftTotals(
         float_amount=shift[0], sales_count=sales[0], gross_sales=sales[1], discounts=sales[2],
-        cash_sales=pay.get("cash", 0), card_sales=pay.get("card", 0),
+        cash_sales=sales[3], card_sales=sales[4],
         refunds_count=sum(v[0] for v in ref.values()),
         cash_refunds=ref.get("cash", (0, 0))[1], card_refunds=ref.get("card", (0, 0))[1],
         cash_in=moves.get("in", 0), cash_out=moves.get("out", 0),
@@ -181,25 +182,20 @@ def next_check_number(conn: sqlite3.Connection) -> int:
 
 def insert_sale(conn: sqlite3.Connection, sale: Sale, record_seq: int) -> None:
     d = sale.discount
-    no = sale.check.number
+    parts = sale.parts
     conn.execute(
-        """INSERT INTO sales (id, shift_id, cashier, created_at_ms, subtotal, discount, discount_reason,
-             discount_approved_by, total, change_given, status, status_at_ms, node_type, policy_version, minted,
-             check_id, check_number, claim_hash, record_seq)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (sale.id, sale.shift_id, sale.cashier, sale.created_at_ms, sale.subtotal, sale.discount_amount,
-         d.reason if d else None, d.approved_by if d else None, sale.total, sale.change, sale.created_at_ms,
-         sale.node_type, sale.policy_version, sale.minted, sale.check.id, sale.check.number, sale.check.claim_hash,
-         record_seq))
-    conn.executemany(
-        "INSERT INTO sale_lines (check_number, line_no, item_id, name, quantity, unit_price) VALUES (?, ?, ?, ?, ?, ?)",
-        [(no, n, ln.item_id, ln.name, ln.quantity, ln.unit_price) for n, ln in enumerate(sale.lines, 1)])
-    conn.executemany(
-        """INSERT INTO payments (check_number, line_no, kind, amount, tendered, change_given, reference)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [(no, n, p.kind, p.amount, p.tendered, p.change, p.reference) for n, p in enumerate(sale.payments, 1)])
-    conn.executemany("INSERT INTO token_mints (check_number, party, amount) VALUES (?, ?, ?)",
-                     [(no, party, amount) for party, amount in sale.parts.items()])
+        """INSERT INTO sales (check_number, id, shift_id, cashier, created_at_ms, subtotal, discount, discount_reason,
+             discount_approved_by, total, cash_amount, card_amount, change_given, status, status_at_ms, node_type,
+             policy_version, minted, owner_st, franchisee_st, charity_st, customer_st, check_id, claim_hash,
+             record_seq, lines, payments)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (sale.check.number, sale.id, sale.shift_id, sale.cashier, sale.created_at_ms, sale.subtotal,
+         sale.discount_amount, d.reason if d else None, d.approved_by if d else None, sale.total, sale.cash_amount(),
+         sale.total - sale.cash_amount(), sale.change, sale.created_at_ms, sale.node_type, sale.policy_version,
+         sale.minted, parts.get("owner", 0), parts.get("franchisee", 0), parts.get("charity", 0),
+         parts.get("customer", 0), sale.check.id, sale.check.claim_hash, record_seq,
+         json.dumps([ln.to_dict() for ln in sale.lines], ensure_ascii=False),
+         json.dumps([p.to_dict() for p in sale.payments], ensure_ascii=False)))
 
 
 def get_sale(store: Store, sale_id: str) -> sqlite3.Row | None:
@@ -216,14 +212,9 @@ def sale_details(store: Store, sale_id: str) -> dict[str, Any]:
     if row is None:
         raise LookupError(sale_id)
     sale = dict(row)
-    no = row["check_number"]
-    sale["lines"] = [dict(r) for r in store.all(
-        "SELECT item_id, name, quantity, unit_price, quantity * unit_price AS total FROM sale_lines "
-        "WHERE check_number = ? ORDER BY line_no", (no,))]
-    sale["payments"] = [dict(r) for r in store.all(
-        "SELECT kind, amount, tendered, change_given, reference FROM payments WHERE check_number = ? "
-        "ORDER BY line_no", (no,))]
-    sale["tokens"] = sale_parts(store.conn, no)
+    sale["lines"] = json.loads(row["lines"])
+    sale["payments"] = json.loads(row["payments"])
+    sale["tokens"] = sale_parts(store.conn, row["check_number"])
     sale["refunds"] = [dict(r) for r in store.all(
         "SELECT id, amount, method, reason, approved_by, created_at_ms FROM refunds WHERE sale_id = ?",
         (row["id"],))]
@@ -239,8 +230,10 @@ def open_orders(store: Store) -> list[sqlite3.Row]:
 
 
 def sale_parts(conn: sqlite3.Connection, check_number: int) -> dict[str, int]:
-    rows = conn.execute("SELECT party, amount FROM token_mints WHERE check_number = ?", (check_number,))
-    return {r[0]: r[1] for r in rows}
+    """The sale's minted ST per party that received any."""
+    row = conn.execute("SELECT owner_st, franchisee_st, charity_st, customer_st FROM sales WHERE check_number = ?",
+                       (check_number,)).fetchone()
+    return {party: amount for party, amount in zip(PARTIES, row, strict=True) if amount}
 
 
 def set_sale_status(conn: sqlite3.Connection, sale_id: str, old: str, new: str, now_ms: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -49,11 +50,12 @@ def _check_consistent(data_dir: Path, returned: set[str]) -> int:
             seq = sale_records[sale_id]
             assert row["record_seq"] == seq and records[seq + 1].type == "token_mint"
             assert records[seq + 1].payload["sale_id"] == sale_id
-            no = (row["check_number"],)
-            lines = store.scalar("SELECT SUM(quantity * unit_price) FROM sale_lines WHERE check_number = ?", no)
-            paid = store.scalar("SELECT SUM(amount) FROM payments WHERE check_number = ?", no)
-            minted = store.scalar("SELECT SUM(amount) FROM token_mints WHERE check_number = ?", no)
-            assert lines == row["subtotal"] and paid == row["total"] and minted == row["minted"] == row["total"]
+            lines, payments = json.loads(row["lines"]), json.loads(row["payments"])
+            assert sum(ln["quantity"] * ln["unit_price"] for ln in lines) == row["subtotal"]
+            assert sum(p["amount"] for p in payments) == row["total"] == row["cash_amount"] + row["card_amount"]
+            parts = records[seq + 1].payload["parts"]
+            assert sum(parts.values()) == row["minted"] == row["total"]
+            assert parts["customer"] == row["customer_st"] and parts["owner"] == row["owner_st"]
         return len(sales)
     finally:
         term.close()

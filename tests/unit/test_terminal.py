@@ -13,10 +13,11 @@ from terminal.core.orders import Tender
 from terminal.core.sales import DiscountRequest
 from terminal.core.users import User
 from terminal.services import Terminal
+from terminal.store import repos
 from terminal.store.db import DB_FILENAME
 
-TABLES = ("meta", "menu_items", "stock", "users", "shifts", "cash_movements", "sales", "sale_lines", "payments",
-          "token_mints", "refunds", "token_reversals", "ledger_records")
+TABLES = ("meta", "menu_items", "stock", "users", "shifts", "cash_movements", "sales", "refunds", "token_reversals",
+          "ledger_records")
 
 
 def snapshot(term: Terminal) -> dict[str, list[tuple[object, ...]]]:
@@ -37,11 +38,13 @@ def test_sale_writes_rows_and_ledger_in_one_go(term: Terminal, cashier: User) ->
     assert (sale.subtotal, sale.total, sale.change) == (1800 + 4400 + 1400, 7600, 2400)
     row = term.store.one("SELECT * FROM sales WHERE id = ?", (sale.id,))
     assert row is not None and row["total"] == 7600 and row["status"] == "pending"
-    no = (sale.check.number,)
-    assert term.store.scalar("SELECT COUNT(*) FROM sale_lines WHERE check_number = ?", no) == 3
-    assert term.store.scalar("SELECT SUM(amount) FROM token_mints WHERE check_number = ?", no) == 7600
-    assert dict(term.store.all("SELECT party, amount FROM token_mints WHERE check_number = ?", no)) == {
-        "owner": 1900, "franchisee": 1824, "charity": 228, "customer": 3648}
+    details = repos.sale_details(term.store, sale.id)
+    assert [(ln["item_id"], ln["quantity"]) for ln in details["lines"]] == [
+        ("broth-spicy", 1), ("beef-slices", 2), ("udon", 2)]
+    assert details["payments"] == [{"kind": "cash", "amount": 7600, "tendered": 10_000, "change": 2400,
+                                    "reference": ""}]
+    assert details["tokens"] == {"owner": 1900, "franchisee": 1824, "charity": 228, "customer": 3648}
+    assert (details["cash_amount"], details["card_amount"], details["minted"]) == (7600, 0, 7600)
     new = records(term)[before:]
     assert [t for t, _ in new] == ["sale", "token_mint"]
     assert new[0][1]["sale_id"] == sale.id and new[0][1]["total"] == 7600

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from terminal.core.errors import InvalidInput, NotAllowed, UserLocked
@@ -16,7 +18,9 @@ def user() -> User:
 def test_pin_hash_is_salted_and_verifies(user: User) -> None:
     other = hash_pin("4821")
     assert other != user.pin_hash  # a fresh salt each time
-    assert "4821" not in user.pin_hash and user.pin_hash.startswith("scrypt$16384$")
+    alg, n, r, p, salt, digest = user.pin_hash.split("$")
+    assert (alg, n, r, p, len(bytes.fromhex(salt)), len(bytes.fromhex(digest))) == ("scrypt", "16384", "8", "1", 16, 32)
+    assert hashlib.scrypt(b"4821", salt=bytes.fromhex(salt), n=16384, r=8, p=1, dklen=32).hex() == digest
     assert pin_matches("4821", user.pin_hash) and not pin_matches("4822", user.pin_hash)
     assert not pin_matches("4821", "garbage")
 
