@@ -7,6 +7,7 @@ exits 2; amounts are integers in tetri.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import os
@@ -16,12 +17,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sync.protocol.blocks import BlockError
 from terminal.core.errors import InvalidInput, UserFacingError
 from terminal.core.money import format_gel, parse_tetri
 from terminal.core.orders import CARD, CASH, Tender
 from terminal.core.sales import DiscountRequest, check_text
 from terminal.core.users import User, parse_role
 from terminal.services import Terminal
+from terminal.wallet.backup import backup_challenge
+from terminal.wallet.errors import WalletError, WrongPassphrase
+from terminal.wallet.hd import Wallet
+from terminal.wallet.keystore import keystore_path, unlock_with_retries
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
     usub.add_parser("list", parents=[common])
 
     sub.add_parser("status", parents=[common], help="terminal state: shift, sales, ledger")
+    sub.add_parser("seal", parents=[common], help="seal every pending record into signed blocks now")
+    sub.add_parser("verify", parents=[common], help="verify the whole block chain from genesis (exit 1 on a fault)")
+    p = sub.add_parser("export-blocks", parents=[common], help="print blocks as JSON lines (the wire format)")
+    p.add_argument("--from", dest="from_height", type=int, default=0, metavar="HEIGHT")
+    wallet = sub.add_parser("wallet", parents=[common], help="the terminal's wallet")
+    wsub = wallet.add_subparsers(dest="wallet_command", required=True, parser_class=_Parser)
+    wsub.add_parser("show", parents=[common], help="public keys and backup state")
+    wsub.add_parser("backup-check", parents=[common], help="confirm the recovery words are written down")
+    p = wsub.add_parser("restore", parents=[common],
+                        help="write a new keystore from the recovery words (env HOTPOT_MNEMONIC or stdin)")
+    p.add_argument("--replace", action="store_true", help="replace an intact keystore (to change the passphrase)")
     sub.add_parser("demo", parents=[common], help="a short scripted demo of a shift on this terminal")
     return parser
 
@@ -141,6 +158,66 @@ def parse_tender(spec: str) -> Tender:
         ref, _, amount = rest.partition(":")
         return Tender(CARD, parse_tetri(amount, "card amount") if amount else None, ref)
     raise InvalidInput(f"Payment {spec!r} must be cash[:TENDERED] or card[:REF[:AMOUNT]].")
+
+
+def _new_passphrase() -> str:
+    env = os.environ.get("HOTPOT_PASSPHRASE")
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        raise InvalidInput("Set HOTPOT_PASSPHRASE to the new wallet passphrase (there is no terminal to ask on).")
+    for _ in range(3):
+        first = getpass.getpass("New wallet passphrase (at least 8 characters): ")
+        if first == getpass.getpass("The same passphrase again: "):
+            return first
+        print("The two entries differ; try again.", file=sys.stderr)
+    raise InvalidInput("The passphrase entries did not match; nothing was set up.")
+
+
+def _unlock(term: Terminal) -> Wallet:
+    env = os.environ.get("HOTPOT_PASSPHRASE")
+    if env is not None:
+        try:
+            return term.unlock(env)
+        except WrongPassphrase:
+            raise WrongPassphrase("Wrong wallet passphrase (from HOTPOT_PASSPHRASE).") from None
+    if not sys.stdin.isatty():
+        raise InvalidInput("Set HOTPOT_PASSPHRASE to the wallet passphrase (there is no terminal to ask on).")
+    return unlock_with_retries(term.unlock, lambda n: getpass.getpass(
+        "Wallet passphrase: " if n == 1 else f"Wrong passphrase. Try {n} of 3: "))
+
+
+def _read_line(prompt: str) -> str:
+    if sys.stdin.isatty():
+        return input(prompt)
+    line = sys.stdin.readline()
+    if not line:
+        raise InvalidInput(f"Expected an answer on standard input for: {prompt.strip()}")
+    return line.rstrip("\n")
+
+
+def _wallet(term: Terminal, args: argparse.Namespace) -> int:
+    sub = args.wallet_command
+    if sub == "show":
+        info = {"terminal_id": term.terminal_id, "account_xpub": term.account.xpub,
+                "signing_public_key": term.signing_public_key.hex(), "backed_up": term.wallet_backed_up(),
+                "keystore": str(keystore_path(term.data_dir))}
+        _out(args, info, "\n".join(f"{k}: {v}" for k, v in info.items()))
+        return EXIT_OK
+    if sub == "backup-check":
+        wallet = _unlock(term)
+        positions = backup_challenge(len(wallet.mnemonic.split()))
+        answers = [_read_line(f"Word #{p} of your recovery words: ") for p in positions]
+        if not term.confirm_backup(wallet, positions, answers):
+            raise InvalidInput("Those words do not match; the wallet is not marked as backed up. Check your paper "
+                               "copy and try again.")
+        _out(args, {"backed_up": True}, "Thank you: the wallet is marked as backed up.")
+        return EXIT_OK
+    words = os.environ.get("HOTPOT_MNEMONIC") or _read_line("The 24 recovery words, separated by spaces: ")
+    term.restore_keystore(words, _new_passphrase(), replace=args.replace)
+    _out(args, {"restored": True, "keystore": str(keystore_path(term.data_dir))},
+         f"Keystore restored at {keystore_path(term.data_dir)}.")
+    return EXIT_OK
 
 
 def _acting_user(term: Terminal, args: argparse.Namespace) -> User:
@@ -177,14 +254,21 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
     if cmd == "init":
         if args.hq or args.enroll_code:
             raise InvalidInput("Enrolling with HQ is not available in this version yet; run init without --hq.")
-        term, pins = Terminal.create(data_dir, franchise=args.franchise, terminal_name=args.terminal,
-                                     node_type=args.node_type, demo=args.demo_menu, owner_pin=args.owner_pin)
+        term, setup = Terminal.create(data_dir, franchise=args.franchise, terminal_name=args.terminal,
+                                      node_type=args.node_type, demo=args.demo_menu, owner_pin=args.owner_pin,
+                                      passphrase=_new_passphrase())
         status = term.status()
         term.close()
-        pin_text = "\n".join(f"  {name}: PIN {pin}" for name, pin in pins.items())
-        _out(args, {"terminal_id": status["terminal_id"], "data_dir": str(data_dir), "users": pins},
-             f"Terminal {status['terminal_id']} set up in {data_dir}.\nWrite these PINs down; they are not shown "
-             f"again:\n{pin_text}")
+        pin_text = "\n".join(f"  {name}: PIN {pin}" for name, pin in setup.pins.items())
+        words = setup.mnemonic.split()
+        word_text = "\n".join("  " + "  ".join(f"{i + 1:>2}. {w:<10}" for i, w in enumerate(words) if i // 6 == row)
+                              for row in range(4))
+        _out(args, {"terminal_id": status["terminal_id"], "data_dir": str(data_dir), "users": setup.pins,
+                    "mnemonic": setup.mnemonic, "account_xpub": term.account.xpub},
+             f"Terminal {status['terminal_id']} set up in {data_dir}.\n\nWrite these PINs down; they are not shown "
+             f"again:\n{pin_text}\n\nThe wallet's 24 recovery words. Write them on paper and keep them safe: with them "
+             f"anyone can sign as this terminal, and without them a lost keystore cannot be restored. They are not "
+             f"shown again.\n{word_text}\n\nThen run 'hotpot-terminal wallet backup-check'.")
         return EXIT_OK
     if cmd == "demo":
         from terminal.demo import run_demo
@@ -200,6 +284,35 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _dispatch(term: Terminal, args: argparse.Namespace) -> int:
     cmd = args.command
+    if cmd == "seal":
+        blocks = term.seal(_unlock(term), force=True)
+        top = term.head()
+        _out(args, {"sealed": [{"height": b.height, "records": b.record_count, "hash": b.hash().hex()}
+                               for b in blocks], "head": {"height": top.height, "hash": top.hash} if top else None},
+             f"Sealed {sum(b.record_count for b in blocks)} records into {len(blocks)} block(s)"
+             + (f"; head is block {top.height} ({top.hash[:12]})." if top else "; nothing to seal."))
+        return EXIT_OK
+    if cmd == "verify":
+        try:
+            report = term.verify()
+        except BlockError as exc:
+            _out(args, {"ok": False, "height": exc.height, "reason": exc.reason, "detail": exc.detail},
+                 f"verify failed at block {exc.height}: {exc.detail} ({exc.reason})")
+            return EXIT_FAULT
+        top = report.head
+        _out(args, {"ok": True, "blocks": report.blocks, "records": report.records,
+                    "head": {"height": top.height, "hash": top.hash} if top else None},
+             f"Chain OK: {report.blocks} block(s), {report.records} sealed records"
+             + (f", head {top.height} ({top.hash[:12]})." if top else "."))
+        return EXIT_OK
+    if cmd == "export-blocks":
+        if args.from_height < 0:
+            raise InvalidInput("--from must be a height, 0 or more.")
+        for line in term.export_blocks(args.from_height):
+            sys.stdout.write(line.decode("utf-8") + "\n")
+        return EXIT_OK
+    if cmd == "wallet":
+        return _wallet(term, args)
     if cmd == "gui":
         raise InvalidInput("The counter GUI is not part of this version yet; use the CLI "
                            "(hotpot-terminal --help) or 'make run' for the scripted demo.")
@@ -289,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir = args.data_dir or default_data_dir()
     try:
         return _run(args, data_dir)
-    except UserFacingError as exc:
+    except (UserFacingError, WalletError) as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USER
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,13 +13,17 @@ from terminal.core.sales import check_text
 from terminal.services import Terminal
 from terminal.store.db import DB_FILENAME
 
+DEMO_PASSPHRASE = "hotpot-demo"
+
 
 def run_demo(data_dir: Path, say: Callable[[str], object]) -> int:
+    passphrase = os.environ.get("HOTPOT_PASSPHRASE", DEMO_PASSPHRASE)
     if not (data_dir / DB_FILENAME).exists():
-        term, pins = Terminal.create(data_dir, franchise="HotPot Spot Demo", terminal_name="Counter 1",
-                                     node_type="franchise", demo=True)
+        term, setup = Terminal.create(data_dir, franchise="HotPot Spot Demo", terminal_name="Counter 1",
+                                      node_type="franchise", demo=True, passphrase=passphrase)
         say(f"Set up demo terminal {term.terminal_id} in {data_dir}.")
-        say("Demo staff: " + ", ".join(f"{n} (PIN {p})" for n, p in pins.items()))
+        say("Demo staff: " + ", ".join(f"{n} (PIN {p})" for n, p in setup.pins.items()))
+        say(f"Demo wallet passphrase: {passphrase!r} (a real terminal asks its owner for one).")
     else:
         term = Terminal.open(data_dir)
         say(f"Using terminal {term.terminal_id} in {data_dir}.")
@@ -46,6 +51,10 @@ def run_demo(data_dir: Path, say: Callable[[str], object]) -> int:
         for _ in range(4):
             status = term.advance_order(cashier, first)
         say(f"The kitchen took check {result.sale.check.id} through to {status}.")
+        blocks = term.seal(term.unlock(passphrase), force=True)
+        report = term.verify()
+        say(f"Sealed the ledger into {len(blocks)} new signed block(s); the chain of {report.blocks} block(s) and "
+            f"{report.records} records verifies from genesis.")
         x = term.x_report()
         say(f"X report: {x['sales_count']} sales, net {format_gel(x['net_sales'])}, "
             f"expected cash in drawer {format_gel(x['expected_cash'])}.")

@@ -9,11 +9,12 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sync.protocol.blocks import BlockHeader
 from terminal.core.checks import ClaimSecret, ClaimTicket, new_claim_ticket
 from terminal.core.demo_menu import DEMO_MENU
 from terminal.core.errors import InvalidInput, NotAllowed, NotFound, UserFacingError, WrongState
@@ -26,8 +27,20 @@ from terminal.core.shifts import ZReport, check_cash_movement, check_float
 from terminal.core.tokens import DEFAULT_POLICY, NODE_TYPES, TokenPolicy
 from terminal.core.users import Role, User, attempt_login, hash_pin, require_role, validate_pin, validate_user_name
 from terminal.ledger.journal import append_record, append_records
+from terminal.ledger.sealer import ChainReport, Head, SealPolicy, head, load_blocks, seal_pending, verify_chain
 from terminal.store import repos
 from terminal.store.db import Store, open_store
+from terminal.wallet.backup import backup_answers_match
+from terminal.wallet.errors import KeystoreForeign, WalletError
+from terminal.wallet.hd import Account, Wallet, new_mnemonic
+from terminal.wallet.keystore import (
+    check_passphrase_strength,
+    keystore_intact,
+    keystore_path,
+    load_keystore,
+    restore_wallet,
+    save_keystore,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +56,15 @@ class ClaimTicketPool:
     """Claim tickets made ahead of time on a background thread, so the stretched hash is off the sale's path.
 
     Tickets live only in memory (a secret never touches the disk); an empty pool just makes one on the spot.
-    hashlib releases the GIL while hashing, so the pool uses the machine's other core.
+    hashlib releases the GIL while hashing, so the pool uses the machine's other core. Between tickets the same
+    thread runs `between` (the terminal uses it to derive the next checks' claim addresses ahead of time).
     """
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 64, between: Callable[[], None] | None = None) -> None:
         self._queue: queue.Queue[ClaimTicket] = queue.Queue(maxsize=size)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._between = between
 
     def start(self) -> None:
         if self._thread is None and not self._stop.is_set():
@@ -58,6 +73,8 @@ class ClaimTicketPool:
 
     def _fill(self) -> None:
         while not self._stop.is_set():
+            if self._between is not None:
+                self._between()
             ticket = new_claim_ticket()
             while not self._stop.is_set():
                 try:
@@ -76,6 +93,15 @@ class ClaimTicketPool:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    pins: dict[str, str]
+    mnemonic: str
+
+    def __repr__(self) -> str:
+        return "SetupResult(***)"
 
 
 @dataclass(frozen=True)
@@ -106,7 +132,10 @@ class Terminal:
         self.terminal_name = meta.get("terminal_name", "")
         self.node_type = meta.get("node_type", "franchise")
         self.claim_base_url = meta.get("claim_base_url", DEFAULT_CLAIM_BASE_URL)
-        self._tickets = ClaimTicketPool()
+        self.account = Account(meta["account_xpub"])
+        self.signing_public_key = bytes.fromhex(meta["signing_public_key"])
+        self._next_check = 1
+        self._tickets = ClaimTicketPool(between=self._prefetch_addresses)
         self._busy = False
         self._menu: dict[str, MenuItem] = {}
         self._policy: TokenPolicy | None = None
@@ -120,16 +149,18 @@ class Terminal:
         return cls(open_store(data_dir), clock)
 
     @classmethod
-    def create(cls, data_dir: Path, *, franchise: str, terminal_name: str, node_type: str = "franchise",
-               demo: bool = False, owner_pin: str | None = None, clock: Callable[[], int] = now_ms,
-               ) -> tuple[Terminal, dict[str, str]]:
-        """Set up a new terminal. Returns it and the PINs of the users created (shown once, never stored)."""
+    def create(cls, data_dir: Path, *, franchise: str, terminal_name: str, passphrase: str,
+               node_type: str = "franchise", demo: bool = False, owner_pin: str | None = None,
+               clock: Callable[[], int] = now_ms) -> tuple[Terminal, SetupResult]:
+        """Set up a new terminal with a new wallet. Returns it and what must be shown to the owner exactly once:
+        the users' PINs and the wallet's 24 recovery words (neither is stored in the clear)."""
         franchise = clean_text(franchise, "franchise name")
         terminal_name = clean_text(terminal_name, "terminal name")
         if node_type not in NODE_TYPES:
             raise InvalidInput(f"Node type must be own or franchise, not {node_type!r}.")
         if owner_pin is not None:
             validate_pin(owner_pin)
+        check_passphrase_strength(passphrase)
         store = open_store(data_dir, create=True)
         try:
             if store.meta("terminal_id"):
@@ -141,14 +172,21 @@ class Terminal:
                 staff = [("Owner", Role.OWNER, pin)] + [s for s in staff if s[1] != Role.OWNER]
             hashed = [(n, r, p, hash_pin(p)) for n, r, p in staff]  # slow: outside the transaction
             terminal_id = new_terminal_id()
+            wallet = Wallet(new_mnemonic())
+            # The keystore first: a crash after it leaves a keystore of no terminal, which the next init replaces
+            # (the database has no terminal id yet); the other order could leave a terminal without its keys.
+            save_keystore(data_dir, wallet, terminal_id, passphrase, overwrite=True)
+            signing_key = wallet.signer.public_key.hex()
             at = clock()
             with store.transaction() as conn:
                 meta = {"terminal_id": terminal_id, "franchise": franchise, "terminal_name": terminal_name,
-                        "node_type": node_type, "claim_base_url": DEFAULT_CLAIM_BASE_URL}
+                        "node_type": node_type, "claim_base_url": DEFAULT_CLAIM_BASE_URL,
+                        "account_xpub": wallet.account_xpub, "signing_public_key": signing_key}
                 for key, value in meta.items():
                     repos.set_meta(conn, key, value)
                 append_record(conn, terminal_id, "terminal_initialized",
-                              {"franchise": franchise, "terminal_name": terminal_name, "node_type": node_type}, at)
+                              {"franchise": franchise, "terminal_name": terminal_name, "node_type": node_type,
+                               "account_xpub": wallet.account_xpub, "signing_public_key": signing_key}, at)
                 repos.save_policy(conn, DEFAULT_POLICY, at)
                 if demo:
                     for item in DEMO_MENU:
@@ -163,7 +201,7 @@ class Terminal:
         except BaseException:
             store.close()
             raise
-        return cls(store, clock), {name: pin for name, _, pin, _ in hashed}
+        return cls(store, clock), SetupResult({name: pin for name, _, pin, _ in hashed}, wallet.mnemonic)
 
     def close(self) -> None:
         self._tickets.close()
@@ -313,12 +351,13 @@ class Terminal:
         ticket = self._tickets.take()
         at = self.clock()
         with self.store.transaction() as conn:
+            check_number = repos.next_check_number(conn)
             sale = prepare_sale(
                 menu=menu, stock=None, wanted=wanted, tenders=tenders,  # take_stock below checks the stock
                 cashier=user, discount=discount, node_type=self.node_type, policy=policy,
-                terminal_id=self.terminal_id, shift_id=self._open_shift_id(),
-                check_number=repos.next_check_number(conn), now_ms=at, claim_base_url=self.claim_base_url,
-                ticket=ticket,
+                terminal_id=self.terminal_id, shift_id=self._open_shift_id(), check_number=check_number,
+                now_ms=at, claim_base_url=self.claim_base_url, ticket=ticket,
+                claim_address=self.account.claim_address(check_number),
             )
             seq, _ = append_records(conn, self.terminal_id, [("sale", sale.record_payload()),
                                                              ("token_mint", sale.mint_payload())], at)
@@ -328,7 +367,11 @@ class Terminal:
             self._busy = True
             self._tickets.start()
             self.store.start_background_checkpoints()
+        self._next_check = sale.check.number + 1
         return SaleResult(sale, ticket.secret)
+
+    def _prefetch_addresses(self) -> None:
+        self.account.prefetch_claim_addresses(self._next_check, 8)
 
     def _sale_row(self, sale_id: str) -> sqlite3.Row:
         row = repos.get_sale(self.store, sale_id.strip())
@@ -399,8 +442,70 @@ class Terminal:
 
     # --- state --------------------------------------------------------------------------------------------------
 
+    # --- wallet and ledger --------------------------------------------------------------------------------------
+
+    @property
+    def data_dir(self) -> Path:
+        return self.store.path.parent
+
+    def unlock(self, passphrase: str) -> Wallet:
+        """Open the keystore; refuses a keystore (or words) that are not this terminal's."""
+        wallet = load_keystore(self.data_dir, passphrase, terminal_id=self.terminal_id)
+        if wallet.account_xpub != self.account.xpub:
+            raise KeystoreForeign(f"The keystore's keys are not the keys terminal {self.terminal_id} was set up with.")
+        return wallet
+
+    def seal(self, wallet: Wallet, *, force: bool = False, policy: SealPolicy | None = None) -> list[BlockHeader]:
+        """Seal pending records into signed blocks: what is due under the policy, or everything with force."""
+        return seal_pending(self.store, self.terminal_id, wallet.signer.sign_digest, self.clock,
+                            policy=policy or SealPolicy(), force=force)
+
+    def verify(self) -> ChainReport:
+        """Walk the whole chain from genesis against this terminal's signing key; raises BlockError at a fault."""
+        return verify_chain(self.store, self.signing_public_key)
+
+    def export_blocks(self, from_height: int = 0) -> Iterator[bytes]:
+        for block, _ in load_blocks(self.store, from_height):
+            yield block.encode()
+
+    def restore_keystore(self, words: str, passphrase: str, *, bip39_passphrase: str = "",
+                         replace: bool = False) -> Wallet:
+        """Write a new keystore from the 24 recovery words. Refuses words of another wallet, and refuses to replace
+        an intact keystore unless asked to (that is how the passphrase is changed); nothing is written on refusal."""
+        wallet = restore_wallet(words, bip39_passphrase)
+        if wallet.account_xpub != self.account.xpub:
+            raise KeystoreForeign(f"These recovery words belong to another wallet, not to terminal {self.terminal_id}; "
+                                  "nothing was changed.")
+        check_passphrase_strength(passphrase)
+        path = keystore_path(self.data_dir)
+        if path.exists() and not replace and keystore_intact(path):
+            raise WalletError("This terminal's keystore is intact; nothing was overwritten. To change its passphrase, "
+                              "restore with --replace.")
+        save_keystore(self.data_dir, wallet, self.terminal_id, passphrase, overwrite=True,
+                      bip39_passphrase=bip39_passphrase)
+        with self.store.transaction() as conn:
+            append_record(conn, self.terminal_id, "wallet_restored", {"account_xpub": wallet.account_xpub},
+                          self.clock())
+        return wallet
+
+    def wallet_backed_up(self) -> bool:
+        return self.store.meta("wallet_backed_up") == "1"
+
+    def confirm_backup(self, wallet: Wallet, positions: Sequence[int], answers: Sequence[str]) -> bool:
+        """The owner re-entered the words at `positions`: right answers mark the wallet as backed up."""
+        if not backup_answers_match(wallet.mnemonic, positions, answers):
+            return False
+        with self.store.transaction() as conn:
+            repos.set_meta(conn, "wallet_backed_up", "1")
+            append_record(conn, self.terminal_id, "wallet_backed_up", {"positions": list(positions)}, self.clock())
+        return True
+
+    def head(self) -> Head | None:
+        return head(self.store.conn)
+
     def status(self) -> dict[str, Any]:
-        records, unsealed = repos.ledger_counts(self.store)
+        top = self.head()
+        records = int(self.store.scalar("SELECT COALESCE(MAX(seq), 0) FROM ledger_records"))
         return {
             "terminal_id": self.terminal_id,
             "franchise": self.franchise,
@@ -409,9 +514,10 @@ class Terminal:
             "shift": self.current_shift(),
             "sales": int(self.store.scalar("SELECT COUNT(*) FROM sales")),
             "records": records,
-            "unsealed_records": unsealed,
-            "head": None,  # blocks arrive with the wallet issue
-            "pending_blocks": 0,
+            "unsealed_records": records - (top.last_seq if top else 0),
+            "head": {"height": top.height, "hash": top.hash} if top else None,
+            "pending_blocks": int(self.store.scalar("SELECT COUNT(*) FROM blocks WHERE acked_at_ms IS NULL")),
+            "wallet_backed_up": self.wallet_backed_up(),
             "last_ack": None,
             "last_error": None,
             "quarantined": 0,

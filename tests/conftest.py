@@ -8,6 +8,10 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("HOTPOT_DATA_DIR", None)  # never let a developer's real terminal leak into a test
 os.environ.pop("HOTPOT_USER", None)
+os.environ.pop("HOTPOT_MNEMONIC", None)
+# The keystore's scrypt at test strength (the floor the code allows; the real default is 2**17, ~0.5 s a try).
+os.environ["HOTPOT_KEYSTORE_SCRYPT_N"] = "4096"
+TEST_PASSPHRASE = "correct horse battery"
 
 import re  # noqa: E402
 import uuid  # noqa: E402
@@ -17,6 +21,13 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from tests.pg import PgServer, start_pg_server  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def wallet_passphrase(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test's wallet passphrase comes from the environment, as on an unattended terminal."""
+    monkeypatch.setenv("HOTPOT_PASSPHRASE", TEST_PASSPHRASE)
+    return TEST_PASSPHRASE
 
 
 @pytest.fixture

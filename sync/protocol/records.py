@@ -23,6 +23,8 @@ RECORD_TYPES = frozenset({
     "order_status",
     "refund",
     "token_reversal",
+    "wallet_backed_up",
+    "wallet_restored",
 })
 
 

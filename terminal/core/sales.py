@@ -42,10 +42,12 @@ class CheckInfo:
     claim_url: str
     claim_hash: str
     claim_salt: str
+    claim_address: str  # the one-time address the customer's ST share is minted to
 
     def public_dict(self) -> dict[str, Any]:
         """What a cashier and the CLI may see: the short code and link are printed on the check anyway."""
-        return {"id": self.id, "number": self.number, "short_code": self.short_code, "claim_url": self.claim_url}
+        return {"id": self.id, "number": self.number, "short_code": self.short_code, "claim_url": self.claim_url,
+                "claim_address": self.claim_address}
 
 
 @dataclass(frozen=True)
@@ -98,12 +100,13 @@ class Sale:
             "status": PENDING,
             "check": {"id": self.check.id, "number": self.check.number, "claim_hash": self.check.claim_hash,
                       "claim_salt": self.check.claim_salt, "claim_hash_alg": CLAIM_HASH_ALG,
-                      "claim_hash_iterations": CLAIM_HASH_ITERATIONS},
+                      "claim_hash_iterations": CLAIM_HASH_ITERATIONS, "claim_address": self.check.claim_address},
         }
 
     def mint_payload(self) -> dict[str, Any]:
         return {"sale_id": self.id, "check_id": self.check.id, "node_type": self.node_type,
-                "policy_version": self.policy_version, "minted": self.minted, "parts": dict(self.parts)}
+                "policy_version": self.policy_version, "minted": self.minted, "parts": dict(self.parts),
+                "customer_address": self.check.claim_address}
 
 
 def prepare_sale(
@@ -122,6 +125,7 @@ def prepare_sale(
     now_ms: int,
     claim_base_url: str,
     ticket: ClaimTicket,
+    claim_address: str,
 ) -> Sale:
     """Validate and compute a whole sale. Raises a UserFacingError and computes nothing partial on bad input."""
     if shift_id is None:
@@ -138,7 +142,7 @@ def prepare_sale(
     check = CheckInfo(
         id=check_id, number=check_number, short_code=ticket.secret.short_code,
         claim_url=claim_url(claim_base_url, check_id, ticket.secret), claim_hash=ticket.hash,
-        claim_salt=ticket.salt.hex(),
+        claim_salt=ticket.salt.hex(), claim_address=claim_address,
     )
     return Sale(
         id=uuid7(now_ms), terminal_id=terminal_id, shift_id=shift_id, cashier=cashier.name, created_at_ms=now_ms,

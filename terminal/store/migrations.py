@@ -17,6 +17,31 @@ def m0001_initial(db: Database) -> None:
 
 
 # Every index costs a page write (and so fsync'ed bytes) on each sale: the sale path keeps only the ones reads need.
+@MIGRATIONS(name="0002_blocks")
+def m0002_blocks(db: Database) -> None:
+    for sql in _BLOCKS:
+        db.execute(sql)
+
+
+_BLOCKS = [
+    # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
+    # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the
+    # unsealed ones are exactly those after the head's last_seq.
+    """CREATE TABLE blocks (
+        height INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        prev_hash TEXT NOT NULL,
+        header BLOB NOT NULL,
+        signature BLOB NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        record_count INTEGER NOT NULL CHECK (record_count = last_seq - first_seq + 1),
+        created_at_ms INTEGER NOT NULL,
+        acked_at_ms INTEGER,
+        receipt TEXT
+    )""",
+]
+
 _INITIAL = [
     """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
     """CREATE TABLE menu_items (

@@ -257,11 +257,3 @@ def insert_refund(conn: sqlite3.Connection, refund: Refund) -> None:
          refund.approved_by, refund.created_at_ms))
     conn.executemany("INSERT INTO token_reversals (refund_id, party, amount) VALUES (?, ?, ?)",
                      [(refund.id, p, a) for p, a in refund.token_reversal.items()])
-
-
-# --- ledger counts ----------------------------------------------------------------------------------------------
-
-
-def ledger_counts(store: Store) -> tuple[int, int]:
-    row = store.one("SELECT COUNT(*), COUNT(*) FILTER (WHERE block_height IS NULL) FROM ledger_records")
-    return (int(row[0]), int(row[1])) if row else (0, 0)

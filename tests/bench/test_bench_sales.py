@@ -42,7 +42,8 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def test_bench_sales(tmp_path: Path) -> None:
-    term, _ = Terminal.create(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True)
+    term, _ = Terminal.create(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True,
+                              passphrase="bench-passphrase")
     term.store.conn.execute("UPDATE stock SET available = 1000000")
     cashier = repos.get_user(term.store, "Giorgi")
     assert cashier is not None

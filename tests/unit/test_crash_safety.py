@@ -62,7 +62,8 @@ def _check_consistent(data_dir: Path, returned: set[str]) -> int:
 
 
 def test_sigkill_mid_batch_loses_nothing_that_returned(data_dir: Path) -> None:
-    term, _ = Terminal.create(data_dir, franchise="Vake", terminal_name="C1", demo=True)
+    term, _ = Terminal.create(data_dir, franchise="Vake", terminal_name="C1", demo=True,
+                              passphrase="crash-test-pass")
     term.open_shift(term.login("Giorgi", "3333"), 10_000)
     term.close()
     rng = random.Random(int(os.environ.get("CRASH_SEED", "20261126")))

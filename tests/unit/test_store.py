@@ -28,7 +28,7 @@ def test_reopening_applies_nothing_and_makes_no_backup(data_dir: Path) -> None:
     open_store(data_dir, create=True).close()
     store = open_store(data_dir)
     try:
-        assert [m.name for m in store_db.MIGRATIONS.applied(store.db)] == ["0001_initial"]
+        assert [m.name for m in store_db.MIGRATIONS.applied(store.db)] == ["0001_initial", "0002_blocks"]
         assert store.meta("app") == "hotpot-terminal"
     finally:
         store.close()
@@ -39,7 +39,7 @@ def test_new_migration_is_applied_after_a_backup(data_dir: Path, monkeypatch: py
     store = open_store(data_dir, create=True)
     store.conn.execute("INSERT INTO meta (key, value) VALUES ('probe', 'kept')")
     store.close()
-    monkeypatch.setattr(store_db, "MIGRATIONS", _with_extra("0002_probe", "ALTER TABLE meta ADD COLUMN note TEXT"))
+    monkeypatch.setattr(store_db, "MIGRATIONS", _with_extra("0099_probe", "ALTER TABLE meta ADD COLUMN note TEXT"))
     store = open_store(data_dir)
     try:
         assert "note" in {r[1] for r in store.all("PRAGMA table_info(meta)")}
@@ -53,13 +53,13 @@ def test_new_migration_is_applied_after_a_backup(data_dir: Path, monkeypatch: py
 
 def test_failed_migration_is_rolled_back_with_a_clear_error(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     open_store(data_dir, create=True).close()
-    monkeypatch.setattr(store_db, "MIGRATIONS", _with_extra("0002_broken", "ALTER TABLE no_such_table ADD x INT"))
+    monkeypatch.setattr(store_db, "MIGRATIONS", _with_extra("0099_broken", "ALTER TABLE no_such_table ADD x INT"))
     with pytest.raises(StoreError, match="Upgrading the terminal database failed.*rolled back.*before-migration"):
         open_store(data_dir)
     monkeypatch.undo()
     store = open_store(data_dir)  # still opens at the old version
     try:
-        assert [m.name for m in store_db.MIGRATIONS.applied(store.db)] == ["0001_initial"]
+        assert [m.name for m in store_db.MIGRATIONS.applied(store.db)] == ["0001_initial", "0002_blocks"]
         assert store.integrity_ok()
     finally:
         store.close()
