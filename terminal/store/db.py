@@ -30,7 +30,7 @@ class StoreError(UserFacingError):
 
 def _check_data_dir(data_dir: Path) -> None:
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # business data and the keystore: owner only
     except OSError as exc:
         raise StoreError(f"Cannot create the data folder {data_dir}: {exc.strerror}.") from None
     if not data_dir.is_dir():
@@ -179,6 +179,8 @@ def open_store(data_dir: Path, *, create: bool = False) -> Store:
         raise StoreError(f"No terminal is set up in {data_dir}. Run 'hotpot-terminal init' first.")
     _check_data_dir(data_dir)
     _check_existing_file(path)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # SQLite's -wal/-shm copy this mode
     try:
         # isolation_level=None: no implicit transactions; every write is inside an explicit BEGIN IMMEDIATE.
         conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None, check_same_thread=False)
