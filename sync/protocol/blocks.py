@@ -112,6 +112,9 @@ class BlockError(ValueError):
         where = f"block {height}" if height is not None else "block"
         super().__init__(f"{where}: {detail}")
 
+    def __reduce__(self) -> tuple[type[BlockError], tuple[int | None, str]]:
+        return (type(self), (self.height, self.detail))  # survives pickling (parallel verification's workers)
+
 
 class MalformedBlock(BlockError):
     reason = "malformed"
@@ -145,9 +148,16 @@ def verify_block(block: Block, public_key: bytes, previous: BlockHeader | None, 
                  stated_hash: bytes | None = None) -> None:
     """Check one block against the signer's public key and the block before it (None for height 0).
 
-    Raises the BlockError subclass that names what failed: the stated hash, the signature, the height, the link to
-    the previous block, the record count and seq range, each record's decoding, and the Merkle root.
+    Raises the BlockError subclass that names what failed (docs/protocol.md, "Verifying a block"): first what the
+    block shows on its own (check_block_alone), then how it follows the previous block (check_block_link).
     """
+    check_block_alone(block, public_key, stated_hash)
+    check_block_link(block.header, previous)
+
+
+def check_block_alone(block: Block, public_key: bytes, stated_hash: bytes | None = None) -> None:
+    """The stated hash, the signature, the records (count, decoding, seq, terminal) and the Merkle root. Independent
+    of every other block, so a long chain's blocks can be checked in parallel."""
     h = block.header
     if h.version != BLOCK_VERSION:
         raise MalformedBlock(h.height, f"unsupported block version {h.version}")
@@ -156,17 +166,6 @@ def verify_block(block: Block, public_key: bytes, previous: BlockHeader | None, 
         raise HashMismatch(h.height, "the header does not hash to the block's stated hash")
     if not verify_signature(public_key, block_hash, block.signature):
         raise BadSignature(h.height, "the signature does not verify with the terminal's key")
-    expected_height = 0 if previous is None else previous.height + 1
-    if h.height != expected_height:
-        raise HeightGap(h.height, f"expected height {expected_height}")
-    expected_prev = GENESIS_PREV_HASH if previous is None else previous.hash()
-    if h.prev_hash != expected_prev:
-        raise BrokenLink(h.height, "prev_hash does not match the previous block's hash")
-    expected_first = 1 if previous is None else previous.last_seq + 1
-    if h.first_seq != expected_first:
-        raise BadRecord(h.height, f"records should start at seq {expected_first}, not {h.first_seq}")
-    if previous is not None and h.terminal_id != previous.terminal_id:
-        raise MalformedBlock(h.height, "terminal id differs from the previous block's")
     if not 1 <= h.record_count <= MAX_BLOCK_RECORDS or len(block.records) != h.record_count:
         raise BadRecord(h.height, f"header says {h.record_count} records, the block holds {len(block.records)}")
     leaves = []
@@ -183,6 +182,21 @@ def verify_block(block: Block, public_key: bytes, previous: BlockHeader | None, 
         leaves.append(leaf_hash(body))
     if merkle_root(leaves) != h.merkle_root:
         raise MerkleMismatch(h.height, "the records do not match the header's Merkle root")
+
+
+def check_block_link(h: BlockHeader, previous: BlockHeader | None) -> None:
+    """Height, prev_hash, seq continuity and terminal id against the previous block's header (None: genesis)."""
+    expected_height = 0 if previous is None else previous.height + 1
+    if h.height != expected_height:
+        raise HeightGap(h.height, f"expected height {expected_height}")
+    expected_prev = GENESIS_PREV_HASH if previous is None else previous.hash()
+    if h.prev_hash != expected_prev:
+        raise BrokenLink(h.height, "prev_hash does not match the previous block's hash")
+    expected_first = 1 if previous is None else previous.last_seq + 1
+    if h.first_seq != expected_first:
+        raise BadRecord(h.height, f"records should start at seq {expected_first}, not {h.first_seq}")
+    if previous is not None and h.terminal_id != previous.terminal_id:
+        raise MalformedBlock(h.height, "terminal id differs from the previous block's")
 
 
 def _hex(data: Any, n: int | None, what: str, height: int | None) -> bytes:

@@ -78,12 +78,26 @@ def _no_floats(text: str) -> Any:
     raise CanonicalError(f"floats are not allowed: {text}")
 
 
+_DECODER = json.JSONDecoder(parse_float=_no_floats, parse_constant=_no_floats)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# An integer outside +-(2**53 - 1) has at least 16 digits; so does a long digit run inside a string. Only bytes with
+# such a run, or with more brackets than the depth limit, need the full walk below. (Digits -> "9", all else -> " ",
+# then a substring search: ~20x faster than a regular expression here.)
+_DIGIT_MAP = bytes(0x39 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_SIXTEEN_DIGITS = b"9" * 16
+
+
 def decode_canonical(data: bytes) -> Any:
-    """Decode bytes that must already be canonical JSON; anything else (floats, spacing, key order) is refused."""
+    """Decode bytes that must already be canonical JSON; anything else (floats, spacing, key order, escapes, duplicate
+    keys) is refused. The hot path of verification: the parse refuses floats, re-encoding must give the same bytes,
+    and the integer-range and depth rules are walked only when a cheap scan of the bytes says they could fail."""
     try:
-        value = json.loads(data.decode("utf-8"), parse_float=_no_floats, parse_constant=_no_floats)
+        value = _DECODER.decode(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CanonicalError(f"not valid JSON: {exc}") from None
-    if canonical_json(value) != data:
+    if _ENCODER.encode(value).encode() != data:
         raise CanonicalError("bytes are valid JSON but not in canonical form")
+    suspicious = _SIXTEEN_DIGITS in data.translate(_DIGIT_MAP) or data.count(b"[") + data.count(b"{") > MAX_DEPTH
+    if suspicious and not _ok([value], -1):
+        raise CanonicalError(_explain(value, "$", 0) or "value breaks the canonical rules")
     return value

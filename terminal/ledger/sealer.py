@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from sync.protocol.blocks import (
@@ -14,9 +18,10 @@ from sync.protocol.blocks import (
     BlockError,
     BlockHeader,
     build_block,
+    check_block_link,
     decode_header,
-    verify_block,
 )
+from terminal.ledger.chainworker import blocks_in, check_block, check_range
 from terminal.store.db import Store
 
 logger = logging.getLogger(__name__)
@@ -96,19 +101,7 @@ def _store_block(conn: sqlite3.Connection, block: Block) -> None:
 
 def load_blocks(store: Store, from_height: int = 0) -> Iterator[tuple[Block, bytes]]:
     """Stored blocks from a height on, each with the hash that was stored for it. Reads in pages, not all at once."""
-    height = from_height
-    while True:
-        rows = store.all("SELECT height, hash, header, signature, first_seq, last_seq FROM blocks "
-                         "WHERE height >= ? ORDER BY height LIMIT 50", (height,))
-        if not rows:
-            return
-        for row in rows:
-            bodies = store.all("SELECT body FROM ledger_records WHERE seq BETWEEN ? AND ? ORDER BY seq",
-                               (row["first_seq"], row["last_seq"]))
-            header = decode_header(bytes(row["header"]))
-            yield Block(header, bytes(row["signature"]), tuple(bytes(b[0]) for b in bodies)), bytes.fromhex(
-                row["hash"])
-            height = row["height"] + 1
+    return ((block, stated) for block, stated, _ in blocks_in(store.conn, from_height, None))
 
 
 @dataclass(frozen=True)
@@ -118,24 +111,63 @@ class ChainReport:
     head: Head | None
 
 
-def verify_chain(store: Store, public_key: bytes) -> ChainReport:
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """A plain fork when this process runs no other thread (the CLI's `verify`): workers start in milliseconds.
+    Otherwise (a GUI with its background threads) a fork could inherit a lock some thread holds, so workers fork
+    from a server process that has imported only the checking code."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["terminal.ledger.chainworker"])
+    return ctx
+
+
+PARALLEL_FROM_BLOCKS = 16
+_BATCH = 16
+
+
+def verify_chain(store: Store, public_key: bytes, *, workers: int | None = None) -> ChainReport:
     """Walk the whole chain from genesis. Raises BlockError naming the first height that fails.
 
-    What this cannot see: the newest blocks cut off the end together with their records (a shorter chain is still
-    a valid chain). HQ's signed receipts for blocks it has acknowledged are what catch that.
+    Each block's own checks (signature, records, Merkle root) run on every core for long chains; the links between
+    blocks are checked here, in order. What this cannot see: the newest blocks cut off the end together with their
+    records (a shorter chain is still a valid chain); HQ's signed receipts are what catch that.
     """
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    total_blocks = int(store.scalar("SELECT COUNT(*) FROM blocks"))
     previous: BlockHeader | None = None
     records = 0
-    for block, stored_hash in load_blocks(store):
-        verify_block(block, public_key, previous, stated_hash=stored_hash)
-        records += block.header.record_count
-        previous = block.header
+    failures: list[tuple[int, int, BlockError]] = []  # (height, 0 = the block alone / 1 = its link, error)
+    if workers > 1 and total_blocks >= PARALLEL_FROM_BLOCKS:
+        # Workers read and check the blocks themselves; here only the headers are read, for the links.
+        step = max(1, min(_BATCH, -(-total_blocks // workers)))
+        with ProcessPoolExecutor(workers, mp_context=_worker_context()) as pool:
+            pending = [pool.submit(check_range, str(store.path), first, first + step - 1, public_key)
+                       for first in range(0, total_blocks, step)]
+            for h, header in store.conn.execute("SELECT height, header FROM blocks ORDER BY height"):
+                block_header = decode_header(bytes(header))
+                try:
+                    check_block_link(block_header, previous)
+                except BlockError as exc:
+                    failures.append((h, 1, exc))
+                    break
+                records += block_header.record_count
+                previous = block_header
+            failures += [(err.height or 0, 0, err) for err in (f.result() for f in pending) if err is not None]
+    else:
+        for block, stored_hash, stray in blocks_in(store.conn, 0, None):
+            check_block(block, public_key, stored_hash, stray)
+            check_block_link(block.header, previous)
+            records += block.header.record_count
+            previous = block.header
+    if failures:  # the lowest height wins; at one height, the block's own fault before its link (docs/protocol.md)
+        raise min(failures, key=lambda f: (f[0], f[1]))[2]
     last_seq = previous.last_seq if previous else 0
-    stray = store.scalar("SELECT MIN(seq) FROM ledger_records WHERE (seq <= ? AND block_height IS NULL) "
-                         "OR (seq > ? AND block_height IS NOT NULL)", (last_seq, last_seq))
+    stray = store.scalar("SELECT MIN(seq) FROM ledger_records WHERE seq > ? AND block_height IS NOT NULL",
+                         (last_seq,))
     if stray is not None:
         raise BadRecord(previous.height if previous else None,
-                        f"record {stray}'s seal mark disagrees with the chain")
+                        f"record {stray} is marked as sealed but no block holds it")
     return ChainReport(0 if previous is None else previous.height + 1, records, head(store.conn))
 
 

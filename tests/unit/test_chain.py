@@ -155,3 +155,23 @@ def test_keystore_and_database_are_owner_only(term: Terminal, data_dir: Path) ->
     assert stat.S_IMODE(os.stat(data_dir).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(data_dir / DB_FILENAME).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(data_dir / "wallet.keystore").st_mode) == 0o600
+
+
+def test_parallel_verification_reports_the_first_bad_height(term: Terminal, cashier: User) -> None:
+    from terminal.ledger.sealer import PARALLEL_FROM_BLOCKS, verify_chain
+
+    term.open_shift(cashier, 0)
+    _sell(term, cashier, 25)
+    term.seal(term.unlock(TEST_PASSPHRASE), force=True, policy=SealPolicy(max_records=2))
+    blocks = term.status()["head"]["height"] + 1
+    assert blocks >= PARALLEL_FROM_BLOCKS
+    key = term.signing_public_key
+    assert verify_chain(term.store, key, workers=2).blocks == blocks == verify_chain(term.store, key, workers=1).blocks
+    for height in (13, 17):  # two faults: the lower height is reported, whichever worker finds it first
+        seq = term.store.scalar("SELECT first_seq FROM blocks WHERE height = ?", (height,))
+        term.store.conn.execute("UPDATE ledger_records SET body = CAST(REPLACE(CAST(body AS TEXT), 'Udon', 'Soba')"
+                                " AS BLOB) WHERE seq IN (?, ?)", (seq, seq + 1))
+    for workers in (1, 2):
+        with pytest.raises(BlockError) as exc:
+            verify_chain(term.store, key, workers=workers)
+        assert exc.value.height == 13, (workers, str(exc.value))

@@ -65,7 +65,9 @@ def test_canonical_refuses_what_has_no_single_form(value: object) -> None:
         canonical_json(value)
 
 
-@pytest.mark.parametrize("data", [b'{"b":1,"a":2}', b'{"a": 1}', b'{"a":1.0}', b'\xff', b'{"a":1e3}'])
+@pytest.mark.parametrize("data", [b'{"b":1,"a":2}', b'{"a": 1}', b'{"a":1.0}', b'\xff', b'{"a":1e3}',
+                                  b'{"a":9007199254740992}', b'[' * 40 + b']' * 40, b'{"a":1,"a":2}',
+                                  b'{"a":"\\u0041"}', b'{"a":-0}', b'{"a":NaN}', b'{"a":"x"} '])
 def test_decoder_refuses_non_canonical_bytes(data: bytes) -> None:
     with pytest.raises(CanonicalError):
         decode_canonical(data)
