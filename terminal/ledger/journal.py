@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from sync.protocol.records import Record, decode_record, encode_record
+from sync.protocol.records import Record, encode_record
 
 
 def append_record(conn: sqlite3.Connection, terminal_id: str, type: str, payload: dict[str, Any], now_ms: int) -> int:
@@ -27,8 +27,3 @@ def append_records(conn: sqlite3.Connection, terminal_id: str, facts: Sequence[t
     conn.executemany("INSERT INTO ledger_records (seq, type, created_at_ms, body) VALUES (?, ?, ?, ?)", rows)
     return [row[0] for row in rows]
 
-
-def read_records(conn: sqlite3.Connection, from_seq: int = 1, limit: int = 1000) -> list[Record]:
-    rows = conn.execute("SELECT body FROM ledger_records WHERE seq >= ? ORDER BY seq LIMIT ?",
-                        (from_seq, limit)).fetchall()
-    return [decode_record(bytes(r[0])) for r in rows]

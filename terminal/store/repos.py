@@ -221,10 +221,6 @@ def sale_details(store: Store, sale_id: str) -> dict[str, Any]:
     return sale
 
 
-def recent_sales(store: Store, limit: int = 50) -> list[sqlite3.Row]:
-    return store.all("SELECT * FROM sales ORDER BY created_at_ms DESC, check_number DESC LIMIT ?", (limit,))
-
-
 def open_orders(store: Store) -> list[sqlite3.Row]:
     return store.all("SELECT * FROM sales WHERE status NOT IN ('completed', 'cancelled') ORDER BY created_at_ms")
 
