@@ -15,7 +15,7 @@ from typing import Any
 
 from sync.protocol.canonical import CanonicalError, canonical_json, decode_canonical
 from sync.protocol.keys import verify_signature
-from sync.protocol.records import RecordError, decode_record
+from sync.protocol.records import Record, RecordError, decode_record
 
 BLOCK_VERSION = 1
 GENESIS_PREV_HASH = bytes(32)
@@ -155,9 +155,9 @@ def verify_block(block: Block, public_key: bytes, previous: BlockHeader | None, 
     check_block_link(block.header, previous)
 
 
-def check_block_alone(block: Block, public_key: bytes, stated_hash: bytes | None = None) -> None:
+def check_block_alone(block: Block, public_key: bytes, stated_hash: bytes | None = None) -> list[Record]:
     """The stated hash, the signature, the records (count, decoding, seq, terminal) and the Merkle root. Independent
-    of every other block, so a long chain's blocks can be checked in parallel."""
+    of every other block, so a long chain's blocks can be checked in parallel. Returns the decoded records."""
     h = block.header
     if h.version != BLOCK_VERSION:
         raise MalformedBlock(h.height, f"unsupported block version {h.version}")
@@ -169,6 +169,7 @@ def check_block_alone(block: Block, public_key: bytes, stated_hash: bytes | None
     if not 1 <= h.record_count <= MAX_BLOCK_RECORDS or len(block.records) != h.record_count:
         raise BadRecord(h.height, f"header says {h.record_count} records, the block holds {len(block.records)}")
     leaves = []
+    decoded = []
     for offset, body in enumerate(block.records):
         try:
             record = decode_record(body)
@@ -180,8 +181,10 @@ def check_block_alone(block: Block, public_key: bytes, stated_hash: bytes | None
         if record.terminal_id != h.terminal_id:
             raise BadRecord(h.height, f"record {record.seq} belongs to terminal {record.terminal_id}")
         leaves.append(leaf_hash(body))
+        decoded.append(record)
     if merkle_root(leaves) != h.merkle_root:
         raise MerkleMismatch(h.height, "the records do not match the header's Merkle root")
+    return decoded
 
 
 def check_block_link(h: BlockHeader, previous: BlockHeader | None) -> None:

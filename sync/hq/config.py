@@ -1,0 +1,25 @@
+"""HQ settings in one place: environment variables, overridable from the command line."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Settings:
+    database_url: str = field(default_factory=lambda: os.environ.get("HOTPOT_DATABASE_URL", ""))
+    key_dir: Path = field(default_factory=lambda: Path(os.environ.get("HOTPOT_HQ_KEY_DIR", "hq-keys")))
+    jwt_secret: str = field(default_factory=lambda: os.environ.get("HOTPOT_HQ_JWT_SECRET", ""))
+    jwt_ttl_s: int = field(default_factory=lambda: int(os.environ.get("HOTPOT_HQ_JWT_TTL_S", "900")))
+    max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("HOTPOT_HQ_MAX_BODY", str(32 * 2**20))))
+    public_rate_per_minute: int = field(default_factory=lambda: int(os.environ.get("HOTPOT_HQ_PUBLIC_RATE", "30")))
+    pool_min: int = 2
+    pool_max: int = field(default_factory=lambda: int(os.environ.get("HOTPOT_HQ_POOL_MAX", "10")))
+    enroll_code_ttl_s: int = 24 * 3600
+
+    def require_database(self) -> str:
+        if not self.database_url:
+            raise SystemExit("hotpot-hq: set HOTPOT_DATABASE_URL or pass --database-url")
+        return self.database_url

@@ -1,0 +1,271 @@
+"""Ingest of a terminal's signed blocks: verify each against the registered key and the stored head, then write the
+block, its records and the books materialised from them in ONE transaction, and answer with a signed receipt."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg import AsyncConnection, errors
+from psycopg_pool import AsyncConnectionPool
+
+from sync.hq.keys import HQKeys
+from sync.protocol.blocks import (
+    Block,
+    BlockError,
+    check_block_alone,
+    check_block_link,
+    decode_header,
+)
+from sync.protocol.messages import receipt_digest_input, receipt_payload
+from sync.protocol.records import Record
+
+logger = logging.getLogger(__name__)
+
+ACCEPTED, DUPLICATE, CONFLICT, INVALID, GAP, NOT_PROCESSED = (
+    "accepted", "duplicate", "conflict", "invalid", "gap", "not_processed")
+
+
+@dataclass
+class BlockResult:
+    height: int
+    status: str
+    reason: str | None = None
+    detail: str | None = None
+    receipt: dict[str, Any] | None = None
+    receipt_signature: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"height": self.height, "status": self.status}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.detail:
+            out["detail"] = self.detail
+        if self.receipt is not None:
+            out["receipt"] = self.receipt
+            out["receipt_signature"] = self.receipt_signature
+        return out
+
+
+@dataclass
+class IngestOutcome:
+    results: list[BlockResult] = field(default_factory=list)
+    head: dict[str, Any] | None = None
+    records: int = 0
+
+    @property
+    def http_status(self) -> int:
+        statuses = {r.status for r in self.results}
+        if CONFLICT in statuses:
+            return 409
+        if INVALID in statuses:
+            return 422
+        return 200
+
+
+def _ts(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=(ms % 1000) * 1000)
+
+
+def _receipt(keys: HQKeys, terminal_id: str, height: int, block_hash: bytes, received_at: datetime,
+             result_status: str) -> BlockResult:
+    receipt = receipt_payload(terminal_id, height, block_hash.hex(), int(received_at.timestamp() * 1000))
+    signature = keys.sign_receipt(receipt_digest_input(receipt)).hex()
+    return BlockResult(height, result_status, receipt=receipt, receipt_signature=signature)
+
+
+async def head_of(conn: AsyncConnection[Any], terminal_id: str) -> dict[str, Any] | None:
+    cur = await conn.execute("SELECT height, hash, first_seq + record_count - 1 FROM blocks WHERE terminal_id = %s "
+                             "ORDER BY height DESC LIMIT 1", (terminal_id,))
+    row = await cur.fetchone()
+    return None if row is None else {"height": row[0], "hash": bytes(row[1]).hex(), "last_seq": row[2]}
+
+
+async def ingest_blocks(pool: AsyncConnectionPool[Any], keys: HQKeys, terminal: dict[str, Any],
+                        blocks: Sequence[Block], stated: Sequence[bytes]) -> IngestOutcome:
+    """Blocks must come in height order. Stops at the first block that is neither accepted nor a duplicate: nothing
+    after a bad block can be accepted, and a gap means the terminal must resend from HQ's head."""
+    outcome = IngestOutcome()
+    terminal_id = terminal["id"]
+    key = bytes(terminal["signing_public_key"])
+    for index, (block, stated_hash) in enumerate(zip(blocks, stated, strict=True)):
+        result = await _ingest_one(pool, keys, terminal, key, block, stated_hash, outcome)
+        outcome.results.append(result)
+        if result.status not in (ACCEPTED, DUPLICATE):
+            outcome.results += [BlockResult(b.height, NOT_PROCESSED) for b in blocks[index + 1:]]
+            break
+    async with pool.connection() as conn:
+        outcome.head = await head_of(conn, terminal_id)
+    return outcome
+
+
+async def _ingest_one(pool: AsyncConnectionPool[Any], keys: HQKeys, terminal: dict[str, Any], key: bytes,
+                      block: Block, stated_hash: bytes, outcome: IngestOutcome) -> BlockResult:
+    terminal_id = terminal["id"]
+    height = block.height
+    if block.header.terminal_id != terminal_id:
+        return BlockResult(height, INVALID, "wrong_terminal", "the block names another terminal")
+    try:
+        # The expensive part (signature, every record, Merkle root) before any lock is taken.
+        records = check_block_alone(block, key, stated_hash)
+    except BlockError as exc:
+        return BlockResult(height, INVALID, exc.reason, exc.detail)
+    conflict: tuple[bytes, bytes] | None = None
+    async with pool.connection() as conn:
+        async with conn.transaction():
+            # One writer per terminal at a time: its row is the lock.
+            await conn.execute("SELECT 1 FROM terminals WHERE id = %s FOR UPDATE", (terminal_id,))
+            cur = await conn.execute("SELECT hash, received_at FROM blocks WHERE terminal_id = %s AND height = %s",
+                                     (terminal_id, height))
+            existing = await cur.fetchone()
+            if existing is not None:
+                if bytes(existing[0]) == block.hash:
+                    return _receipt(keys, terminal_id, height, block.hash, existing[1], DUPLICATE)
+                conflict = (bytes(existing[0]), block.hash)
+            else:
+                cur = await conn.execute("SELECT header FROM blocks WHERE terminal_id = %s ORDER BY height DESC "
+                                         "LIMIT 1", (terminal_id,))
+                top = await cur.fetchone()
+                previous = decode_header(bytes(top[0])) if top else None
+                expected = 0 if previous is None else previous.height + 1
+                if height > expected:
+                    return BlockResult(height, GAP, "gap", f"HQ holds blocks up to {expected - 1}; send {expected}")
+                try:
+                    check_block_link(block.header, previous)
+                except BlockError as exc:
+                    return BlockResult(height, INVALID, exc.reason, exc.detail)
+                try:
+                    async with conn.transaction():  # a savepoint: a refused materialisation leaves nothing
+                        received_at = await _store(conn, terminal, block, records)
+                except (errors.IntegrityError, errors.DataError, KeyError, TypeError, ValueError) as exc:
+                    logger.warning("block %s/%s refused while materialising: %s", terminal_id, height, exc)
+                    return BlockResult(height, INVALID, "bad_content", _content_error(exc))
+                outcome.records += len(records)
+                return _receipt(keys, terminal_id, height, block.hash, received_at, ACCEPTED)
+    # A fork: another block at a height HQ already has. Refuse it and raise an alert (in its own transaction).
+    async with pool.connection() as conn:
+        await conn.execute("INSERT INTO alerts (terminal_id, kind, detail) VALUES (%s, 'fork', %s)",
+                           (terminal_id, json.dumps({"height": height, "stored_hash": conflict[0].hex(),
+                                                     "offered_hash": conflict[1].hex()})))
+    return BlockResult(height, CONFLICT, "fork", f"HQ already holds a different block at height {height}")
+
+
+def _content_error(exc: Exception) -> str:
+    if isinstance(exc, errors.UniqueViolation):
+        return "a record repeats a fact HQ already holds (for example a sale id)"
+    return f"a record's contents do not fit the books: {type(exc).__name__}"
+
+
+async def _store(conn: AsyncConnection[Any], terminal: dict[str, Any], block: Block,
+                 records: Sequence[Record]) -> datetime:
+    h = block.header
+    cur = await conn.execute(
+        """INSERT INTO blocks (terminal_id, height, hash, prev_hash, header, signature, first_seq, record_count,
+                               created_at_ms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING received_at""",
+        (h.terminal_id, h.height, block.hash, h.prev_hash, h.encode(), block.signature, h.first_seq,
+         h.record_count, h.created_at_ms))
+    row = await cur.fetchone()
+    assert row is not None
+    received_at: datetime = row[0]
+    async with conn.cursor().copy(
+            "COPY records (terminal_id, seq, block_height, type, created_at_ms, body, payload) FROM STDIN") as copy:
+        for rec, body in zip(records, block.records, strict=True):
+            await copy.write_row((rec.terminal_id, rec.seq, h.height, rec.type, rec.created_at_ms, body,
+                                  json.dumps(rec.payload, ensure_ascii=False)))
+    await materialise(conn, terminal, records)
+    return received_at
+
+
+async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], records: Sequence[Record]) -> None:
+    """The books from the records: sales and their parts, shifts, refunds, order status. Bulk rows go by COPY;
+    constraints refuse any fact HQ already holds, which rolls the whole block back."""
+    tid, node = terminal["id"], terminal["node_id"]
+    Rows = list[tuple[Any, ...]]
+    sales: Rows = []
+    items: Rows = []
+    payments: Rows = []
+    checks: Rows = []
+    mints: Rows = []
+    statuses: Rows = []
+    shifts_open: Rows = []
+    shifts_closed: Rows = []
+    refunds: Rows = []
+    reversals: Rows = []
+    for rec in records:
+        p = rec.payload
+        at = _ts(rec.created_at_ms)
+        if rec.type == "sale":
+            pay = p["payments"]
+            cash = sum(x["amount"] for x in pay if x["kind"] == "cash")
+            sales.append((p["sale_id"], tid, node, p["shift_id"], p["check"]["id"], p["cashier"], at, p["subtotal"],
+                          (p["discount"] or {}).get("amount", 0), p["total"], cash, p["total"] - cash, p["change"],
+                          p["status"], rec.seq))
+            items += [(p["sale_id"], n, ln["item_id"], ln["name"], ln["quantity"], ln["unit_price"])
+                      for n, ln in enumerate(p["lines"], 1)]
+            payments += [(p["sale_id"], n, x["kind"], x["amount"], x["tendered"], x["change"], x["reference"])
+                         for n, x in enumerate(pay, 1)]
+            c = p["check"]
+            checks.append((c["id"], p["sale_id"], c["claim_hash"], c["claim_salt"], c["claim_hash_alg"],
+                           c["claim_hash_iterations"], c["claim_address"]))
+        elif rec.type == "token_mint":
+            mints += [(p["sale_id"], party, amount, p.get("customer_address") if party == "customer" else None,
+                       p["policy_version"]) for party, amount in p["parts"].items()]
+            statuses.append(("mint", p["sale_id"], p["node_type"], p["policy_version"], p["minted"]))
+        elif rec.type == "order_status":
+            statuses.append(("status", p["sale_id"], p["to"], None, None))
+        elif rec.type == "shift_opened":
+            shifts_open.append((p["shift_id"], tid, p["user"], at, p["float"]))
+        elif rec.type == "shift_closed":
+            shifts_closed.append((p["user"], at, p["counted_cash"], p["expected_cash"], p["variance"], p["shift_id"]))
+        elif rec.type == "refund":
+            refunds.append((p["refund_id"], p["sale_id"], tid, p["amount"], p["method"], p["reason"],
+                            p["approved_by"], at))
+            reversals += [(p["refund_id"], party, amount) for party, amount in p["token_reversal"].items()]
+    cur = conn.cursor()
+    if shifts_open:
+        await cur.executemany("INSERT INTO shifts (shift_id, terminal_id, opened_by, opened_at, float_amount) "
+                              "VALUES (%s, %s, %s, %s, %s)", shifts_open)
+    if sales:
+        # A sale row is completed by its token_mint record (the next record, same block or the next one).
+        async with cur.copy("COPY sales (sale_id, terminal_id, node_id, shift_id, check_id, cashier, created_at, "
+                            "subtotal, discount, total, cash_amount, card_amount, change_given, status, record_seq, "
+                            "node_type, policy_version, minted) FROM STDIN") as copy:
+            for row in sales:
+                await copy.write_row((*row, terminal["node_type"], 0, 0))
+        for table, columns, rows in (
+            ("sale_items", "sale_id, line_no, item_id, name, quantity, unit_price", items),
+            ("payments", "sale_id, line_no, kind, amount, tendered, change_given, reference", payments),
+            ("checks", "check_id, sale_id, claim_hash, claim_salt, claim_hash_alg, claim_hash_iterations, "
+                       "claim_address", checks),
+        ):
+            async with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    await copy.write_row(row)
+    if mints:
+        async with cur.copy("COPY token_mints (sale_id, party, amount, address, policy_version) FROM STDIN") as copy:
+            for row in mints:
+                await copy.write_row(row)
+    mint_updates = [(s[2], s[3], s[4], s[1]) for s in statuses if s[0] == "mint"]
+    if mint_updates:
+        await cur.executemany("UPDATE sales SET node_type = %s, policy_version = %s, minted = %s WHERE sale_id = %s",
+                              mint_updates)
+    status_updates = [(s[2], s[1]) for s in statuses if s[0] == "status"]
+    if status_updates:
+        await cur.executemany("UPDATE sales SET status = %s WHERE sale_id = %s", status_updates)
+    if shifts_closed:
+        await cur.executemany("UPDATE shifts SET closed_by = %s, closed_at = %s, counted_cash = %s, "
+                              "expected_cash = %s, variance = %s WHERE shift_id = %s", shifts_closed)
+    if refunds:
+        await cur.executemany("INSERT INTO refunds (refund_id, sale_id, terminal_id, amount, method, reason, "
+                              "approved_by, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", refunds)
+        await cur.executemany("INSERT INTO token_reversals (refund_id, party, amount) VALUES (%s, %s, %s)",
+                              reversals)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000

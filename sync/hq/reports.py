@@ -1,0 +1,165 @@
+"""HQ's read side: updates for terminals, staff lists, sales and token reports, concentration-cap alerts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+
+PARTIES = ("owner", "franchisee", "charity", "customer")
+LANGUAGES = ("ka", "en", "ru")
+# DOMAIN.md caps, in basis points of all ST; charity below 80 % of its expected 3 % is an alert too.
+OWNER_CAP_BP, FRANCHISEES_CAP_BP, CUSTOMER_CAP_BP = 4800, 2400, 4900
+CHARITY_EXPECTED_BP, CHARITY_FLOOR_PCT = 300, 80
+SALES_CSV_COLUMNS = ("sale_id", "check_id", "terminal_id", "franchise", "node", "created_at", "cashier", "subtotal",
+                     "discount", "total", "cash_amount", "card_amount", "status", "minted")
+_ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+def hash_code(code: str) -> bytes:
+    """Enrollment codes are stored only as this hash. Dashes, spaces and case do not matter."""
+    normalized = "".join(code.split()).replace("-", "").upper()
+    return hashlib.sha256(b"hotpot/enroll-code/v1\x00" + normalized.encode()).digest()
+
+
+async def _rows(conn: AsyncConnection[Any], sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    cur = await conn.execute(sql, params)
+    names = [c.name for c in cur.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
+
+
+async def updates_since(conn: AsyncConnection[Any], cursor: int) -> dict[str, Any]:
+    menu = await _rows(conn, "SELECT data, update_seq FROM menu_items WHERE update_seq > %s ORDER BY update_seq",
+                       (cursor,))
+    policies = await _rows(conn, "SELECT data, update_seq FROM token_policies WHERE update_seq > %s "
+                                 "ORDER BY update_seq", (cursor,))
+    seqs = [r["update_seq"] for r in menu + policies]
+    return {"cursor": max(seqs, default=cursor), "menu": [r["data"] for r in menu],
+            "policies": [r["data"] for r in policies]}
+
+
+async def franchises(conn: AsyncConnection[Any]) -> list[dict[str, Any]]:
+    return await _rows(conn, """
+        SELECT f.id, f.name, COALESCE(json_agg(json_build_object('id', n.id, 'name', n.name, 'node_type',
+               n.node_type) ORDER BY n.id) FILTER (WHERE n.id IS NOT NULL), '[]') AS nodes
+        FROM franchises f LEFT JOIN nodes n ON n.franchise_id = f.id GROUP BY f.id ORDER BY f.id""")
+
+
+async def terminals(conn: AsyncConnection[Any]) -> list[dict[str, Any]]:
+    rows = await _rows(conn, """
+        SELECT t.id, t.name, t.status, n.name AS node, f.name AS franchise, t.enrolled_at, t.revoked_at,
+               (SELECT max(height) FROM blocks b WHERE b.terminal_id = t.id) AS head_height,
+               (SELECT max(received_at) FROM blocks b WHERE b.terminal_id = t.id) AS last_block_at
+        FROM terminals t JOIN nodes n ON n.id = t.node_id JOIN franchises f ON f.id = n.franchise_id
+        ORDER BY t.enrolled_at""")
+    for row in rows:
+        for key in ("enrolled_at", "revoked_at", "last_block_at"):
+            row[key] = row[key].isoformat() if row[key] else None
+    return rows
+
+
+def menu_item_problem(item: dict[str, Any]) -> str | None:
+    if not _ITEM_ID.match(item["id"]):
+        return "A menu item id is 1-40 lowercase letters, digits or dashes."
+    for lang in LANGUAGES:
+        if not str(item["name"].get(lang, "")).strip():
+            return f"The item needs a name in {lang!r}."
+    for ing in item["ingredients"]:
+        if set(ing) != {"name", "grams", "kcal"} or not isinstance(ing["grams"], int) or not isinstance(
+                ing["kcal"], int) or ing["grams"] < 0 or ing["kcal"] < 0:
+            return "Each ingredient is {name, grams, kcal} with whole, non-negative numbers."
+    return None
+
+
+def policy_problem(shares: dict[str, dict[str, int]]) -> str | None:
+    if set(shares) != {"own", "franchise"}:
+        return "A policy gives shares for exactly the node types own and franchise."
+    for node_type, parts in shares.items():
+        if set(parts) - set(PARTIES):
+            return f"Unknown party in the {node_type} shares."
+        if any(v < 0 for v in parts.values()) or sum(parts.values()) != 10_000:
+            return f"The {node_type} shares must be non-negative basis points adding up to 10000."
+    return None
+
+
+async def sales(conn: AsyncConnection[Any], group: str, since: date | None, until: date | None) -> list[dict[str, Any]]:
+    key = {"franchise": "f.name", "node": "f.name || ' / ' || n.name", "day": "to_char(s.created_at, 'YYYY-MM-DD')"}
+    return await _rows(conn, f"""
+        SELECT {key[group]} AS "group", count(*) AS sales, sum(s.total) AS total, sum(s.cash_amount) AS cash,
+               sum(s.card_amount) AS card, sum(s.minted) AS minted
+        FROM sales s JOIN nodes n ON n.id = s.node_id JOIN franchises f ON f.id = n.franchise_id
+        WHERE s.created_at >= %s AND s.created_at < %s
+        GROUP BY 1 ORDER BY 1""", (since or date(2000, 1, 1), (until or date(2999, 1, 1)) + timedelta(days=1)))
+
+
+_NET = """
+    WITH net AS (
+        SELECT m.party, m.address, n.franchise_id, m.amount
+        FROM token_mints m JOIN sales s ON s.sale_id = m.sale_id JOIN nodes n ON n.id = s.node_id
+        UNION ALL
+        SELECT r.party, CASE WHEN r.party = 'customer' THEN c.claim_address END, n.franchise_id, -r.amount
+        FROM token_reversals r JOIN refunds f ON f.refund_id = r.refund_id JOIN sales s ON s.sale_id = f.sale_id
+        JOIN nodes n ON n.id = s.node_id JOIN checks c ON c.sale_id = s.sale_id
+    )"""
+
+
+async def token_balances(conn: AsyncConnection[Any]) -> dict[str, Any]:
+    by_party = {r["party"]: int(r["st"]) for r in await _rows(
+        conn, _NET + " SELECT party, sum(amount) AS st FROM net GROUP BY party")}
+    franchisees = await _rows(conn, _NET + """ SELECT f.name AS franchise, sum(net.amount) AS st FROM net
+        JOIN franchises f ON f.id = net.franchise_id WHERE party = 'franchisee' GROUP BY f.name ORDER BY 2 DESC""")
+    top_customers = await _rows(conn, _NET + """ SELECT address, sum(amount) AS st FROM net
+        WHERE party = 'customer' GROUP BY address ORDER BY 2 DESC LIMIT 20""")
+    return {"total": sum(by_party.values()), "by_party": {p: by_party.get(p, 0) for p in PARTIES},
+            "franchisees": [{"franchise": r["franchise"], "st": int(r["st"])} for r in franchisees],
+            "top_customer_addresses": [{"address": r["address"], "st": int(r["st"])} for r in top_customers]}
+
+
+async def cap_alerts(conn: AsyncConnection[Any]) -> list[dict[str, Any]]:
+    """DOMAIN.md's concentration caps over all ST (they never block a sale; they raise alerts here)."""
+    balances = await token_balances(conn)
+    total = balances["total"]
+    if total <= 0:
+        return []
+    alerts = []
+    parties = balances["by_party"]
+
+    def share_bp(amount: int) -> int:
+        return int(amount * 10_000 // total)
+
+    if parties["owner"] * 10_000 > OWNER_CAP_BP * total:
+        alerts.append({"cap": "owner", "share_bp": share_bp(parties["owner"]), "limit_bp": OWNER_CAP_BP})
+    if parties["franchisee"] * 10_000 > FRANCHISEES_CAP_BP * total:
+        alerts.append({"cap": "franchisees", "share_bp": share_bp(parties["franchisee"]),
+                       "limit_bp": FRANCHISEES_CAP_BP})
+    for customer in balances["top_customer_addresses"]:
+        if customer["st"] * 10_000 > CUSTOMER_CAP_BP * total:
+            alerts.append({"cap": "customer", "address": customer["address"], "share_bp": share_bp(customer["st"]),
+                           "limit_bp": CUSTOMER_CAP_BP})
+    if parties["charity"] * 10_000 * 100 < CHARITY_EXPECTED_BP * CHARITY_FLOOR_PCT * total:
+        alerts.append({"cap": "charity_floor", "share_bp": share_bp(parties["charity"]),
+                       "limit_bp": CHARITY_EXPECTED_BP * CHARITY_FLOOR_PCT // 100})
+    return alerts
+
+
+async def alerts(conn: AsyncConnection[Any]) -> list[dict[str, Any]]:
+    rows = await _rows(conn, "SELECT id, terminal_id, kind, detail, created_at, acknowledged_at FROM alerts "
+                             "ORDER BY id DESC LIMIT 200")
+    for row in rows:
+        row["created_at"] = row["created_at"].isoformat()
+        row["acknowledged_at"] = row["acknowledged_at"].isoformat() if row["acknowledged_at"] else None
+    return rows
+
+
+async def sales_rows(conn: AsyncConnection[Any], since: date, until: date) -> list[tuple[Any, ...]]:
+    cur = await conn.execute("""
+        SELECT s.sale_id, s.check_id, s.terminal_id, f.name, n.name, s.created_at, s.cashier, s.subtotal, s.discount,
+               s.total, s.cash_amount, s.card_amount, s.status, s.minted
+        FROM sales s JOIN nodes n ON n.id = s.node_id JOIN franchises f ON f.id = n.franchise_id
+        WHERE s.created_at >= %s AND s.created_at < %s ORDER BY s.created_at, s.check_id""",
+                             (since, until + timedelta(days=1)))
+    return [tuple(row) for row in await cur.fetchall()]
+
