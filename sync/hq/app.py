@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 from psycopg import AsyncConnection, errors
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
@@ -99,6 +99,23 @@ class RateLimiter:
         window.append(now)
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in (
+        (400, "Malformed request"), (401, "Not authenticated"), (403, "Not allowed"), (404, "Not found"),
+        (405, "Method not allowed"), (409, "Conflict"), (410, "Gone"), (413, "Body too large"),
+        (415, "Unsupported media type"), (422, "Invalid request"), (429, "Too many requests"),
+        (500, "Server fault"), (503, "Not ready"))}
+
+
 class EnrollRequest(BaseModel):
     code: str = Field(min_length=4, max_length=64)
     terminal_id: str = Field(pattern=r"^[0-9A-Z]{4,32}$")
@@ -108,7 +125,7 @@ class EnrollRequest(BaseModel):
 
 
 class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=40)
+    username: str = Field(pattern=r"^[a-z0-9._-]{3,40}$")
     password: str = Field(min_length=1, max_length=200)
 
 
@@ -154,8 +171,9 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
         finally:
             await pool.close()
 
-    app = FastAPI(title="HotPot Spot HQ", version="1", lifespan=lifespan,
-                  description="Ingest of terminals' signed blocks, enrollment, updates, staff API.")
+    app = FastAPI(title="HotPot Spot HQ", version="1", lifespan=lifespan, responses=ERROR_RESPONSES,
+                  description="Ingest of terminals' signed blocks, enrollment, updates, staff API. Every error is "
+                              '{"error": {"code", "message"}} with a fitting status.')
     app.state.pool = pool
 
     @app.exception_handler(ApiError)
@@ -177,6 +195,12 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(errors.DataError)
+    async def _unstorable(_: Request, exc: errors.DataError) -> JSONResponse:
+        # The database refused a value the client sent (a NUL character in text, an out-of-range number).
+        return JSONResponse(error_body("invalid_request", "The request holds a value HQ cannot store (for example a "
+                                                          "NUL character in text)."), status_code=422)
 
     @app.exception_handler(Exception)
     async def _fault(request: Request, exc: Exception) -> JSONResponse:
@@ -241,7 +265,8 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
             return JSONResponse(error_body("not_ready", f"migrations pending: {', '.join(pending)}"), 503)
         return JSONResponse({"status": "ready"})
 
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    @app.get("/metrics", tags=["operations"],
+             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
     async def metrics_page() -> Response:
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
@@ -481,7 +506,8 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
         async with pool.connection() as conn:
             return {"caps": await reports.cap_alerts(conn), "alerts": await reports.alerts(conn)}
 
-    @app.get("/api/v1/staff/exports/sales.csv", tags=["reports"], response_class=PlainTextResponse)
+    @app.get("/api/v1/staff/exports/sales.csv", tags=["reports"],
+             responses={200: {"content": {"text/csv": {}}, "description": "Sales as CSV"}})
     async def sales_csv(request: Request, since: date, until: date) -> Response:
         who = staff(request, "hq_admin", "auditor")
         if until < since or until - since > timedelta(days=366):

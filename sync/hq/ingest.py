@@ -96,6 +96,11 @@ async def ingest_blocks(pool: AsyncConnectionPool[Any], keys: HQKeys, terminal: 
     for index, (block, stated_hash) in enumerate(zip(blocks, stated, strict=True)):
         result = await _ingest_one(pool, keys, terminal, key, block, stated_hash, outcome)
         outcome.results.append(result)
+        if result.status == INVALID:  # tampering or a forged chain: someone at HQ should look
+            async with pool.connection() as conn:
+                await conn.execute("INSERT INTO alerts (terminal_id, kind, detail) VALUES (%s, 'invalid_block', %s)",
+                                   (terminal_id, json.dumps({"height": block.height, "reason": result.reason,
+                                                             "detail": result.detail})))
         if result.status not in (ACCEPTED, DUPLICATE):
             outcome.results += [BlockResult(b.height, NOT_PROCESSED) for b in blocks[index + 1:]]
             break
