@@ -35,6 +35,7 @@ from sync.protocol.messages import SIGNATURE_HEADER, enrollment_digest
 
 logger = logging.getLogger(__name__)
 MAX_BLOCKS_PER_REQUEST = 100
+PUBLIC_PATHS = frozenset({"/api/v1/enroll", "/api/v1/staff/login"})
 
 
 class ApiError(Exception):
@@ -212,9 +213,11 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
     async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         start = time.perf_counter()
         try:
+            if request.url.path in PUBLIC_PATHS:  # before validation: every attempt counts
+                limiter.check(client_of(request))
             response = await call_next(request)
         except ApiError as exc:  # raised by the body limit while the route reads the body
-            response = JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+            response = JSONResponse(error_body(exc.code, exc.message, **exc.extra), status_code=exc.status)
         route = request.scope.get("route")
         metrics.observe(request.method, getattr(route, "path", "unmatched"), response.status_code,
                         time.perf_counter() - start)
@@ -275,7 +278,6 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
 
     @app.post("/api/v1/enroll", tags=["terminals"])
     async def enroll(request: Request, body: EnrollRequest) -> dict[str, Any]:
-        limiter.check(client_of(request))
         from bip32 import BIP32  # HQ derives the signing key from the xpub itself
 
         try:
@@ -371,7 +373,6 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
 
     @app.post("/api/v1/staff/login", tags=["staff"])
     async def login(request: Request, body: LoginRequest) -> dict[str, Any]:
-        limiter.check(client_of(request))
         async with pool.connection() as conn:
             cur = await conn.execute("SELECT password_hash, role, active FROM staff_users WHERE username = %s",
                                      (body.username,))

@@ -188,7 +188,7 @@ def test_operations(hq: HQServer) -> None:
 
 def test_public_endpoints_are_rate_limited(hq_db: str, tmp_path: Path) -> None:
     with running_hq(hq_db, tmp_path, extra_env={"HOTPOT_HQ_PUBLIC_RATE": "3"}) as server:
-        codes = [requests.post(f"{server.url}/api/v1/staff/login", json={"username": "x", "password": "y"},
+        codes = [requests.post(f"{server.url}/api/v1/staff/login", json={"username": "xyz", "password": "y"},
                                timeout=10).status_code for _ in range(5)]
     assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]
 
