@@ -23,6 +23,7 @@ test: lint
 	$(PY) -m pytest
 
 bench: setup
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(PY) -m pytest tests/bench -s -q -p no:cacheprovider
 
 clean:

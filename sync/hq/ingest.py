@@ -178,10 +178,9 @@ async def _store(conn: AsyncConnection[Any], terminal: dict[str, Any], block: Bl
     assert row is not None
     received_at: datetime = row[0]
     async with conn.cursor().copy(
-            "COPY records (terminal_id, seq, block_height, type, created_at_ms, body, payload) FROM STDIN") as copy:
+            "COPY records (terminal_id, seq, block_height, type, created_at_ms, body) FROM STDIN") as copy:
         for rec, body in zip(records, block.records, strict=True):
-            await copy.write_row((rec.terminal_id, rec.seq, h.height, rec.type, rec.created_at_ms, body,
-                                  json.dumps(rec.payload, ensure_ascii=False)))
+            await copy.write_row((rec.terminal_id, rec.seq, h.height, rec.type, rec.created_at_ms, body))
     await materialise(conn, terminal, records)
     return received_at
 
@@ -218,8 +217,12 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
             checks.append((c["id"], p["sale_id"], c["claim_hash"], c["claim_salt"], c["claim_hash_alg"],
                            c["claim_hash_iterations"], c["claim_address"]))
         elif rec.type == "token_mint":
-            mints += [(p["sale_id"], party, amount, p.get("customer_address") if party == "customer" else None,
-                       p["policy_version"]) for party, amount in p["parts"].items()]
+            parts = p["parts"]
+            if set(parts) - {"owner", "franchisee", "charity", "customer"}:
+                raise ValueError("unknown party in a token mint")
+            mints.append((p["sale_id"], p["policy_version"], p["minted"], parts.get("owner", 0),
+                          parts.get("franchisee", 0), parts.get("charity", 0), parts.get("customer", 0),
+                          p.get("customer_address")))
             statuses.append(("mint", p["sale_id"], p["node_type"], p["policy_version"], p["minted"]))
         elif rec.type == "order_status":
             statuses.append(("status", p["sale_id"], p["to"], None, None))
@@ -252,7 +255,8 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                 for row in rows:
                     await copy.write_row(row)
     if mints:
-        async with cur.copy("COPY token_mints (sale_id, party, amount, address, policy_version) FROM STDIN") as copy:
+        async with cur.copy("COPY token_mints (sale_id, policy_version, minted, owner, franchisee, charity, customer, "
+                            "customer_address) FROM STDIN") as copy:
             for row in mints:
                 await copy.write_row(row)
     mint_updates = [(s[2], s[3], s[4], s[1]) for s in statuses if s[0] == "mint"]

@@ -97,8 +97,11 @@ async def sales(conn: AsyncConnection[Any], group: str, since: date | None, unti
 
 _NET = """
     WITH net AS (
-        SELECT m.party, m.address, n.franchise_id, m.amount
+        SELECT p.party, CASE WHEN p.party = 'customer' THEN m.customer_address END AS address, n.franchise_id,
+               p.amount
         FROM token_mints m JOIN sales s ON s.sale_id = m.sale_id JOIN nodes n ON n.id = s.node_id
+        CROSS JOIN LATERAL (VALUES ('owner', m.owner), ('franchisee', m.franchisee), ('charity', m.charity),
+                                   ('customer', m.customer)) AS p (party, amount)
         UNION ALL
         SELECT r.party, CASE WHEN r.party = 'customer' THEN c.claim_address END, n.franchise_id, -r.amount
         FROM token_reversals r JOIN refunds f ON f.refund_id = r.refund_id JOIN sales s ON s.sale_id = f.sale_id

@@ -75,7 +75,14 @@ def test_ingest_materialises_and_resending_is_idempotent(make_till: Callable[...
     assert r.json()["head"]["height"] == len(blocks) - 1
     counts = _counts(hq.database_url, till.id)
     records = till.term.status()["records"]
-    assert counts == (len(blocks), records, 30, 60, 120)
+    assert counts == (len(blocks), records, 30, 60, 30)
+    [(parts_sum, minted)] = sql(hq.database_url, "SELECT sum(owner + franchisee + charity + customer), sum(m.minted) "
+                                                 "FROM token_mints m JOIN sales s USING (sale_id) WHERE terminal_id = "
+                                                 "%s", (till.id,))
+    assert parts_sum == minted == 30 * 1500
+    [(payload,)] = sql(hq.database_url, "SELECT payload FROM record_payloads WHERE terminal_id = %s AND type = "
+                                        "'sale' ORDER BY seq LIMIT 1", (till.id,))
+    assert payload["total"] == 1500 and payload["lines"][0]["item_id"] == "udon"
     [(total, minted)] = sql(hq.database_url, "SELECT sum(total), sum(minted) FROM sales WHERE terminal_id = %s",
                             (till.id,))
     assert total == minted == 30 * (700 + 800)
