@@ -87,3 +87,30 @@ def test_canonical_escapes() -> None:
 def test_bad_records_refused(data: bytes) -> None:
     with pytest.raises(RecordError):
         decode_record(data)
+
+
+def test_hq_message_vectors() -> None:
+    import json as _json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync.protocol.keys import verify_signature
+    from sync.protocol.messages import receipt_digest_input, request_digest, verify_receipt
+    from terminal.wallet.hd import Wallet
+
+    v = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in vector("messages").splitlines())
+    wallet = Wallet(" ".join(["abandon"] * 23 + ["art"]))
+    digest = request_digest("GET", "/api/v1/terminals/7K2MQX4P/updates?cursor=0", b"", 1795651300000,
+                            "n0nce-n0nce-n0nce-01", "7K2MQX4P")
+    assert digest.hex() == v["request digest"]
+    assert wallet.signer.sign_digest(digest).hex() == v["request signature"]
+    assert verify_signature(wallet.signer.public_key, digest, bytes.fromhex(v["request signature"]))
+    hq = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(v["hq private seed"]))
+    public = hq.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert public.hex() == v["hq public key"]
+    receipt = _json.loads(v["receipt"])
+    assert receipt_digest_input(receipt).decode() == v["receipt"]
+    assert hq.sign(receipt_digest_input(receipt)).hex() == v["receipt signature"]
+    assert verify_receipt(receipt, v["receipt signature"], public)
+    assert not verify_receipt(dict(receipt, height=1), v["receipt signature"], public)
