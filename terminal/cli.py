@@ -124,6 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("status", parents=[common], help="terminal state: shift, sales, ledger")
     sub.add_parser("seal", parents=[common], help="seal every pending record into signed blocks now")
+    p = sub.add_parser("enroll", parents=[common], help="enroll this terminal with HQ using a one-time code")
+    p.add_argument("--hq", required=True, help="HQ URL, e.g. https://hq.example")
+    p.add_argument("--code", required=True)
+    p = sub.add_parser("sync", parents=[common], help="sync with HQ: in the foreground until stopped, or --once")
+    p.add_argument("--once", action="store_true", help="seal, push and pull once; exit 1 if anything failed")
+    quarantine = sub.add_parser("quarantine", parents=[common], help="blocks HQ refused")
+    qsub = quarantine.add_subparsers(dest="quarantine_command", required=True, parser_class=_Parser)
+    qsub.add_parser("list", parents=[common])
+    p = qsub.add_parser("resolve", parents=[common], help="release a block for another try (manager)")
+    p.add_argument("height", type=int)
+    p.add_argument("--note", required=True)
     sub.add_parser("verify", parents=[common], help="verify the whole block chain from genesis (exit 1 on a fault)")
     p = sub.add_parser("export-blocks", parents=[common], help="print blocks as JSON lines (the wire format)")
     p.add_argument("--from", dest="from_height", type=int, default=0, metavar="HEIGHT")
@@ -185,6 +196,53 @@ def _unlock(term: Terminal) -> Wallet:
         raise InvalidInput("Set HOTPOT_PASSPHRASE to the wallet passphrase (there is no terminal to ask on).")
     return unlock_with_retries(term.unlock, lambda n: getpass.getpass(
         "Wallet passphrase: " if n == 1 else f"Wrong passphrase. Try {n} of 3: "))
+
+
+def _sync(term: Terminal, args: argparse.Namespace) -> int:
+    from terminal.syncing import SyncService
+
+    wallet = _unlock(term)
+    service = SyncService(term.data_dir, wallet)
+    if args.once:
+        try:
+            result = service.run_once()
+        finally:
+            service.stop()
+        status = term.status()
+        data = {"ok": result.ok, "sealed_blocks": result.sealed_blocks, "acknowledged": result.acknowledged,
+                "records": result.records, "applied_updates": result.applied_updates, "errors": result.errors,
+                "pending_blocks": status["pending_blocks"], "quarantined": status["quarantined"]}
+        _out(args, data, (f"Sync: sealed {result.sealed_blocks} block(s), HQ acknowledged {result.acknowledged} "
+                          f"({result.records} records), {result.applied_updates} update(s) applied; "
+                          f"{status['pending_blocks']} block(s) pending.")
+             + "".join(f"\n  error: {e}" for e in result.errors))
+        return EXIT_OK if result.ok else EXIT_FAULT
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    service.start()
+    print(f"Syncing terminal {term.terminal_id} with {term.store.meta('hq_url')}; Ctrl-C stops.", flush=True)
+    try:
+        while not stop.wait(5):
+            pass
+    finally:
+        service.stop()
+    return EXIT_OK
+
+
+def _quarantine(term: Terminal, args: argparse.Namespace) -> int:
+    if args.quarantine_command == "list":
+        items = term.status()["quarantined"]
+        _out(args, items, "\n".join(f"block {q['height']}: {q['reason']} {q['detail']}" for q in items)
+             or "Nothing is quarantined.")
+        return EXIT_OK
+    user = _acting_user(term, args)
+    term.resolve_quarantine(user, args.height, args.note)
+    _out(args, {"resolved": args.height}, f"Block {args.height} released from quarantine; sync will try it again.")
+    return EXIT_OK
 
 
 def _read_line(prompt: str) -> str:
@@ -252,23 +310,41 @@ def _report_text(title: str, r: dict[str, Any]) -> str:
 def _run(args: argparse.Namespace, data_dir: Path) -> int:
     cmd = args.command
     if cmd == "init":
-        if args.hq or args.enroll_code:
-            raise InvalidInput("Enrolling with HQ is not available in this version yet; run init without --hq.")
+        if bool(args.hq) != bool(args.enroll_code):
+            raise InvalidInput("Give both --hq URL and --enroll-code CODE to enroll, or neither.")
+        passphrase = _new_passphrase()
         term, setup = Terminal.create(data_dir, franchise=args.franchise, terminal_name=args.terminal,
                                       node_type=args.node_type, demo=args.demo_menu, owner_pin=args.owner_pin,
-                                      passphrase=_new_passphrase())
-        status = term.status()
-        term.close()
+                                      passphrase=passphrase)
+        enrolled, enroll_error = "", None
+        try:
+            if args.hq:
+                from terminal.syncing import enroll
+
+                try:
+                    enroll(term, term.unlock(passphrase), args.hq, args.enroll_code)
+                    enrolled = f"\nEnrolled with HQ at {args.hq}."
+                except (UserFacingError, WalletError) as exc:  # the words must still be shown: report, go on
+                    enroll_error = exc.message
+                    enrolled = (f"\nThe terminal is set up but NOT enrolled: {exc.message} "
+                                "Run 'hotpot-terminal enroll' when HQ can be reached.")
+        finally:
+            status = term.status()
+            term.close()
         pin_text = "\n".join(f"  {name}: PIN {pin}" for name, pin in setup.pins.items())
         words = setup.mnemonic.split()
         word_text = "\n".join("  " + "  ".join(f"{i + 1:>2}. {w:<10}" for i, w in enumerate(words) if i // 6 == row)
                               for row in range(4))
         _out(args, {"terminal_id": status["terminal_id"], "data_dir": str(data_dir), "users": setup.pins,
-                    "mnemonic": setup.mnemonic, "account_xpub": term.account.xpub},
+                    "mnemonic": setup.mnemonic, "account_xpub": term.account.xpub, "enrolled": bool(args.hq)
+                    and enroll_error is None, "enroll_error": enroll_error},
              f"Terminal {status['terminal_id']} set up in {data_dir}.\n\nWrite these PINs down; they are not shown "
              f"again:\n{pin_text}\n\nThe wallet's 24 recovery words. Write them on paper and keep them safe: with them "
              f"anyone can sign as this terminal, and without them a lost keystore cannot be restored. They are not "
-             f"shown again.\n{word_text}\n\nThen run 'hotpot-terminal wallet backup-check'.")
+             f"shown again.\n{word_text}\n\nThen run 'hotpot-terminal wallet backup-check'.{enrolled}")
+        if enroll_error:
+            print(f"error: {enroll_error}", file=sys.stderr)
+            return EXIT_USER
         return EXIT_OK
     if cmd == "demo":
         from terminal.demo import run_demo
@@ -313,6 +389,17 @@ def _dispatch(term: Terminal, args: argparse.Namespace) -> int:
         return EXIT_OK
     if cmd == "wallet":
         return _wallet(term, args)
+    if cmd == "enroll":
+        from terminal.syncing import enroll
+
+        answer = enroll(term, _unlock(term), args.hq, args.code)
+        _out(args, {"enrolled": True, "hq": args.hq, "node_type": answer["node_type"]},
+             f"Enrolled terminal {term.terminal_id} with HQ at {args.hq} ({answer['node_type']} node).")
+        return EXIT_OK
+    if cmd == "sync":
+        return _sync(term, args)
+    if cmd == "quarantine":
+        return _quarantine(term, args)
     if cmd == "gui":
         raise InvalidInput("The counter GUI is not part of this version yet; use the CLI "
                            "(hotpot-terminal --help) or 'make run' for the scripted demo.")

@@ -45,6 +45,7 @@ from terminal.wallet.keystore import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_CLAIM_BASE_URL = "https://claim.hotpotspot.ge"
+ONLINE_WITHIN_MS = 2 * 60 * 1000  # "online" means HQ answered within the last two minutes
 DEMO_STAFF = (("Owner", Role.OWNER, "1111"), ("Nino", Role.MANAGER, "2222"), ("Giorgi", Role.CASHIER, "3333"))
 
 
@@ -500,12 +501,35 @@ class Terminal:
             append_record(conn, self.terminal_id, "wallet_backed_up", {"positions": list(positions)}, self.clock())
         return True
 
+    def resolve_quarantine(self, user: User, height: int, note: str) -> None:
+        """A manager releases a refused block for another try (after HQ fixed what made it refuse)."""
+        require_role(user, Role.MANAGER, "release a quarantined block")
+        note = clean_text(note, "note on the resolution")
+        at = self.clock()
+        with self.store.transaction() as conn:
+            cur = conn.execute("UPDATE quarantine SET resolved_at_ms = ?, resolved_by = ? WHERE height = ? AND "
+                               "resolved_at_ms IS NULL", (at, user.name, height))
+            if cur.rowcount != 1:
+                raise NotFound(f"Block {height} is not in quarantine.")
+            append_record(conn, self.terminal_id, "quarantine_resolved",
+                          {"height": height, "user": user.name, "note": note}, at)
+
     def head(self) -> Head | None:
         return head(self.store.conn)
 
     def status(self) -> dict[str, Any]:
         top = self.head()
         records = int(self.store.scalar("SELECT COALESCE(MAX(seq), 0) FROM ledger_records"))
+        meta = repos.all_meta(self.store)
+        at = self.clock()
+        acked = self.store.one("SELECT height, acked_at_ms FROM blocks WHERE acked_at_ms IS NOT NULL "
+                               "ORDER BY height DESC LIMIT 1")
+        oldest = self.store.scalar(
+            "SELECT MIN(created_at_ms) FROM ledger_records WHERE seq >= COALESCE((SELECT MIN(first_seq) FROM blocks "
+            "WHERE acked_at_ms IS NULL), (SELECT COALESCE(MAX(last_seq), 0) + 1 FROM blocks))")
+        contact, failure = int(meta.get("sync_last_contact_ms", 0)), int(meta.get("sync_last_failure_ms", 0))
+        quarantined = [{"height": r[0], "reason": r[1], "detail": r[2]} for r in self.store.all(
+            "SELECT height, reason, detail FROM quarantine WHERE resolved_at_ms IS NULL ORDER BY height")]
         return {
             "terminal_id": self.terminal_id,
             "franchise": self.franchise,
@@ -517,9 +541,13 @@ class Terminal:
             "unsealed_records": records - (top.last_seq if top else 0),
             "head": {"height": top.height, "hash": top.hash} if top else None,
             "pending_blocks": int(self.store.scalar("SELECT COUNT(*) FROM blocks WHERE acked_at_ms IS NULL")),
+            "pending_records": records - (int(self.store.scalar(
+                "SELECT COALESCE(MAX(last_seq), 0) FROM blocks WHERE acked_at_ms IS NOT NULL"))),
+            "oldest_pending_age_ms": None if oldest is None else max(0, at - int(oldest)),
             "wallet_backed_up": self.wallet_backed_up(),
-            "last_ack": None,
-            "last_error": None,
-            "quarantined": 0,
-            "online": False,
+            "hq": meta.get("hq_url"),
+            "last_ack": {"height": acked[0], "at": acked[1]} if acked else None,
+            "last_error": meta.get("sync_last_error") or None,
+            "quarantined": quarantined,
+            "online": bool(contact) and contact >= failure and at - contact < ONLINE_WITHIN_MS,
         }

@@ -8,6 +8,7 @@ from pathlib import Path
 
 OURS = ("terminal", "sync", "camera")
 EVERYTHING = {"terminal.core", "terminal.store", "terminal.wallet", "terminal.ledger", "terminal.services",
+              "terminal.syncing",
               "terminal.cli", "terminal.demo", "terminal.gui", "terminal.__main__", "camera", "sync.protocol",
               "sync.client", "sync.hq", "terminal", "sync"}
 # Component -> the components of ours it may import (its own always allowed).
@@ -23,6 +24,9 @@ ALLOWED: dict[str, set[str]] = {
     # The application services that the CLI and the GUI share (one transaction per cashier action).
     "terminal.services": {"terminal.core", "terminal.store", "terminal.wallet", "terminal.ledger", "sync.protocol",
                           "sync.client", "camera"},
+    # Sync wiring on the terminal: the store as the sync client's Outbox, the background jobs, enrollment.
+    "terminal.syncing": {"terminal.core", "terminal.store", "terminal.wallet", "terminal.ledger", "terminal.services",
+                         "sync.protocol", "sync.client"},
     "terminal.gui": EVERYTHING - {"sync.hq", "terminal.cli", "terminal.__main__", "terminal.demo"},
     "terminal.cli": EVERYTHING - {"sync.hq", "terminal.gui", "terminal.__main__"},
     "terminal.demo": EVERYTHING - {"sync.hq", "terminal.gui", "terminal.__main__", "terminal.cli"},

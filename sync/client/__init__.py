@@ -1,1 +1,1 @@
-"""The terminal side of sync: pushes sealed blocks and pulls updates. Arrives with the sync issue."""
+"""The terminal side of sync: pushes sealed blocks and pulls updates; talks to an Outbox the terminal implements."""

@@ -24,6 +24,9 @@ RECORD_TYPES = frozenset({
     "refund",
     "token_reversal",
     "wallet_backed_up",
+    "policy_received",
+    "enrolled",
+    "quarantine_resolved",
     "wallet_restored",
 })
 

@@ -23,6 +23,19 @@ def m0002_blocks(db: Database) -> None:
         db.execute(sql)
 
 
+@MIGRATIONS(name="0003_sync")
+def m0003_sync(db: Database) -> None:
+    db.execute("""CREATE TABLE quarantine (
+        height INTEGER PRIMARY KEY REFERENCES blocks (height),
+        reason TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        resolved_at_ms INTEGER,
+        resolved_by TEXT
+    )""")
+    db.execute("CREATE INDEX blocks_unacked ON blocks (height) WHERE acked_at_ms IS NULL")
+
+
 _BLOCKS = [
     # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
     # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the

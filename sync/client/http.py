@@ -1,0 +1,86 @@
+"""The terminal's HTTP client for HQ: one requests Session, explicit timeouts, signed calls, typed failures."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from sync.protocol.messages import SIGNATURE_HEADER, SignatureHeader, request_digest
+
+CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5.0, 60.0
+
+
+class SyncError(Exception):
+    """A failed exchange with HQ. `retryable` ones are tried again later with backoff."""
+
+    retryable = True
+
+    def __init__(self, message: str, status: int | None = None, body: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.body = status, body
+
+
+class Refused(SyncError):
+    """HQ understood and said no (a 4xx other than 429): trying again unchanged will not help."""
+
+    retryable = False
+
+
+class HQClient:
+    def __init__(self, base_url: str, terminal_id: str, sign_digest: Callable[[bytes], bytes] | None = None,
+                 session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.terminal_id = terminal_id
+        self.sign_digest = sign_digest
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = "hotpot-terminal"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _call(self, method: str, path: str, body: Any = None, *, signed: bool = False,
+              ok_statuses: tuple[int, ...] = (200,)) -> tuple[int, dict[str, Any]]:
+        data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = {"content-type": "application/json"} if body is not None else {}
+        if signed:
+            if self.sign_digest is None:
+                raise Refused("this call must be signed, and the wallet is locked")
+            ts, nonce = time.time_ns() // 1_000_000, secrets.token_urlsafe(18)
+            digest = request_digest(method, path, data, ts, nonce, self.terminal_id)
+            headers[SIGNATURE_HEADER] = SignatureHeader(ts, nonce, self.sign_digest(digest)).encode()
+        try:
+            response = self.session.request(method, self.base_url + path, data=data or None, headers=headers,
+                                            timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
+        except requests.RequestException as exc:  # refused, reset, timed out, truncated: all worth another try
+            raise SyncError(f"HQ unreachable: {type(exc).__name__}") from None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if response.status_code in ok_statuses and isinstance(payload, dict):
+            return response.status_code, payload
+        error = (payload or {}).get("error", {}) if isinstance(payload, dict) else {}
+        message = f"HQ answered {response.status_code}: {error.get('message') or response.reason}"
+        if response.status_code == 429 or response.status_code >= 500 or not isinstance(payload, dict):
+            raise SyncError(message, response.status_code, payload if isinstance(payload, dict) else None)
+        raise Refused(message, response.status_code, payload)
+
+    def enroll(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/api/v1/enroll", body)[1]
+
+    def push(self, wire_blocks: list[dict[str, Any]]) -> dict[str, Any]:
+        """Per-block results come with 200, 409 (a fork) and 422 (an invalid block) alike."""
+        return self._call("POST", f"/api/v1/terminals/{self.terminal_id}/blocks", {"blocks": wire_blocks},
+                          ok_statuses=(200, 409, 422))[1]
+
+    def head(self) -> dict[str, Any]:
+        return self._call("GET", f"/api/v1/terminals/{self.terminal_id}/head", signed=True)[1]
+
+    def updates(self, cursor: int) -> dict[str, Any]:
+        return self._call("GET", f"/api/v1/terminals/{self.terminal_id}/updates?cursor={cursor}", signed=True)[1]
+

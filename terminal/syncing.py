@@ -1,0 +1,248 @@
+"""Sync on the terminal: its store as the sync client's Outbox, enrollment with HQ, and the background jobs
+(seal, push, pull) on their own thread and their own database connection."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from sync.client.http import HQClient, SyncError
+from sync.client.outbox import OutboxBlock
+from sync.client.syncer import QuarantineStop, Syncer, backoff_s
+from sync.protocol.messages import enrollment_digest
+from terminal.core.errors import InvalidInput, WrongState
+from terminal.core.menu import menu_item_from_dict
+from terminal.core.tokens import policy_from_dict
+from terminal.ledger.journal import append_record
+from terminal.ledger.sealer import SealPolicy, load_blocks
+from terminal.services import Terminal, now_ms
+from terminal.store import repos
+from terminal.wallet.hd import Wallet
+
+logger = logging.getLogger(__name__)
+
+
+class TerminalOutbox:
+    """sync.client's Outbox over the terminal's store (a connection of its own: the sync thread's)."""
+
+    def __init__(self, term: Terminal) -> None:
+        self.term = term
+        self.store = term.store
+
+    def blocks_from(self, height: int, limit: int, *, max_records: int) -> list[OutboxBlock]:
+        out: list[OutboxBlock] = []
+        records = 0
+        for block, _ in load_blocks(self.store, height):
+            if out and (len(out) >= limit or records + block.header.record_count > max_records):
+                break
+            out.append(OutboxBlock(block.height, block.to_wire(), block.header.record_count))
+            records += block.header.record_count
+        return out
+
+    def first_unacknowledged(self) -> int | None:
+        value = self.store.scalar("SELECT MIN(height) FROM blocks WHERE acked_at_ms IS NULL")
+        return None if value is None else int(value)
+
+    def acknowledge(self, height: int, receipt: dict[str, Any], signature: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute("UPDATE blocks SET acked_at_ms = ?, receipt = ? WHERE height = ? AND acked_at_ms IS NULL",
+                         (now_ms(), json.dumps({"receipt": receipt, "signature": signature}), height))
+
+    def quarantine(self, height: int, reason: str, detail: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO quarantine (height, reason, detail, at_ms) VALUES (?, ?, ?, ?)",
+                         (height, reason, detail, now_ms()))
+            repos.set_meta(conn, "sync_last_error", f"HQ refused block {height}: {reason}")
+
+    def quarantined_height(self) -> int | None:
+        value = self.store.scalar("SELECT MIN(height) FROM quarantine WHERE resolved_at_ms IS NULL")
+        return None if value is None else int(value)
+
+    def updates_cursor(self) -> int:
+        return int(self.store.meta("hq_cursor") or 0)
+
+    def apply_updates(self, updates: dict[str, Any]) -> None:
+        """Validate everything first, then one transaction: the items, the policies, their records, the cursor."""
+        items = [menu_item_from_dict(data) for data in updates.get("menu", [])]
+        policies = [policy_from_dict(data) for data in updates.get("policies", [])]
+        at = now_ms()
+        with self.store.transaction() as conn:
+            if items:
+                repos.save_menu_items(conn, items)
+                append_record(conn, self.term.terminal_id, "menu_loaded",
+                              {"source": "hq", "items": [i.id for i in items]}, at)
+            for policy in policies:
+                repos.save_policy(conn, policy, at)
+                append_record(conn, self.term.terminal_id, "policy_received", policy.to_dict(), at)
+            repos.set_meta(conn, "hq_cursor", str(int(updates["cursor"])))
+
+    def note_contact(self, ok: bool, error: str | None) -> None:
+        with self.store.transaction() as conn:
+            repos.set_meta(conn, "sync_last_contact_ms" if ok else "sync_last_failure_ms", str(now_ms()))
+            repos.set_meta(conn, "sync_last_error", error or "")
+
+
+def enroll(term: Terminal, wallet: Wallet, hq_url: str, code: str) -> dict[str, Any]:
+    """Register this terminal's keys with HQ using a one-time code; keep HQ's keys, policy and menu."""
+    if term.store.meta("hq_receipt_key"):
+        raise WrongState(f"This terminal is already enrolled with {term.store.meta('hq_url')}.")
+    if not hq_url.startswith(("http://", "https://")):
+        raise InvalidInput("The HQ address must start with http:// or https://.")
+    code = code.strip()
+    signing = wallet.signer.public_key.hex()
+    body = {"code": code, "terminal_id": term.terminal_id, "account_xpub": wallet.account_xpub,
+            "signing_public_key": signing,
+            "signature": wallet.signer.sign_digest(enrollment_digest(code, term.terminal_id, wallet.account_xpub,
+                                                                      signing)).hex()}
+    client = HQClient(hq_url, term.terminal_id)
+    try:
+        answer = client.enroll(body)
+    except SyncError as exc:
+        raise WrongState(f"Enrollment failed: {exc}") from None
+    finally:
+        client.close()
+    outbox = TerminalOutbox(term)
+    outbox.apply_updates({"cursor": answer.get("cursor", 0), "menu": answer.get("menu") or [],
+                          "policies": [answer["policy"]] if answer.get("policy") else []})
+    with term.store.transaction() as conn:
+        for key, value in (("hq_url", hq_url.rstrip("/")), ("hq_receipt_key", answer["hq_receipt_public_key"]),
+                           ("hq_kyc_key", answer["hq_kyc_public_key"]), ("node_type", answer["node_type"])):
+            repos.set_meta(conn, key, value)
+        append_record(conn, term.terminal_id, "enrolled", {"hq_url": hq_url.rstrip("/"),
+                                                           "node_type": answer["node_type"]}, now_ms())
+    term.node_type = answer["node_type"]
+    return answer
+
+
+@dataclass
+class SyncRound:
+    sealed_blocks: int = 0
+    acknowledged: int = 0
+    records: int = 0
+    applied_updates: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class SyncService:
+    """The background jobs: seal (policy: 500 records or 5 s), push right after a seal and every 5 s while
+    anything is pending (with backoff after failures), pull every 60 s. One job at a time, on one thread, over a
+    database connection of its own; stop() lets a job finish, or abandons its request, without harm to the state."""
+
+    def __init__(self, data_dir: Path, wallet: Wallet, *, seal_policy: SealPolicy | None = None,
+                 push_every_s: float = 5.0, pull_every_s: float = 60.0, seal_every_s: float = 1.0,
+                 on_change: Callable[[], None] | None = None) -> None:
+        self.term = Terminal.open(data_dir)
+        hq_url, key = self.term.store.meta("hq_url"), self.term.store.meta("hq_receipt_key")
+        if not hq_url or not key:
+            self.term.close()
+            raise WrongState("This terminal is not enrolled with HQ yet; run 'hotpot-terminal enroll'.")
+        self.wallet = wallet
+        self.outbox = TerminalOutbox(self.term)
+        self.client = HQClient(hq_url, self.term.terminal_id, wallet.signer.sign_digest)
+        self.syncer = Syncer(self.outbox, self.client, bytes.fromhex(key))
+        self.seal_policy = seal_policy or SealPolicy()
+        self.push_every_s, self.pull_every_s, self.seal_every_s = push_every_s, pull_every_s, seal_every_s
+        self.on_change = on_change
+        self._failures = 0
+        self._next_push_at = 0.0
+        self._lock = threading.Lock()
+        self._scheduler: BackgroundScheduler | None = None
+
+    # --- one round, for `sync --once` and tests ---
+
+    def run_once(self) -> SyncRound:
+        result = SyncRound()
+        with self._lock:
+            result.sealed_blocks = len(self.term.seal(self.wallet, force=True))
+            try:
+                report = self.syncer.push()
+                result.acknowledged, result.records = report.acknowledged, report.records
+            except SyncError as exc:
+                result.errors.append(f"push: {exc}")
+            try:
+                result.applied_updates = self.syncer.pull()
+            except (SyncError, InvalidInput) as exc:
+                result.errors.append(f"pull: {exc}")
+            self.outbox.note_contact(not result.errors, "; ".join(result.errors) or None)
+        return result
+
+    # --- the background jobs ---
+
+    def start(self) -> None:
+        self._scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(1)},
+                                              job_defaults={"max_instances": 1, "coalesce": True,
+                                                            "misfire_grace_time": 30})
+        self._scheduler.add_job(self._seal_job, "interval", seconds=self.seal_every_s, id="seal")
+        self._scheduler.add_job(self._push_job, "interval", seconds=self.push_every_s, id="push")
+        self._scheduler.add_job(self._pull_job, "interval", seconds=self.pull_every_s, id="pull",
+                                next_run_time=None)
+        self._scheduler.start()
+        self._scheduler.modify_job("pull", next_run_time=_now_dt())
+
+    def stop(self, wait: bool = True) -> None:
+        if self._scheduler is not None:
+            self.client.close()  # abandons a request in flight: its job fails cleanly, nothing half-applied
+            self._scheduler.shutdown(wait=wait)
+            self._scheduler = None
+        self.term.close()
+
+    def _seal_job(self) -> None:
+        with self._lock:
+            sealed = self.term.seal(self.wallet, policy=self.seal_policy)
+        if sealed:
+            self._changed()
+            self._push_job()  # right after a seal
+
+    def _push_job(self) -> None:
+        if time.monotonic() < self._next_push_at:
+            return
+        with self._lock:
+            if self.outbox.first_unacknowledged() is None:
+                return
+            try:
+                report = self.syncer.push()
+            except QuarantineStop as exc:
+                self.outbox.note_contact(True, str(exc))
+            except SyncError as exc:
+                self._failures += 1
+                delay = backoff_s(self._failures)
+                self._next_push_at = time.monotonic() + delay
+                self.outbox.note_contact(False, str(exc))
+                logger.info("push failed (%s); next try in %.1f s", exc, delay)
+            else:
+                self._failures = 0
+                self.outbox.note_contact(True, None)
+                if report.acknowledged:
+                    self._changed()
+
+    def _pull_job(self) -> None:
+        with self._lock:
+            try:
+                if self.syncer.pull():
+                    self._changed()
+                self.outbox.note_contact(True, None)
+            except (SyncError, InvalidInput) as exc:
+                self.outbox.note_contact(False, f"pull: {exc}")
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+
+def _now_dt() -> Any:
+    from datetime import datetime
+
+    return datetime.now().astimezone()
