@@ -60,9 +60,10 @@ class HQServer:
 
 @contextmanager
 def running_hq(database_url: str, workdir: Path, workers: int = 1,
-               extra_env: dict[str, str] | None = None) -> Iterator[HQServer]:
-    port = free_port()
-    key_dir = workdir / "hq-keys"
+               extra_env: dict[str, str] | None = None, port: int | None = None) -> Iterator[HQServer]:
+    port = port or free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    key_dir = Path((extra_env or {}).get("HOTPOT_HQ_KEY_DIR") or workdir / "hq-keys")
     log = workdir / f"hq-{port}.log"
     env = {**os.environ, "HOTPOT_DATABASE_URL": database_url, "HOTPOT_HQ_KEY_DIR": str(key_dir),
            **(extra_env or {})}
