@@ -75,3 +75,76 @@ def test_tampered_record_is_refused_and_quarantined(new_terminal: Callable[..., 
     assert status["pending_blocks"] == 1  # nothing local is deleted
     listed = cli(data_dir, "quarantine", "list").stdout
     assert "merkle_mismatch" in listed
+
+
+def test_bad_network_every_sale_arrives_exactly_once(new_terminal: Callable[..., tuple[Path, str]],
+                                                     hq: HQServer) -> None:
+    from tests.e2e.flakyproxy import FlakyProxy
+
+    port = int(hq.url.rsplit(":", 1)[1])
+    with FlakyProxy(port, seed=20261126, scale=1.5) as proxy:
+        data_dir, terminal_id = new_terminal()  # enrolled directly; from now on it talks to HQ through the proxy
+        conn = sqlite3.connect(data_dir / "terminal.db")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'hq_url'", (f"http://127.0.0.1:{proxy.port}",))
+        conn.commit()
+        conn.close()
+        seller = termproc(data_dir, "--sales", "1000", "--pace-ms", "15", "--sync", "--push-every-s", "0.3",
+                          "--seal-records", "20", "--seal-age-ms", "300", "--linger-s", "240")
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            if _count_sold(data_dir) == 1000 and not _pending(data_dir):
+                break
+            time.sleep(0.5)
+        seller.terminate()
+        seller.communicate(timeout=60)
+        faults = proxy.counts.as_dict()
+    assert not _pending(data_dir), f"not drained; proxy faults {faults}"
+    assert faults["reset_answer"] > 0 and faults["truncated"] > 0 and faults["refused"] > 0, faults
+    assert assert_agree(hq, data_dir, terminal_id) == 1000
+    print(f"\n[e2e] bad network: 1,000 sales arrived exactly once through {faults}")
+
+
+def _count_sold(data_dir: Path) -> int:
+    conn = sqlite3.connect(f"file:{data_dir / 'terminal.db'}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM sales").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_power_cuts_lose_nothing_and_double_nothing(new_terminal: Callable[..., tuple[Path, str]],
+                                                    hq: HQServer) -> None:
+    import random
+    import signal
+
+    data_dir, terminal_id = new_terminal()
+    rng = random.Random(42)
+    returned: set[str] = set()
+    for _ in range(20):
+        proc = termproc(data_dir, "--sales", "100000", "--sync", "--push-every-s", "0.3", "--seal-records", "50",
+                        "--seal-age-ms", "300", "--pace-ms", "5")
+        assert proc.stdout is not None
+        want = rng.randint(10, 60)
+        for _ in range(want):
+            line = proc.stdout.readline()
+            assert line.startswith("SOLD "), line
+            returned.add(line.split()[1])
+        time.sleep(rng.random() * 0.5)  # somewhere in selling, sealing or a push
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate(timeout=30)
+        returned |= {line.split()[1] for line in out.splitlines() if line.startswith("SOLD ")}
+    assert cli(data_dir, "verify").returncode == 0
+    for _ in range(5):  # restart one last time and drain
+        if cli(data_dir, "sync", "--once", check=False).returncode == 0 and not _pending(data_dir):
+            break
+    sold = assert_agree(hq, data_dir, terminal_id)
+    assert sold >= len(returned)
+    assert returned <= set(_sale_ids(data_dir))
+
+
+def _sale_ids(data_dir: Path) -> list[str]:
+    conn = sqlite3.connect(f"file:{data_dir / 'terminal.db'}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in conn.execute("SELECT id FROM sales")]
+    finally:
+        conn.close()
