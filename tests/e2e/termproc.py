@@ -12,7 +12,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from pathlib import Path
 
 from terminal.core.orders import Tender
@@ -36,6 +35,8 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=os.environ.get("HOTPOT_LOG_LEVEL", "WARNING"), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()  # SIGTERM: a clean stop (finish the sale in hand, stop syncing, close)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     term = Terminal.open(args.data_dir)
     passphrase = os.environ["HOTPOT_PASSPHRASE"]
     service = None
@@ -50,13 +51,13 @@ def main() -> int:
     if term.current_shift() is None:
         term.open_shift(cashier, 10_000)
     for n in range(args.sales):
+        if stop.is_set():
+            break
         wanted = [(ITEMS[n % 8], 1 + n % 3), (ITEMS[(n + 3) % 8], 1)]
         result = term.sell(cashier, wanted, [Tender("cash")] if n % 3 else [Tender("card", None, f"A{n}")])
         print(f"SOLD {result.sale.id}", flush=True)
         if args.pace_ms:
-            time.sleep(args.pace_ms / 1000)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            stop.wait(args.pace_ms / 1000)
     stop.wait(args.linger_s)
     if service is not None:
         service.stop()

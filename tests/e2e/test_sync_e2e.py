@@ -148,3 +148,85 @@ def _sale_ids(data_dir: Path) -> list[str]:
         return [r[0] for r in conn.execute("SELECT id FROM sales")]
     finally:
         conn.close()
+
+
+def test_crowd_of_30_terminals_for_60_s(new_terminal: Callable[..., tuple[Path, str]], hq: HQServer) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(6) as pool:
+        terminals = list(pool.map(lambda _: new_terminal(), range(30)))
+    procs = [termproc(d, "--sales", "1000000", "--pace-ms", "250", "--sync", "--push-every-s", "2",
+                      "--seal-records", "100", "--seal-age-ms", "2000") for d, _ in terminals]
+    time.sleep(60)
+    for proc in procs:
+        proc.terminate()  # a clean stop: the running job finishes or abandons its request
+    for proc in procs:
+        proc.communicate(timeout=120)
+        assert proc.returncode == 0, proc.returncode
+    with ThreadPoolExecutor(4) as pool:  # whatever the last seconds left pending goes now
+        drained = list(pool.map(lambda t: cli(t[0], "sync", "--once", check=False).returncode, terminals))
+    assert drained == [0] * 30
+    totals = [assert_agree(hq, d, tid) for d, tid in terminals]
+    assert min(totals) > 0
+    errors = [line for d, _ in terminals for p in d.parent.glob(d.name + "-*.log")
+              for line in p.read_text().splitlines() if " ERROR " in line or "Traceback" in line]
+    assert not errors, errors[:5]
+    print(f"\n[e2e] crowd: 30 terminals, {sum(totals):,} sales in 60 s, all at HQ exactly once, zero errors")
+
+
+def test_hq_killed_and_postgres_restarted_mid_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F821
+    """A cluster of our own (so it can be restarted): HQ is SIGKILLed while blocks stream in, then PostgreSQL is
+    restarted under the next HQ. No partial block at HQ; the terminal's retries complete the sync."""
+    import subprocess as sp
+
+    from sync.hq.cli import enroll_code
+    from sync.hq.db import migrate
+    from tests import pg
+    from tests.e2e.conftest import cli_json
+
+    monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
+    monkeypatch.setattr(pg, "DEFAULT_LOCAL", "postgresql://postgres@127.0.0.1:1/postgres")
+    cluster = pg.start_pg_server(tmp_path / "cluster")
+    try:
+        db = cluster.create_database("hq_restarts")
+        migrate(db)
+        port = __import__("tests.hqkit", fromlist=["free_port"]).free_port()
+        keys = {"HOTPOT_HQ_KEY_DIR": str(tmp_path / "keys"), "HOTPOT_HQ_PUBLIC_RATE": "1000"}
+        with running_hq(db, tmp_path / "hq1", extra_env=keys, port=port) as first:
+            data_dir = tmp_path / "term"
+            code = enroll_code(db, "E2E", "C1", "Main", "franchise")
+            init = cli_json(data_dir, "init", "--franchise", "E2E", "--terminal", "C1", "--demo-menu", "--hq",
+                            first.url, "--enroll-code", code)
+            terminal_id = init["terminal_id"]
+            conn = sqlite3.connect(data_dir / "terminal.db")
+            conn.execute("UPDATE stock SET available = 1000000")
+            conn.commit()
+            conn.close()
+            seller = termproc(data_dir, "--sales", "1500", "--sync", "--push-every-s", "0.2", "--seal-records",
+                              "40", "--seal-age-ms", "200", "--linger-s", "300")
+            time.sleep(2.5)
+            first.process.kill()  # HQ dies, most likely in the middle of an ingest
+            first.process.wait()
+        time.sleep(1)
+        with running_hq(db, tmp_path / "hq2", extra_env=keys, port=port) as second:
+            time.sleep(1.5)
+            assert cluster.pg_bin is not None and cluster.cluster_dir is not None
+            restart = [str(cluster.pg_bin / "pg_ctl"), "-D", str(cluster.cluster_dir / "data"), "-l",
+                       str(cluster.cluster_dir / "server.log"), "-m", "fast", "-w", "restart"]
+            sp.run(["runuser", "-u", "postgres", "--", *restart] if __import__("os").geteuid() == 0 else restart,
+                   check=True, stdout=sp.DEVNULL, stderr=sp.DEVNULL, timeout=60)  # the server must not hold our pipes
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline and (_count_sold(data_dir) < 1500 or _pending(data_dir)):
+                time.sleep(0.5)
+            seller.terminate()
+            seller.communicate(timeout=60)
+            assert not _pending(data_dir), cli_json(data_dir, "status")
+            with __import__("psycopg").connect(db) as c:
+                partial = c.execute(
+                    "SELECT b.height FROM blocks b LEFT JOIN records r ON r.terminal_id = b.terminal_id AND r.seq "
+                    "BETWEEN b.first_seq AND b.first_seq + b.record_count - 1 GROUP BY b.height, b.record_count "
+                    "HAVING count(r.seq) <> b.record_count").fetchall()
+            assert partial == []
+            assert assert_agree(second, data_dir, terminal_id) == 1500
+    finally:
+        cluster.stop()
