@@ -9,6 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from sync.protocol.messages import SIGNATURE_HEADER, SignatureHeader, request_digest
 
@@ -39,6 +41,12 @@ class HQClient:
         self.sign_digest = sign_digest
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = "hotpot-terminal"
+        # A connection that cannot even be opened is retried at once, twice; everything else is the Syncer's call
+        # (with backoff), since only it knows what is safe to send again.
+        adapter = HTTPAdapter(max_retries=Retry(total=2, connect=2, read=0, status=0, redirect=0, other=0,
+                                                backoff_factor=0.2, raise_on_status=False))
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
 
     def close(self) -> None:
         self.session.close()
@@ -57,6 +65,9 @@ class HQClient:
             response = self.session.request(method, self.base_url + path, data=data or None, headers=headers,
                                             timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
         except requests.RequestException as exc:  # refused, reset, timed out, truncated: all worth another try
+            # Forget pooled connections: after a reset or a cut-off answer, the next call must not reuse them.
+            for adapter in self.session.adapters.values():
+                adapter.close()
             raise SyncError(f"HQ unreachable: {type(exc).__name__}") from None
         try:
             payload = response.json()

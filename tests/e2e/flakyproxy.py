@@ -36,6 +36,8 @@ class FlakyProxy:
         self.rng = random.Random(seed)
         self.scale = scale
         self.counts = FaultCounts()
+        # Each kind of fault happens at least once, early, whatever the random rolls do afterwards.
+        self._forced = ["refused", "truncated", "reset_answer"]
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self._stop = threading.Event()
@@ -54,6 +56,14 @@ class FlakyProxy:
         with self.counts.lock:
             return self.rng.random() < p * self.scale
 
+    def _take(self, fault: str) -> bool:
+        """The next forced fault, if it is this one (in order: refused, truncated, reset_answer)."""
+        with self.counts.lock:
+            if self._forced and self._forced[0] == fault:
+                self._forced.pop(0)
+                return True
+            return False
+
     def _serve(self) -> None:
         self.listener.settimeout(0.2)
         while not self._stop.is_set():
@@ -65,7 +75,7 @@ class FlakyProxy:
 
     def _handle(self, client: socket.socket) -> None:
         self.counts.add("connections")
-        if self._roll(0.1):
+        if self._take("refused") or self._roll(0.1):
             self.counts.add("refused")
             client.close()
             return
@@ -101,10 +111,10 @@ class FlakyProxy:
                     if self._roll(0.12):
                         self.counts.add("delayed")
                         self._stop.wait(self.rng.uniform(0.1, 1.5))
-                    if self._roll(0.08):  # the answer never arrives (HQ may well have acted on the request)
+                    if self._take("reset_answer") or self._roll(0.08):  # HQ may well have acted on the request
                         self.counts.add("reset_answer")
                         break
-                    if self._roll(0.08):
+                    if self._take("truncated") or self._roll(0.08):
                         self.counts.add("truncated")
                         dst.sendall(data[: self.rng.randint(0, max(0, len(data) - 1))])
                         break
