@@ -44,7 +44,7 @@ class TerminalOutbox:
         for block, _ in load_blocks(self.store, height):
             if out and (len(out) >= limit or records + block.header.record_count > max_records):
                 break
-            out.append(OutboxBlock(block.height, block.to_wire(), block.header.record_count))
+            out.append(OutboxBlock(block.height, block.hash.hex(), block.encode(), block.header.record_count))
             records += block.header.record_count
         return out
 

@@ -52,9 +52,9 @@ class HQClient:
         self.session.close()
 
     def _call(self, method: str, path: str, body: Any = None, *, signed: bool = False,
-              ok_statuses: tuple[int, ...] = (200,)) -> tuple[int, dict[str, Any]]:
-        data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        headers = {"content-type": "application/json"} if body is not None else {}
+              ok_statuses: tuple[int, ...] = (200,), raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
+        data = raw if raw is not None else b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = {"content-type": "application/json"} if data else {}
         if signed:
             if self.sign_digest is None:
                 raise Refused("this call must be signed, and the wallet is locked")
@@ -84,9 +84,11 @@ class HQClient:
     def enroll(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/api/v1/enroll", body)[1]
 
-    def push(self, wire_blocks: list[dict[str, Any]]) -> dict[str, Any]:
-        """Per-block results come with 200, 409 (a fork) and 422 (an invalid block) alike."""
-        return self._call("POST", f"/api/v1/terminals/{self.terminal_id}/blocks", {"blocks": wire_blocks},
+    def push(self, encoded_blocks: list[bytes]) -> dict[str, Any]:
+        """Per-block results come with 200, 409 (a fork) and 422 (an invalid block) alike. The blocks go as they
+        were encoded at the terminal (canonical JSON), spliced into the request body without re-encoding."""
+        body = b'{"blocks":[' + b",".join(encoded_blocks) + b"]}"
+        return self._call("POST", f"/api/v1/terminals/{self.terminal_id}/blocks", raw=body,
                           ok_statuses=(200, 409, 422))[1]
 
     def head(self) -> dict[str, Any]:

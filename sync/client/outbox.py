@@ -10,7 +10,8 @@ from typing import Any, Protocol
 @dataclass(frozen=True)
 class OutboxBlock:
     height: int
-    wire: dict[str, Any]  # the block in the wire form of sync.protocol.blocks
+    hash: str  # hex
+    encoded: bytes  # the block in its wire form (canonical JSON, sync.protocol.blocks), ready to send
     record_count: int
 
 

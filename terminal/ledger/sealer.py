@@ -60,28 +60,30 @@ def seal_pending(store: Store, terminal_id: str, sign: Callable[[bytes], bytes],
                  policy: SealPolicy = SealPolicy(), force: bool = False) -> list[BlockHeader]:
     """Seal what is due (everything pending when force) into blocks of at most policy.max_records.
 
-    Each block is one transaction: the block row and the marks on its records commit together, or neither does.
+    The block is built and signed outside any lock (records are append-only, so reading them needs none); the
+    write transaction only checks that the head has not moved and stores the block and the marks on its records,
+    together or not at all. A sale at the counter waits for that short transaction at most, never for the signing.
     """
     sealed: list[BlockHeader] = []
     while True:
         at = now_ms()
-        with store.transaction() as conn:
-            top = head(conn)
-            after = top.last_seq if top else 0
-            rows = conn.execute(
-                "SELECT seq, created_at_ms, body FROM ledger_records WHERE seq > ? ORDER BY seq LIMIT ?",
-                (after, policy.max_records)).fetchall()
-            if not rows:
-                break
-            due = force or len(rows) >= policy.max_records or at - rows[0][1] >= policy.max_age_ms
-            if not due:
-                break
-            height = 0 if top is None else top.height + 1
-            block = build_block(terminal_id=terminal_id, height=height,
-                                prev_hash=GENESIS_PREV_HASH if top is None else bytes.fromhex(top.hash),
-                                created_at_ms=at, first_seq=rows[0][0], records=[bytes(r[2]) for r in rows],
-                                sign=sign)
-            _store_block(conn, block)
+        conn = store.conn
+        top = head(conn)
+        after = top.last_seq if top else 0
+        rows = conn.execute("SELECT seq, created_at_ms, body FROM ledger_records WHERE seq > ? ORDER BY seq LIMIT ?",
+                            (after, policy.max_records)).fetchall()
+        if not rows:
+            break
+        due = force or len(rows) >= policy.max_records or at - rows[0][1] >= policy.max_age_ms
+        if not due:
+            break
+        block = build_block(terminal_id=terminal_id, height=0 if top is None else top.height + 1,
+                            prev_hash=GENESIS_PREV_HASH if top is None else bytes.fromhex(top.hash),
+                            created_at_ms=at, first_seq=rows[0][0], records=[bytes(r[2]) for r in rows], sign=sign)
+        with store.transaction() as tx:
+            if head(tx) != top:  # another sealer got there first: build again on the new head
+                continue
+            _store_block(tx, block)
         sealed.append(block.header)
         if len(rows) < policy.max_records:
             break
