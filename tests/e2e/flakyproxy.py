@@ -85,8 +85,10 @@ class FlakyProxy:
             client.close()
             return
         done = threading.Event()
-        threading.Thread(target=self._pump, args=(client, upstream, True, done), daemon=True).start()
-        self._pump(upstream, client, False, done)
+        new_request = threading.Event()  # set when an answer went out: the next request chunk starts a request
+        new_request.set()
+        threading.Thread(target=self._pump, args=(client, upstream, True, done, new_request), daemon=True).start()
+        self._pump(upstream, client, False, done, new_request)
 
     def _reset(self, *socks: socket.socket) -> None:
         for s in socks:
@@ -97,16 +99,21 @@ class FlakyProxy:
                 pass
             s.close()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, request: bool, done: threading.Event) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, request: bool, done: threading.Event,
+              new_request: threading.Event) -> None:
+        """Faults are rolled once per request and once per answer chunk, not per request chunk: a big request is
+        no likelier to die than a small one (the line's quality does not depend on what the terminal sends)."""
         try:
             src.settimeout(90)
             while not self._stop.is_set() and not done.is_set():
                 data = src.recv(65536)
                 if not data:
                     break
-                if request and self._roll(0.004):  # the line dies while the request is on its way
-                    self.counts.add("reset_request")
-                    break
+                if request and new_request.is_set():
+                    new_request.clear()
+                    if self._roll(0.06):  # the line dies while the request is on its way
+                        self.counts.add("reset_request")
+                        break
                 if not request:
                     if self._roll(0.12):
                         self.counts.add("delayed")
@@ -119,6 +126,8 @@ class FlakyProxy:
                         dst.sendall(data[: self.rng.randint(0, max(0, len(data) - 1))])
                         break
                 dst.sendall(data)
+                if not request:
+                    new_request.set()
         except OSError:
             pass
         finally:
