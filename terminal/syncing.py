@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +191,7 @@ class SyncService:
         self._scheduler.add_job(self._pull_job, "interval", seconds=self.pull_every_s, id="pull",
                                 next_run_time=None)
         self._scheduler.start()
-        self._scheduler.modify_job("pull", next_run_time=_now_dt())
+        self._scheduler.modify_job("pull", next_run_time=datetime.now().astimezone())  # pull once right away
 
     def stop(self, wait: bool = True) -> None:
         if self._scheduler is not None:
@@ -241,8 +242,3 @@ class SyncService:
         if self.on_change is not None:
             self.on_change()
 
-
-def _now_dt() -> Any:
-    from datetime import datetime
-
-    return datetime.now().astimezone()

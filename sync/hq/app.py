@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from typing import Any
 
+from bip32 import BIP32
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -27,7 +28,7 @@ from sync.hq import metrics, reports
 from sync.hq.auth import AuthError, check_terminal_request, issue_token, password_matches, read_token, terminal_row
 from sync.hq.config import Settings
 from sync.hq.db import pending_migrations
-from sync.hq.ingest import ingest_blocks
+from sync.hq.ingest import head_of, ingest_blocks
 from sync.hq.keys import HQKeys
 from sync.protocol.blocks import Block, BlockError, block_from_wire
 from sync.protocol.keys import verify_signature
@@ -298,8 +299,6 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
 
     @app.post("/api/v1/enroll", tags=["terminals"])
     async def enroll(request: Request, body: EnrollRequest) -> dict[str, Any]:
-        from bip32 import BIP32  # HQ derives the signing key from the xpub itself
-
         try:
             derived = BIP32.from_xpub(body.account_xpub).get_pubkey_from_path([0, 0]).hex()
         except Exception:  # noqa: BLE001 - any malformed xpub is the client's mistake
@@ -377,8 +376,6 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
     async def terminal_head(terminal_id: str, request: Request) -> dict[str, Any]:
         async with pool.connection() as conn:
             await signed_terminal(request, conn, terminal_id)
-            from sync.hq.ingest import head_of
-
             return {"terminal_id": terminal_id, "head": await head_of(conn, terminal_id)}
 
     @app.get("/api/v1/terminals/{terminal_id}/updates", tags=["terminals"])

@@ -12,6 +12,7 @@ from typing import Any
 import jwt
 from psycopg import AsyncConnection, errors
 
+from sync.hq.keys import write_new_secret_file
 from sync.protocol.keys import verify_signature
 from sync.protocol.messages import REQUEST_WINDOW_MS, parse_signature_header, request_digest
 
@@ -90,12 +91,8 @@ def load_or_create_jwt_secret(configured: str, key_dir: Path) -> str:
     if not path.exists():
         key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
-            import os
-
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-        except FileExistsError:
+            write_new_secret_file(path, secrets.token_hex(32).encode())
+        except FileExistsError:  # another worker made it first: use theirs
             pass
     return path.read_text().strip()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -275,6 +274,3 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
         await cur.executemany("INSERT INTO token_reversals (refund_id, party, amount) VALUES (%s, %s, %s)",
                               reversals)
 
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000

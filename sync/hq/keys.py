@@ -31,10 +31,11 @@ class HQKeys:
         return self.receipt.sign(data)
 
 
-def _write_new(path: Path, pem: bytes) -> None:
+def write_new_secret_file(path: Path, data: bytes) -> None:
+    """Create a file readable by its owner only (0600 from the first byte); FileExistsError if it is there."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -49,7 +50,7 @@ def load_or_create_keys(key_dir: Path) -> HQKeys:
             pem = make().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                        serialization.NoEncryption())
             try:
-                _write_new(path, pem)
+                write_new_secret_file(path, pem)
             except FileExistsError:  # another worker made it first: use theirs
                 pass
         keys.append(serialization.load_pem_private_key(path.read_bytes(), password=None))
