@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hotpot-terminal", description="HotPot Spot counter terminal", parents=[common])
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    sub.add_parser("gui", parents=[common], help="start the counter app (default)")
+    p = sub.add_parser("gui", parents=[common], help="start the counter app (default)")
+    p.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                   help="with no terminal in the data folder, set up a demo terminal (demo menu and staff) at once")
 
     p = sub.add_parser("init", parents=[common], help="set up a new terminal in the data folder")
     p.add_argument("--franchise", required=True)
@@ -400,9 +402,6 @@ def _dispatch(term: Terminal, args: argparse.Namespace) -> int:
         return _sync(term, args)
     if cmd == "quarantine":
         return _quarantine(term, args)
-    if cmd == "gui":
-        raise InvalidInput("The counter GUI is not part of this version yet; use the CLI "
-                           "(hotpot-terminal --help) or 'make run' for the scripted demo.")
     if cmd == "menu":
         items = list(term.menu().values())
         _out(args, [{**i.to_dict(), "name": i.display_name(args.lang), "names": dict(i.name)} for i in items],
@@ -476,10 +475,12 @@ def _dispatch(term: Terminal, args: argparse.Namespace) -> int:
     raise InvalidInput(f"Unknown command {cmd!r}.")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, gui: Callable[[Path, bool], int] | None = None) -> int:
+    """The CLI. `gui` starts the counter app (given by terminal.__main__, the one module that may import the GUI)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    defaults = {"command": None, "data_dir": None, "json": False, "user": os.environ.get("HOTPOT_USER"), "pin": None}
+    defaults = {"command": None, "data_dir": None, "json": False, "user": os.environ.get("HOTPOT_USER"), "pin": None,
+                "demo": False}
     for key, value in defaults.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
@@ -488,6 +489,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     data_dir = args.data_dir or default_data_dir()
     try:
+        if args.command == "gui":
+            if gui is None:
+                raise InvalidInput("This build has no counter GUI; use the CLI (hotpot-terminal --help).")
+            return gui(data_dir, args.demo)
         return _run(args, data_dir)
     except (UserFacingError, WalletError) as exc:
         print(f"error: {exc.message}", file=sys.stderr)

@@ -10,10 +10,8 @@ from pathlib import Path
 from terminal.core.money import format_gel
 from terminal.core.orders import CARD, CASH, Tender
 from terminal.core.sales import check_text
-from terminal.services import Terminal
+from terminal.services import DEMO_PASSPHRASE, Terminal
 from terminal.store.db import DB_FILENAME
-
-DEMO_PASSPHRASE = "hotpot-demo"
 
 
 def run_demo(data_dir: Path, say: Callable[[str], object]) -> int:

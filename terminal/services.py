@@ -3,6 +3,7 @@ writes the business rows and appends the ledger record. The CLI and the GUI both
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import secrets
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_CLAIM_BASE_URL = "https://claim.hotpotspot.ge"
 ONLINE_WITHIN_MS = 2 * 60 * 1000  # "online" means HQ answered within the last two minutes
+DEMO_PASSPHRASE = "hotpot-demo"  # the demo terminal's wallet passphrase (a real one is the owner's choice)
 DEMO_STAFF = (("Owner", Role.OWNER, "1111"), ("Nino", Role.MANAGER, "2222"), ("Giorgi", Role.CASHIER, "3333"))
 
 
@@ -152,9 +154,11 @@ class Terminal:
     @classmethod
     def create(cls, data_dir: Path, *, franchise: str, terminal_name: str, passphrase: str,
                node_type: str = "franchise", demo: bool = False, owner_pin: str | None = None,
+               mnemonic: str | None = None,
                clock: Callable[[], int] = now_ms) -> tuple[Terminal, SetupResult]:
-        """Set up a new terminal with a new wallet. Returns it and what must be shown to the owner exactly once:
-        the users' PINs and the wallet's 24 recovery words (neither is stored in the clear)."""
+        """Set up a new terminal with a new wallet, or with the wallet of `mnemonic` (recovery words of an owner's
+        existing wallet). Returns it and what must be shown to the owner exactly once: the users' PINs and the
+        wallet's 24 recovery words (neither is stored in the clear)."""
         franchise = clean_text(franchise, "franchise name")
         terminal_name = clean_text(terminal_name, "terminal name")
         if node_type not in NODE_TYPES:
@@ -162,6 +166,7 @@ class Terminal:
         if owner_pin is not None:
             validate_pin(owner_pin)
         check_passphrase_strength(passphrase)
+        wallet = restore_wallet(mnemonic) if mnemonic is not None else Wallet(new_mnemonic())  # bad words: stop here
         store = open_store(data_dir, create=True)
         try:
             if store.meta("terminal_id"):
@@ -173,7 +178,6 @@ class Terminal:
                 staff = [("Owner", Role.OWNER, pin)] + [s for s in staff if s[1] != Role.OWNER]
             hashed = [(n, r, p, hash_pin(p)) for n, r, p in staff]  # slow: outside the transaction
             terminal_id = new_terminal_id()
-            wallet = Wallet(new_mnemonic())
             # The keystore first: a crash after it leaves a keystore of no terminal, which the next init replaces
             # (the database has no terminal id yet); the other order could leave a terminal without its keys.
             save_keystore(data_dir, wallet, terminal_id, passphrase, overwrite=True)
@@ -440,6 +444,37 @@ class Terminal:
             self._write_refund(conn, refund)
         return {"refund_id": refund.id, "sale_id": refund.sale_id, "amount": refund.amount,
                 "method": refund.method, "token_reversal": dict(refund.token_reversal)}
+
+    # --- history and the kitchen --------------------------------------------------------------------------------
+
+    def recent_sales(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest sales first, with what the history screen lists."""
+        rows = self.store.all(
+            "SELECT s.id, s.check_id, s.check_number, s.created_at_ms, s.cashier, s.total, s.status, "
+            "COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0) AS refunded "
+            "FROM sales s ORDER BY s.check_number DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    def sale_details(self, sale_id: str) -> dict[str, Any]:
+        """A sale with its lines, payments, tokens, refunds and the hash of the block that holds it (once sealed)."""
+        row = self._sale_row(sale_id)
+        details = repos.sale_details(self.store, row["id"])
+        block = self.store.one("SELECT height, hash FROM blocks WHERE first_seq <= ? AND last_seq >= ?",
+                               (row["record_seq"], row["record_seq"]))
+        details["block"] = None if block is None else {"height": block["height"], "hash": block["hash"]}
+        return details
+
+    def open_orders(self) -> list[dict[str, Any]]:
+        """Orders the kitchen still has to finish, oldest first, with their lines."""
+        out = []
+        for row in repos.open_orders(self.store):
+            order = dict(row)
+            order["lines"] = json.loads(row["lines"])
+            out.append(order)
+        return out
+
+    def enrolled(self) -> bool:
+        return bool(self.store.meta("hq_receipt_key"))
 
     # --- state --------------------------------------------------------------------------------------------------
 

@@ -140,20 +140,23 @@ class SyncRound:
 class SyncService:
     """The background jobs: seal (policy: 500 records or 5 s), push right after a seal and every 5 s while
     anything is pending (with backoff after failures), pull every 60 s. One job at a time, on one thread, over a
-    database connection of its own; stop() lets a job finish, or abandons its request, without harm to the state."""
+    database connection of its own; stop() lets a job finish, or abandons its request, without harm to the state.
+
+    With local_only (a terminal not enrolled yet, as the counter app allows) only the seal job runs."""
 
     def __init__(self, data_dir: Path, wallet: Wallet, *, seal_policy: SealPolicy | None = None,
                  push_every_s: float = 5.0, pull_every_s: float = 60.0, seal_every_s: float = 1.0,
-                 on_change: Callable[[], None] | None = None) -> None:
+                 on_change: Callable[[], None] | None = None, local_only: bool = False) -> None:
         self.term = Terminal.open(data_dir)
         hq_url, key = self.term.store.meta("hq_url"), self.term.store.meta("hq_receipt_key")
-        if not hq_url or not key:
+        self.enrolled = bool(hq_url and key)
+        if not self.enrolled and not local_only:
             self.term.close()
             raise WrongState("This terminal is not enrolled with HQ yet; run 'hotpot-terminal enroll'.")
         self.wallet = wallet
         self.outbox = TerminalOutbox(self.term)
-        self.client = HQClient(hq_url, self.term.terminal_id, wallet.signer.sign_digest)
-        self.syncer = Syncer(self.outbox, self.client, bytes.fromhex(key))
+        self.client = HQClient(hq_url or "http://unenrolled.invalid", self.term.terminal_id, wallet.signer.sign_digest)
+        self.syncer = Syncer(self.outbox, self.client, bytes.fromhex(key or ""))
         self.seal_policy = seal_policy or SealPolicy()
         self.push_every_s, self.pull_every_s, self.seal_every_s = push_every_s, pull_every_s, seal_every_s
         self.on_change = on_change
@@ -168,6 +171,9 @@ class SyncService:
         result = SyncRound()
         with self._lock:
             result.sealed_blocks = len(self.term.seal(self.wallet, force=True))
+            if not self.enrolled:
+                self._changed()
+                return result
             try:
                 report = self.syncer.push()
                 result.acknowledged, result.records = report.acknowledged, report.records
@@ -187,11 +193,13 @@ class SyncService:
                                               job_defaults={"max_instances": 1, "coalesce": True,
                                                             "misfire_grace_time": 30})
         self._scheduler.add_job(self._seal_job, "interval", seconds=self.seal_every_s, id="seal")
-        self._scheduler.add_job(self._push_job, "interval", seconds=self.push_every_s, id="push")
-        self._scheduler.add_job(self._pull_job, "interval", seconds=self.pull_every_s, id="pull",
-                                next_run_time=None)
+        if self.enrolled:
+            self._scheduler.add_job(self._push_job, "interval", seconds=self.push_every_s, id="push")
+            self._scheduler.add_job(self._pull_job, "interval", seconds=self.pull_every_s, id="pull",
+                                    next_run_time=None)
         self._scheduler.start()
-        self._scheduler.modify_job("pull", next_run_time=datetime.now().astimezone())  # pull once right away
+        if self.enrolled:
+            self._scheduler.modify_job("pull", next_run_time=datetime.now().astimezone())  # pull once right away
 
     def stop(self, wait: bool = True) -> None:
         if self._scheduler is not None:
@@ -208,7 +216,7 @@ class SyncService:
             self._push_job()  # right after a seal
 
     def _push_job(self) -> None:
-        if time.monotonic() < self._next_push_at:
+        if not self.enrolled or time.monotonic() < self._next_push_at:
             return
         with self._lock:
             if self.outbox.first_unacknowledged() is None:
@@ -228,6 +236,8 @@ class SyncService:
                 self.outbox.note_contact(True, None)
                 if report.acknowledged:
                     self._changed()
+                return
+        self._changed()  # a failure or a stop is news for a status bar too
 
     def _pull_job(self) -> None:
         with self._lock:

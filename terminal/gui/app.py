@@ -1,0 +1,55 @@
+"""Starts the counter app: one QApplication, the stylesheet, the main window."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from terminal.core.errors import UserFacingError
+from terminal.gui.i18n import use_lari_sign
+from terminal.gui.qt import QApplication, QFont, QFontMetrics
+from terminal.gui.style import STYLESHEET
+
+logger = logging.getLogger(__name__)
+
+
+def make_app() -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    app.setApplicationName("HotPot Spot")
+    app.setOrganizationName("HotPot Spot")
+    app.setFont(QFont("DejaVu Sans", 11))
+    app.setStyleSheet(STYLESHEET)
+    use_lari_sign(QFontMetrics(app.font()).inFontUcs4(0x20BE))
+    return app
+
+
+def has_display() -> bool:
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def run(data_dir: Path, *, demo: bool = False) -> int:
+    if not has_display():
+        print("error: there is no display to show the counter app on (DISPLAY is not set). Run it on the "
+              "terminal's screen, under xvfb-run, or use the CLI: hotpot-terminal --help", file=sys.stderr)
+        return 2
+    from terminal.gui.mainwindow import MainWindow
+
+    app = make_app()
+    window = MainWindow(data_dir, demo=demo)
+    try:
+        window.start()
+    except UserFacingError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    window.resize(1280, 800)
+    window.show()
+    if os.environ.get("HOTPOT_GUI_EXIT_AFTER_START"):  # the cold-start benchmark: stop once the PIN screen is up
+        from terminal.gui.qt import QTimer
+
+        QTimer.singleShot(0, lambda: (print("gui-ready", flush=True), window.close()))
+    return app.exec()

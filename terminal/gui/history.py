@@ -1,0 +1,196 @@
+"""Sale history: the newest sales, a sale's check as it was printed (reprint, marked as a copy), and refunds,
+which a manager approves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from terminal.core.errors import UserFacingError
+from terminal.gui.checkview import DocumentDialog
+from terminal.gui.i18n import money, tr
+from terminal.gui.kitchen import STATUS_NAMES
+from terminal.gui.printing import Document, build_text_document, check_document, when
+from terminal.gui.qt import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+from terminal.gui.session import Session
+from terminal.gui.widgets import MoneyEdit, button, label, panel, show_error
+
+
+class RefundDialog(QDialog):
+    def __init__(self, parent: QWidget | None, sale: dict[str, Any]) -> None:
+        super().__init__(parent)
+        self.setObjectName("refund")
+        self.setWindowTitle(tr("Refund"))
+        remaining = sale["total"] - sum(r["amount"] for r in sale["refunds"])
+        layout = QVBoxLayout(self)
+        layout.addWidget(label(tr("Refund on check {check}: up to {amount}.", check=sale["check_id"],
+                                  amount=money(remaining)), wrap=True))
+        form = QFormLayout()
+        self.amount = MoneyEdit("refund amount")
+        self.amount.set_value(remaining)
+        self.method = QComboBox()
+        self.method.addItem(tr("Cash"), "cash")
+        self.method.addItem(tr("Card"), "card")
+        self.reason = QLineEdit()
+        self.reason.setMaxLength(200)
+        form.addRow(tr("Amount"), self.amount)
+        form.addRow(tr("Method"), self.method)
+        form.addRow(tr("Reason"), self.reason)
+        layout.addLayout(form)
+        self.error = label("", "error", wrap=True)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("Refund"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
+        buttons.accepted.connect(self._check)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.value = 0
+
+    def _check(self) -> None:
+        try:
+            self.value = self.amount.value()
+        except UserFacingError as exc:
+            self.error.setText(exc.message)
+            return
+        if not self.reason.text().strip():
+            self.error.setText(tr("Please give a reason."))
+            return
+        self.accept()
+
+
+class HistoryView(QWidget):
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.setObjectName("page")
+        self.session = session
+        self.sales: list[dict[str, Any]] = []
+        self.current: dict[str, Any] | None = None
+        root = QHBoxLayout(self)
+        root.setContentsMargins(12, 12, 12, 12)
+        left = QVBoxLayout()
+        self.title = label("", "title")
+        left.addWidget(self.title)
+        self.table = QTableWidget(0, 5)
+        self.table.setObjectName("sales")
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(38)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self.show_selected)
+        left.addWidget(self.table, 1)
+        root.addLayout(left, 3)
+        box, right = panel()
+        box.setMinimumWidth(340)
+        box.setMaximumWidth(460)
+        self.preview = QTextBrowser()
+        self.preview.setObjectName("check-preview")
+        right.addWidget(self.preview, 1)
+        row = QHBoxLayout()
+        self.reprint = button("", "", self.reprint_selected)
+        self.refund = button("", "danger", self.refund_selected)
+        for b in (self.reprint, self.refund):
+            b.setMinimumHeight(46)
+            row.addWidget(b)
+        right.addLayout(row)
+        root.addWidget(box, 2)
+        self.retranslate()
+
+    def refresh(self) -> None:
+        selected = self.current["id"] if self.current else None
+        self.sales = self.session.term.recent_sales()
+        self.table.setRowCount(len(self.sales))
+        for r, sale in enumerate(self.sales):
+            status = tr(STATUS_NAMES.get(sale["status"], sale["status"]))
+            if sale["refunded"]:
+                status += " · " + tr("refunded {amount}", amount=money(sale["refunded"]))
+            for c, text in enumerate((sale["check_id"], when(sale["created_at_ms"]), sale["cashier"],
+                                      money(sale["total"]), status)):
+                cell = QTableWidgetItem(text)
+                cell.setData(Qt.ItemDataRole.UserRole, sale["id"])
+                if c == 3:
+                    cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, cell)
+            if sale["id"] == selected:
+                self.table.selectRow(r)
+        if not self.sales:
+            self.current = None
+        self.show_selected()
+
+    def select_check(self, check_id: str) -> None:
+        for r, sale in enumerate(self.sales):
+            if sale["check_id"] == check_id:
+                self.table.selectRow(r)
+                return
+
+    def _document(self) -> Document | None:
+        if self.current is None:
+            return None
+        term = self.session.term
+        return check_document(self.current, franchise=term.franchise, terminal_name=term.terminal_name,
+                              terminal_id=term.terminal_id)
+
+    def show_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            sale_id = self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+            self.current = self.session.term.sale_details(sale_id)
+            self.current["sale_id"] = self.current["id"]
+            self.current["discount"] = self.current.get("discount") or 0
+        else:
+            self.current = None
+        doc = self._document()
+        if doc is None:
+            self.preview.setHtml(f"<p style='color:#7a716a'>{tr('Pick a sale to see its check.')}</p>")
+        else:
+            self.preview.setDocument(build_text_document(doc))
+        self.reprint.setEnabled(doc is not None)
+        remaining = 0 if self.current is None else (self.current["total"] -
+                                                    sum(r["amount"] for r in self.current["refunds"]))
+        self.refund.setEnabled(remaining > 0)
+
+    def reprint_selected(self) -> None:
+        doc = self._document()
+        if doc is not None:
+            DocumentDialog(self, self.session, doc, title=tr("Reprint"), auto_print=True).open()
+
+    def refund_selected(self) -> None:
+        sale = self.current
+        if sale is None:
+            return
+        dialog = RefundDialog(self, sale)
+        if dialog.exec() != RefundDialog.DialogCode.Accepted:
+            return
+        amount, method, reason = dialog.value, str(dialog.method.currentData()), dialog.reason.text()
+        try:
+            self.session.as_manager(self, tr("A refund needs a manager's approval."),
+                                    lambda user: self.session.term.refund(user, sale["id"], reason, amount, method))
+        except UserFacingError as exc:
+            show_error(self, exc)
+            return
+        self.session.changed()
+
+    def retranslate(self) -> None:
+        self.title.setText(tr("Sales"))
+        self.table.setHorizontalHeaderLabels([tr("Check"), tr("Time"), tr("Cashier"), tr("Total"), tr("Status")])
+        self.reprint.setText(tr("Reprint"))
+        self.refund.setText(tr("Refund…"))
+        self.refresh()

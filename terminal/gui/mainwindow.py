@@ -1,0 +1,242 @@
+"""The counter app's window: the first-run wizard, then the PIN screen and the work screens (sell, orders, shift,
+history) under a top bar with the language switch and "switch user", over the sync status bar."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from terminal.gui.checkview import DocumentDialog, sale_check_data
+from terminal.gui.history import HistoryView
+from terminal.gui.i18n import LANGUAGES, language, set_language, tr
+from terminal.gui.kitchen import KitchenView
+from terminal.gui.login import LoginView
+from terminal.gui.printing import check_document
+from terminal.gui.qt import (
+    QButtonGroup,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QKeySequence,
+    QMainWindow,
+    QShortcut,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from terminal.gui.sell import SellView
+from terminal.gui.session import Session
+from terminal.gui.shift import ShiftView
+from terminal.gui.statusbar import SyncStatusBar
+from terminal.gui.tasks import Tasks
+from terminal.gui.widgets import button, label, show_error
+from terminal.gui.wizard import SetupWizard, demo_passphrase
+from terminal.services import SaleResult, SetupResult, Terminal
+from terminal.store.db import DB_FILENAME
+from terminal.wallet.hd import Wallet
+
+logger = logging.getLogger(__name__)
+
+PAGES = ("sell", "orders", "shift", "history")
+PAGE_NAMES = {"sell": "Sell", "orders": "Orders", "shift": "Shift", "history": "History"}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, data_dir: Path, *, demo: bool = False) -> None:
+        super().__init__()
+        self.data_dir = Path(data_dir)
+        self.demo = demo
+        self.tasks = Tasks(lambda exc: show_error(self, exc))
+        self.session: Session | None = None
+        self.views: dict[str, QWidget] = {}
+        self.setWindowTitle("HotPot Spot")
+        self.setMinimumSize(1000, 700)
+        self.root = QStackedWidget()
+        self.setCentralWidget(self.root)
+        self.wizard: SetupWizard | None = None
+        self.last_check: DocumentDialog | None = None
+
+    # --- start: wizard or the terminal ---
+
+    def start(self) -> None:
+        if (self.data_dir / DB_FILENAME).exists():
+            self.open_terminal(Terminal.open(self.data_dir), None)
+            return
+        self.wizard = SetupWizard(self.data_dir, self.tasks)
+        self.wizard.finished.connect(self._wizard_done)
+        self.root.addWidget(self.wizard)
+        if self.demo:
+            self.wizard.make_demo()
+
+    def _wizard_done(self, term: Terminal, wallet: Wallet | None, setup: SetupResult | None) -> None:
+        note = self.wizard.note if self.wizard is not None else ""
+        self.open_terminal(term, wallet)
+        if setup is not None and len(setup.pins) > 1:
+            self.login.hint.setText(tr("Demo staff: {staff}", staff=", ".join(
+                f"{name} {pin}" for name, pin in setup.pins.items())))
+        if note:
+            self.login.error.setText(note)
+
+    def open_terminal(self, term: Terminal, wallet: Wallet | None) -> None:
+        self.session = session = Session(term, self.tasks)
+        work = QWidget()
+        outer = QVBoxLayout(work)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self._top_bar())
+        self.stack = QStackedWidget()
+        outer.addWidget(self.stack, 1)
+        self.login = LoginView(session)
+        self.login.logged_in.connect(self._logged_in)
+        self.stack.addWidget(self.login)
+        self.sell = SellView(session)
+        self.sell.sale_completed.connect(self.show_check)
+        self.views = {"sell": self.sell, "orders": KitchenView(session), "shift": ShiftView(session),
+                      "history": HistoryView(session)}
+        for name in PAGES:
+            self.stack.addWidget(self.views[name])
+        self.root.addWidget(work)
+        self.root.setCurrentWidget(work)
+        self.status = SyncStatusBar(session)
+        self.setStatusBar(self.status)
+        session.data_changed.connect(self._data_changed)
+        session.user_changed.connect(self._user_changed)
+        for i, name in enumerate(PAGES):
+            QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self).activated.connect(lambda n=name: self.go(n))
+        QShortcut(QKeySequence("Ctrl+L"), self).activated.connect(self.switch_user)
+        self._user_changed()
+        if wallet is not None:
+            session.start_background(wallet)
+        else:
+            passphrase = os.environ.get("HOTPOT_PASSPHRASE") or (demo_passphrase() if self.demo else "")
+            if passphrase:
+                session.unlock(passphrase, on_failed=lambda exc: logger.warning("wallet stays locked: %s", exc))
+        self.retranslate()
+        self.status.refresh()
+
+    def _top_bar(self) -> QFrame:
+        bar = QFrame()
+        bar.setObjectName("topbar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(12, 0, 12, 0)
+        row.setSpacing(2)
+        assert self.session is not None
+        term = self.session.term
+        self.brand = label("HotPot Spot", "brand")
+        row.addWidget(self.brand)
+        self.where = label(f"  {term.franchise} · {term.terminal_name}")
+        row.addWidget(self.where)
+        row.addSpacing(16)
+        self.nav = QButtonGroup(self)
+        self.nav_buttons = {}
+        for name in PAGES:
+            b = button("", "nav", lambda n=name: self.go(n))
+            b.setCheckable(True)
+            b.setMinimumHeight(52)
+            self.nav.addButton(b)
+            self.nav_buttons[name] = b
+            row.addWidget(b)
+        row.addStretch(1)
+        self.lang = QComboBox()
+        self.lang.setObjectName("language")
+        for code, name in LANGUAGES.items():
+            self.lang.addItem(name, code)
+        self.lang.setCurrentIndex(list(LANGUAGES).index(language()))
+        self.lang.currentIndexChanged.connect(lambda _i: self.change_language(str(self.lang.currentData())))
+        row.addWidget(self.lang)
+        row.addSpacing(8)
+        self.user_label = label("")
+        row.addWidget(self.user_label)
+        self.switch = button("", "topaction", self.switch_user)
+        row.addWidget(self.switch)
+        return bar
+
+    # --- navigation ---
+
+    def go(self, name: str) -> None:
+        if self.session is None or self.session.user is None:
+            return
+        view = self.views[name]
+        refresh = getattr(view, "refresh", None)
+        if refresh is not None:
+            refresh()
+        self.stack.setCurrentWidget(view)
+        self.nav_buttons[name].setChecked(True)
+        if name == "sell":
+            self.sell.search.setFocus()
+
+    def current_page(self) -> str:
+        widget = self.stack.currentWidget()
+        return next((n for n, v in self.views.items() if v is widget), "login")
+
+    def _logged_in(self) -> None:
+        assert self.session is not None
+        self.go("sell" if self.session.term.current_shift() else "shift")
+
+    def switch_user(self) -> None:
+        if self.session is not None:
+            self.sell.clear()
+            self.session.logout()
+
+    def _user_changed(self) -> None:
+        assert self.session is not None
+        user = self.session.user
+        for b in self.nav_buttons.values():
+            b.setVisible(user is not None)
+        self.switch.setVisible(user is not None)
+        self.user_label.setText(f"{user.name} · {tr(user.role.value)}" if user else "")
+        if user is None:
+            self.login.reload_users()
+            self.stack.setCurrentWidget(self.login)
+
+    def _data_changed(self) -> None:
+        page = self.current_page()
+        view = self.views.get(page)
+        if view is not None and page != "sell":
+            view.refresh()  # type: ignore[attr-defined]
+
+    def show_check(self, result: SaleResult) -> None:
+        assert self.session is not None
+        term = self.session.term
+        doc = check_document(sale_check_data(result), franchise=term.franchise, terminal_name=term.terminal_name,
+                             terminal_id=term.terminal_id, claim_url=result.sale.check.claim_url,
+                             short_code=result.sale.check.short_code)
+        dialog = DocumentDialog(self, self.session, doc, title=tr("Check {check}", check=result.sale.check.id),
+                                auto_print=True)
+        self.last_check = dialog
+        dialog.finished.connect(lambda _r: self.sell.search.setFocus())
+        dialog.open()
+
+    # --- language ---
+
+    def change_language(self, code: str) -> None:
+        set_language(code)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        for name, b in self.nav_buttons.items():
+            b.setText(tr(PAGE_NAMES[name]))
+        self.switch.setText(tr("Switch user"))
+        self.login.retranslate()
+        for view in self.views.values():
+            view.retranslate()  # type: ignore[attr-defined]
+        self.status.retranslate()
+        self._user_changed()
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        if self.session is not None:
+            self.where.setVisible(self.width() >= 1200)
+
+    def closeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        self.shutdown()
+        super().closeEvent(event)  # type: ignore[arg-type]
+
+    def shutdown(self) -> None:
+        if self.session is not None:
+            self.status.close_store()
+            self.session.close()
+            self.session = None
+        else:
+            self.tasks.shutdown()

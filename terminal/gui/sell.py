@@ -1,0 +1,399 @@
+"""The selling screen: category tabs and a grid of big item buttons on the left, the cart with its total on the
+right. Everything a fast cashier does has a key: F2 search (Enter adds the first match), + and - change the selected
+line, Delete removes it, F9 discount, F12 or Ctrl+Enter pays, Ctrl+Backspace clears the cart."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+from terminal.core.errors import UserFacingError
+from terminal.core.menu import CATEGORIES, MenuItem
+from terminal.core.orders import MAX_QUANTITY, make_discount
+from terminal.core.sales import DiscountRequest
+from terminal.gui.i18n import language, money, tr
+from terminal.gui.qt import (
+    QAbstractItemView,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QKeySequence,
+    QLineEdit,
+    QScrollArea,
+    QShortcut,
+    QSizePolicy,
+    Qt,
+    QTabBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from terminal.gui.session import Session
+from terminal.gui.widgets import ReasonDialog, button, label, panel, show_error
+from terminal.services import SaleResult
+
+ALL = "all"
+ITEM_TEXT_WIDTH = 15  # characters per line on an item button (names wrap, never clip)
+ITEM_MIN_WIDTH = 150
+
+
+@dataclass
+class CartLine:
+    item: MenuItem
+    quantity: int
+
+    @property
+    def total(self) -> int:
+        return self.item.price * self.quantity
+
+
+class Cart:
+    """The order being rung up, before payment: lines in the order they were added."""
+
+    def __init__(self) -> None:
+        self.lines: list[CartLine] = []
+
+    def add(self, item: MenuItem, quantity: int = 1) -> int:
+        for i, line in enumerate(self.lines):
+            if line.item.id == item.id:
+                line.quantity = min(MAX_QUANTITY, line.quantity + quantity)
+                return i
+        self.lines.append(CartLine(item, quantity))
+        return len(self.lines) - 1
+
+    def change(self, index: int, delta: int) -> None:
+        line = self.lines[index]
+        line.quantity = max(0, min(MAX_QUANTITY, line.quantity + delta))
+        if line.quantity == 0:
+            del self.lines[index]
+
+    def remove(self, index: int) -> None:
+        del self.lines[index]
+
+    def clear(self) -> None:
+        self.lines.clear()
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.total for line in self.lines)
+
+    def wanted(self) -> list[tuple[str, int]]:
+        return [(line.item.id, line.quantity) for line in self.lines]
+
+
+class SellView(QWidget):
+    sale_completed = Signal(object)  # SaleResult
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.setObjectName("page")
+        self.session = session
+        self.cart = Cart()
+        self.discount: DiscountRequest | None = None
+        self.menu: dict[str, MenuItem] = {}
+        self.item_buttons: dict[str, QWidget] = {}
+        self.category = ALL
+        self.columns = 4
+
+        root = QHBoxLayout(self)
+        root.setContentsMargins(12, 12, 12, 12)
+        root.setSpacing(12)
+
+        left = QVBoxLayout()
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self.show_items())
+        self.search.returnPressed.connect(self.add_first_match)
+        left.addWidget(self.search)
+        self.tabs = QTabBar()
+        self.tabs.setExpanding(False)
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        left.addWidget(self.tabs)
+        self.grid_host = QWidget()
+        self.grid_host.setObjectName("grid")
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setSpacing(10)
+        self.grid.setContentsMargins(0, 6, 0, 0)
+        self.grid.setAlignment(Qt.AlignmentFlag.AlignTop)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.grid_host)
+        left.addWidget(scroll, 1)
+        root.addLayout(left, 3)
+
+        box, right = panel()
+        box.setMinimumWidth(330)
+        box.setMaximumWidth(460)
+        self.cart_title = label("", "title")
+        right.addWidget(self.cart_title)
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("cart")
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setDefaultSectionSize(40)
+        right.addWidget(self.table, 1)
+        line_buttons = QHBoxLayout()
+        self.minus = button("−", "key", lambda: self.change_selected(-1))
+        self.plus = button("+", "key", lambda: self.change_selected(+1))
+        self.remove = button("", "danger", self.remove_selected)
+        self.remove.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.remove.setMinimumHeight(50)
+        for b in (self.minus, self.plus, self.remove):
+            line_buttons.addWidget(b)
+        right.addLayout(line_buttons)
+        self.subtotal_label = label("", "subtitle")
+        self.discount_label = label("", "subtitle")
+        self.total_label = label("", "total")
+        self.total_label.setAlignment(Qt.AlignmentFlag.AlignRight)
+        right.addWidget(self.subtotal_label)
+        right.addWidget(self.discount_label)
+        right.addWidget(self.total_label)
+        actions = QHBoxLayout()
+        self.discount_button = button("", "", self.ask_discount)
+        self.discount_button.setMinimumHeight(44)
+        self.clear_button = button("", "", self.clear)
+        self.clear_button.setMinimumHeight(44)
+        actions.addWidget(self.discount_button)
+        actions.addWidget(self.clear_button)
+        right.addLayout(actions)
+        self.pay_button = button("", "pay", self.pay)
+        right.addWidget(self.pay_button)
+        root.addWidget(box, 2)
+
+        for keys, slot in ((("F2",), self.focus_search), (("F12", "Ctrl+Return", "Ctrl+Enter"), self.pay),
+                           (("F9",), self.ask_discount), (("Ctrl+Backspace",), self.clear),
+                           (("Delete",), self.remove_selected), (("+", "="), lambda: self.change_selected(+1)),
+                           (("-",), lambda: self.change_selected(-1))):
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self)
+                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                shortcut.activated.connect(slot)
+        self.reload_menu()
+        self.retranslate()
+
+    # --- the menu grid ---
+
+    def reload_menu(self) -> None:
+        self.menu = {i.id: i for i in sorted(self.session.term.menu().values(),
+                                             key=lambda i: (CATEGORIES.index(i.category)
+                                                            if i.category in CATEGORIES else 99, i.priority, i.id))
+                     if i.active}
+        for b in self.item_buttons.values():
+            b.deleteLater()
+        self.item_buttons = {}
+        for item in self.menu.values():
+            b = button("", "item", lambda i=item.id: self.add_item(i))
+            b.setProperty("item_id", item.id)
+            b.setMinimumWidth(ITEM_MIN_WIDTH - 20)
+            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            self.item_buttons[item.id] = b
+        self._label_items()
+        self._build_tabs()
+        self.show_items()
+
+    def _label_items(self) -> None:
+        lang = language()
+        for item_id, b in self.item_buttons.items():
+            item = self.menu[item_id]
+            text = f"{textwrap.fill(item.display_name(lang), ITEM_TEXT_WIDTH)}\n{money(item.price)}"
+            if not item.is_sellable():
+                text += "\n" + tr("sold out")
+            b.setText(text)  # type: ignore[attr-defined]
+            b.setEnabled(item.is_sellable())
+            b.setToolTip(item.description.get(lang) or item.description.get("en", ""))
+
+    def _build_tabs(self) -> None:
+        self.tabs.blockSignals(True)
+        while self.tabs.count():
+            self.tabs.removeTab(0)
+        present = [c for c in CATEGORIES if any(i.category == c for i in self.menu.values())]
+        for cat in [ALL, *present]:
+            index = self.tabs.addTab(tr(cat.capitalize() if cat != ALL else "All"))
+            self.tabs.setTabData(index, cat)
+        if self.category not in [ALL, *present]:
+            self.category = ALL
+        self.tabs.setCurrentIndex([ALL, *present].index(self.category))
+        self.tabs.blockSignals(False)
+
+    def _tab_changed(self, index: int) -> None:
+        self.category = str(self.tabs.tabData(index) or ALL)
+        self.show_items()
+
+    def visible_items(self) -> list[MenuItem]:
+        query = self.search.text().strip().casefold()
+        out = []
+        for item in self.menu.values():
+            if query:
+                if not any(query in name.casefold() for name in item.name.values()) and query not in item.id:
+                    continue
+            elif self.category != ALL and item.category != self.category:
+                continue
+            out.append(item)
+        return out
+
+    def show_items(self) -> None:
+        while self.grid.count():
+            self.grid.takeAt(0)
+        shown = {i.id for i in self.visible_items()}
+        n = 0
+        for item_id, b in self.item_buttons.items():
+            b.setVisible(item_id in shown)
+            if item_id in shown:
+                self.grid.addWidget(b, n // self.columns, n % self.columns)
+                n += 1
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        columns = max(2, min(6, (self.grid_host.width() + 10) // (ITEM_MIN_WIDTH + 10)))
+        if columns != self.columns:
+            self.columns = columns
+            self.show_items()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def add_first_match(self) -> None:
+        for item in self.visible_items():
+            if item.is_sellable():
+                self.add_item(item.id)
+                self.search.clear()
+                return
+
+    # --- the cart ---
+
+    def add_item(self, item_id: str) -> None:
+        item = self.menu.get(item_id)
+        if item is None or not item.is_sellable():
+            return
+        row = self.cart.add(item)
+        self.refresh_cart(select=row)
+
+    def selected_row(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else (len(self.cart.lines) - 1 if self.cart.lines else None)
+
+    def change_selected(self, delta: int) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        self.cart.change(row, delta)
+        self.refresh_cart(select=min(row, len(self.cart.lines) - 1))
+
+    def remove_selected(self) -> None:
+        row = self.selected_row()
+        if row is None:
+            return
+        self.cart.remove(row)
+        self.refresh_cart(select=min(row, len(self.cart.lines) - 1))
+
+    def clear(self) -> None:
+        self.cart.clear()
+        self.discount = None
+        self.refresh_cart()
+
+    def refresh_cart(self, select: int | None = None) -> None:
+        lang = language()
+        lines = self.cart.lines
+        table = self.table
+        table.setUpdatesEnabled(False)
+        table.setRowCount(len(lines))
+        for r, line in enumerate(lines):
+            for c, text in enumerate((line.item.display_name(lang), f"× {line.quantity}", money(line.total))):
+                cell = table.item(r, c)
+                if cell is None:
+                    cell = QTableWidgetItem()
+                    if c:
+                        cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    table.setItem(r, c, cell)
+                cell.setText(text)
+        if select is not None and select >= 0:
+            table.selectRow(select)
+        table.setUpdatesEnabled(True)
+        if self.discount is not None and self.discount.amount > self.cart.subtotal:
+            self.discount = None  # the cart shrank below the discount: it no longer applies
+        self.update_totals()
+
+    def total(self) -> int:
+        return self.cart.subtotal - (self.discount.amount if self.discount else 0)
+
+    def update_totals(self) -> None:
+        subtotal = self.cart.subtotal
+        has_lines = bool(self.cart.lines)
+        self.subtotal_label.setText(tr("Subtotal: {amount}", amount=money(subtotal)))
+        if self.discount:
+            self.discount_label.setText(tr("Discount ({reason}): {amount}", reason=self.discount.reason,
+                                           amount=money(-self.discount.amount)))
+        self.discount_label.setVisible(self.discount is not None)
+        self.subtotal_label.setVisible(self.discount is not None)
+        self.total_label.setText(tr("Total {amount}", amount=money(self.total())))
+        for b in (self.pay_button, self.discount_button, self.clear_button, self.minus, self.plus, self.remove):
+            b.setEnabled(has_lines)
+
+    # --- discount and payment ---
+
+    def ask_discount(self) -> None:
+        if not self.cart.lines:
+            return
+        dialog = ReasonDialog(self, tr("Discount"), tr("Discount on this order of {amount}. Above 10 % a manager "
+                                                       "must approve.", amount=money(self.cart.subtotal)),
+                              amount="discount")
+        if dialog.exec() != ReasonDialog.DialogCode.Accepted:
+            return
+        amount, reason = dialog.value, dialog.reason.text()
+        subtotal = self.cart.subtotal
+        try:
+            def decide(user: object) -> DiscountRequest:
+                make_discount(subtotal, amount, reason, user, None)  # type: ignore[arg-type]
+                return DiscountRequest(amount, reason, None if user is self.session.user else user)  # type: ignore
+
+            request = self.session.as_manager(self, tr("A discount above 10 % needs a manager."), decide)
+        except UserFacingError as exc:
+            show_error(self, exc)
+            return
+        if request is not None:
+            self.discount = request
+            self.update_totals()
+
+    def pay(self) -> None:
+        if not self.cart.lines:
+            return
+        from terminal.gui.payment import PaymentDialog
+
+        dialog = PaymentDialog(self, self.session, self.cart.wanted(), self.total(), self.discount)
+        if dialog.exec() == PaymentDialog.DialogCode.Accepted and dialog.result_sale is not None:
+            result: SaleResult = dialog.result_sale
+            self.clear()
+            self.reload_stock()
+            self.session.changed()
+            self.sale_completed.emit(result)
+
+    def reload_stock(self) -> None:
+        fresh = self.session.term.menu()
+        changed = any(fresh.get(i) is None or fresh[i].available != self.menu[i].available for i in self.menu)
+        if changed:
+            self.menu = {i: fresh.get(i, item) for i, item in self.menu.items()}
+            self._label_items()
+
+    def retranslate(self) -> None:
+        self.search.setPlaceholderText(tr("Search the menu (F2)"))
+        self.cart_title.setText(tr("Order"))
+        self.table.setHorizontalHeaderLabels([tr("Item"), tr("Qty"), tr("Amount")])
+        self.remove.setText(tr("Remove"))
+        self.discount_button.setText(tr("Discount (F9)"))
+        self.clear_button.setText(tr("Clear"))
+        self.pay_button.setText(tr("Pay (F12)"))
+        self._label_items()
+        self._build_tabs()
+        self.refresh_cart()

@@ -1,0 +1,202 @@
+"""The cash shift: open with a counted float, cash in and out with a reason, the X report at any time, and the Z
+report that closes the shift with the counted cash, the expected cash and the variance. Reports print."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from terminal.core.errors import UserFacingError
+from terminal.gui.checkview import DocumentDialog
+from terminal.gui.i18n import money, tr
+from terminal.gui.printing import report_document
+from terminal.gui.qt import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+from terminal.gui.session import Session
+from terminal.gui.widgets import Keypad, MoneyEdit, ReasonDialog, Row, button, label, panel, show_error
+
+REPORT_ROWS = (("float_amount", "Opening float"), ("sales_count", "Sales"), ("gross_sales", "Gross sales"),
+               ("discounts", "Discounts"), ("cash_sales", "Cash sales"), ("card_sales", "Card sales"),
+               ("refunds_count", "Refunds"), ("cash_refunds", "Cash refunds"), ("card_refunds", "Card refunds"),
+               ("cash_in", "Cash in"), ("cash_out", "Cash out"), ("net_sales", "Net sales"),
+               ("expected_cash", "Expected cash in drawer"))
+Z_ROWS = (("counted_cash", "Counted cash"), ("variance", "Variance"))
+COUNTS = {"sales_count", "refunds_count"}
+
+
+def report_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for key, name in REPORT_ROWS + (Z_ROWS if "variance" in report else ()):
+        value = report[key]
+        rows.append((tr(name), str(value) if key in COUNTS else money(value)))
+    return rows
+
+
+class ShiftView(QWidget):
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.setObjectName("page")
+        self.session = session
+        self.last_z: dict[str, Any] | None = None
+        root = QVBoxLayout(self)
+        root.setContentsMargins(12, 12, 12, 12)
+        self.pages = QStackedWidget()
+        root.addWidget(self.pages)
+
+        # no shift: open one
+        closed = QWidget()
+        crow = QHBoxLayout(closed)
+        box, lay = panel()
+        box.setMaximumWidth(460)
+        self.open_title = label("", "title")
+        self.open_help = label("", "subtitle", wrap=True)
+        self.float_edit = MoneyEdit("opening float")
+        self.float_edit.setObjectName("float")
+        self.float_edit.returnPressed.connect(self.open_shift)
+        pad = Keypad(self.float_edit)
+        pad.setMinimumHeight(240)
+        self.open_button = button("", "primary", self.open_shift)
+        self.open_button.setMinimumHeight(54)
+        for w in (self.open_title, self.open_help, self.float_edit, pad, self.open_button):
+            lay.addWidget(w)
+        crow.addWidget(box)
+        zbox, self.z_layout = panel()
+        self.z_title = label("", "title")
+        self.z_layout.addWidget(self.z_title)
+        self.z_rows: list[Row] = []
+        self.z_host = QVBoxLayout()
+        self.z_layout.addLayout(self.z_host)
+        self.z_layout.addStretch(1)
+        self.print_z = button("", "", lambda: self.print_report(self.last_z, z=True))
+        self.z_layout.addWidget(self.print_z)
+        self.z_box = zbox
+        crow.addWidget(zbox, 1)
+        self.pages.addWidget(closed)
+
+        # open shift: X report, cash in/out, close
+        opened = QWidget()
+        orow = QHBoxLayout(opened)
+        xbox, xl = panel()
+        self.x_title = label("", "title")
+        self.x_sub = label("", "subtitle")
+        xl.addWidget(self.x_title)
+        xl.addWidget(self.x_sub)
+        self.x_rows = {key: Row("", strong=key == "expected_cash") for key, _ in REPORT_ROWS}
+        for row in self.x_rows.values():
+            xl.addWidget(row)
+        xl.addStretch(1)
+        buttons = QHBoxLayout()
+        self.cash_in = button("", "", lambda: self.move_cash("in"))
+        self.cash_out = button("", "", lambda: self.move_cash("out"))
+        self.print_x = button("", "", lambda: self.print_report(self.session.term.x_report(), z=False))
+        for b in (self.cash_in, self.cash_out, self.print_x):
+            b.setMinimumHeight(46)
+            buttons.addWidget(b)
+        xl.addLayout(buttons)
+        orow.addWidget(xbox, 3)
+        cbox, cl = panel()
+        cbox.setMaximumWidth(420)
+        self.close_title = label("", "title")
+        self.close_help = label("", "subtitle", wrap=True)
+        self.counted = MoneyEdit("counted cash")
+        self.counted.setObjectName("counted")
+        self.counted.returnPressed.connect(self.close_shift)
+        cpad = Keypad(self.counted)
+        cpad.setMinimumHeight(240)
+        self.close_button = button("", "primary", self.close_shift)
+        self.close_button.setMinimumHeight(54)
+        for w in (self.close_title, self.close_help, self.counted, cpad, self.close_button):
+            cl.addWidget(w)
+        cl.addStretch(1)
+        orow.addWidget(cbox, 2)
+        self.pages.addWidget(opened)
+        self.retranslate()
+
+    def refresh(self) -> None:
+        shift = self.session.term.current_shift()
+        self.pages.setCurrentIndex(1 if shift else 0)
+        if shift:
+            x = self.session.term.x_report()
+            opened = datetime.fromtimestamp(shift["opened_at_ms"] / 1000).strftime("%Y-%m-%d %H:%M")
+            self.x_sub.setText(tr("Opened by {name} at {time}", name=shift["opened_by"], time=opened))
+            for key, name in REPORT_ROWS:
+                self.x_rows[key].name.setText(tr(name))
+                self.x_rows[key].value.setText(str(x[key]) if key in COUNTS else money(x[key]))
+        self._show_z()
+
+    def _show_z(self) -> None:
+        for row in self.z_rows:
+            row.deleteLater()
+        self.z_rows = []
+        self.z_box.setVisible(self.last_z is not None)
+        if self.last_z is None:
+            return
+        for name, value in report_rows(self.last_z):
+            row = Row(name, value, strong=name in (tr("Variance"), tr("Expected cash in drawer")))
+            if name == tr("Variance"):
+                row.value.setObjectName("error" if self.last_z["variance"] < 0 else "ok")
+            row.setObjectName("z-" + name)
+            self.z_host.addWidget(row)
+            self.z_rows.append(row)
+
+    def open_shift(self) -> None:
+        try:
+            self.session.term.open_shift(self.session.require_user(), self.float_edit.value())
+        except UserFacingError as exc:
+            show_error(self, exc)
+            return
+        self.float_edit.clear()
+        self.last_z = None
+        self.session.changed()
+
+    def move_cash(self, direction: str) -> None:
+        title = tr("Cash in") if direction == "in" else tr("Cash out")
+        dialog = ReasonDialog(self, title, tr("Amount and reason, for the report."), amount="amount")
+        if dialog.exec() != ReasonDialog.DialogCode.Accepted:
+            return
+        try:
+            self.session.term.move_cash(self.session.require_user(), direction, dialog.value, dialog.reason.text())
+        except UserFacingError as exc:
+            show_error(self, exc)
+            return
+        self.session.changed()
+
+    def close_shift(self) -> None:
+        try:
+            counted = self.counted.value()
+            z = self.session.as_manager(self, tr("Only the cashier who opened the shift or a manager may close it."),
+                                        lambda user: self.session.term.close_shift(user, counted))
+        except UserFacingError as exc:
+            show_error(self, exc)
+            return
+        if z is None:
+            return
+        self.counted.clear()
+        self.last_z = z
+        self.session.changed()
+        self.print_report(z, z=True)
+
+    def print_report(self, report: dict[str, Any] | None, *, z: bool) -> None:
+        if report is None:
+            return
+        term = self.session.term
+        title = tr("Z report (shift closed)") if z else tr("X report")
+        doc = report_document(title, report_rows(report), franchise=term.franchise, terminal_name=term.terminal_name,
+                              name=f"{'z' if z else 'x'}-report-{report['shift_id']}", at_ms=int(time.time() * 1000))
+        DocumentDialog(self, self.session, doc, title=title, auto_print=z).open()
+
+    def retranslate(self) -> None:
+        self.open_title.setText(tr("Open a shift"))
+        self.open_help.setText(tr("Count the cash in the drawer and enter it as the opening float."))
+        self.open_button.setText(tr("Open shift"))
+        self.z_title.setText(tr("Last Z report"))
+        self.print_z.setText(tr("Print Z report"))
+        self.x_title.setText(tr("Shift (X report)"))
+        self.cash_in.setText(tr("Cash in…"))
+        self.cash_out.setText(tr("Cash out…"))
+        self.print_x.setText(tr("Print X report"))
+        self.close_title.setText(tr("Close the shift (Z)"))
+        self.close_help.setText(tr("Count the cash in the drawer and enter it. The report shows what was expected "
+                                   "and the difference."))
+        self.close_button.setText(tr("Close shift"))
+        self.refresh()
