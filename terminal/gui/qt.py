@@ -73,12 +73,13 @@ from PySide6.QtWidgets import (
 )
 
 __all__ = [
-    "QAbstractItemView", "QAction", "QApplication", "QBuffer", "QButtonGroup", "QByteArray", "QCheckBox", "QColor",
-    "QComboBox", "QDialog", "QDialogButtonBox", "QElapsedTimer", "QEvent", "QFont", "QFontMetrics",
-    "QFormLayout", "QFrame", "QGridLayout", "QGuiApplication", "QHBoxLayout", "QHeaderView", "QIODevice", "QIcon", "QImage", "QKeySequence",
-    "QLabel", "QLineEdit", "QListWidget", "QListWidgetItem", "QMainWindow", "QMarginsF", "QMessageBox", "QObject",
-    "QPageLayout", "QPageSize", "QPainter", "QPdfWriter", "QPixmap", "QPlainTextEdit", "QPrinter", "QPrinterInfo",
-    "QPushButton", "QRadioButton", "QScrollArea", "QShortcut", "QSize", "QSizeF", "QSizePolicy", "QSpinBox",
-    "QStackedWidget", "QStatusBar", "QTabBar", "QTableWidget", "QTableWidgetItem", "QTextBrowser", "QTextDocument",
-    "QTimer", "QToolButton", "QUrl", "QVBoxLayout", "QWidget", "Qt", "Signal", "Slot",
+    "QAbstractItemView", "QAction", "QApplication", "QBuffer", "QButtonGroup", "QByteArray", "QCheckBox",
+    "QColor", "QComboBox", "QDialog", "QDialogButtonBox", "QElapsedTimer", "QEvent", "QFont", "QFontMetrics",
+    "QFormLayout", "QFrame", "QGridLayout", "QGuiApplication", "QHBoxLayout", "QHeaderView", "QIcon", "QImage",
+    "QIODevice", "QKeySequence", "QLabel", "QLineEdit", "QListWidget", "QListWidgetItem", "QMainWindow",
+    "QMarginsF", "QMessageBox", "QObject", "QPageLayout", "QPageSize", "QPainter", "QPdfWriter", "QPixmap",
+    "QPlainTextEdit", "QPrinter", "QPrinterInfo", "QPushButton", "QRadioButton", "QScrollArea", "QShortcut",
+    "QSize", "QSizeF", "QSizePolicy", "QSpinBox", "QStackedWidget", "QStatusBar", "Qt", "QTabBar", "QTableWidget",
+    "QTableWidgetItem", "QTextBrowser", "QTextDocument", "QTimer", "QToolButton", "QUrl", "QVBoxLayout",
+    "QWidget", "Signal", "Slot",
 ]
