@@ -7,7 +7,17 @@ from terminal.core.errors import UserFacingError
 from terminal.core.orders import CARD, CASH, Tender
 from terminal.core.sales import DiscountRequest
 from terminal.gui.i18n import money, tr
-from terminal.gui.qt import QDialog, QGridLayout, QHBoxLayout, QLineEdit, QListWidget, Qt, QVBoxLayout, QWidget
+from terminal.gui.qt import (
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
 from terminal.gui.session import Session
 from terminal.gui.widgets import Keypad, MoneyEdit, button, label, message_of, panel
 from terminal.services import SaleResult
@@ -62,17 +72,11 @@ class PaymentDialog(QDialog):
         self.cash = MoneyEdit("cash amount")
         self.cash.setObjectName("cash-amount")
         self.cash.textChanged.connect(lambda _t: self.update_labels())
-        self.cash.returnPressed.connect(self.complete)
         cash.addWidget(self.cash)
-        quick = QGridLayout()
-        self.quick_buttons = []
-        for i, amount in enumerate(quick_amounts(total)):
-            text = tr("Exact {amount}", amount=money(amount)) if i == 0 else money(amount)
-            b = button(text, "quick", lambda a=amount: self.pay_cash(a))
-            b.setProperty("amount", amount)
-            self.quick_buttons.append(b)
-            quick.addWidget(b, i // 2, i % 2)
-        cash.addLayout(quick)
+        self.quick = QGridLayout()
+        self.quick_buttons: list[QPushButton] = []
+        self.quick_for = -1
+        cash.addLayout(self.quick)
         pad = Keypad(self.cash)
         pad.setMinimumHeight(220)
         cash.addWidget(pad)
@@ -132,8 +136,25 @@ class PaymentDialog(QDialog):
         except UserFacingError:
             return None
 
+    def update_quick(self, due: int) -> None:
+        """Quick-tender buttons for what is still due: exact, then the round amounts people hand over."""
+        if due == self.quick_for:
+            return
+        self.quick_for = due
+        for b in self.quick_buttons:
+            b.deleteLater()
+        self.quick_buttons = []
+        for i, amount in enumerate(quick_amounts(due)):
+            text = tr("Exact {amount}", amount=money(amount)) if i == 0 else money(amount)
+            b = button(text, "quick", lambda a=amount: self.pay_cash(a))
+            b.setProperty("amount", amount)
+            self.quick_buttons.append(b)
+            self.quick.addWidget(b, i // 2, i % 2)
+            b.show()
+
     def update_labels(self) -> None:
         remaining = self.remaining()
+        self.update_quick(remaining)
         self.due_label.setText(tr("Due {amount}", amount=money(remaining)) if self.parts else
                                tr("Total {amount}", amount=money(self.total)))
         typed = self.typed_cash()
@@ -197,6 +218,8 @@ class PaymentDialog(QDialog):
         self.finish(tenders)
 
     def finish(self, tenders: list[Tender]) -> None:
+        if self.result_sale is not None:  # one sale per dialog, however many times Enter is pressed
+            return
         user = self.session.require_user()
         try:
             self.result_sale = self.session.term.sell(user, self.wanted, tenders, self.discount)

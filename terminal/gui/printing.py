@@ -128,7 +128,7 @@ def build_text_document(doc: Document) -> QTextDocument:
     text = QTextDocument()
     text.setDefaultStyleSheet("body { font-family: 'DejaVu Sans'; font-size: 9pt; } td { font-size: 9pt; }")
     for name, png in doc.images.items():
-        text.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), QImage.fromData(png, b"PNG"))
+        text.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), QImage.fromData(png))
     text.setHtml(f"<body>{doc.html}</body>")
     return text
 

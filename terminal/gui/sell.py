@@ -14,6 +14,7 @@ from terminal.core.sales import DiscountRequest
 from terminal.gui.i18n import language, money, tr
 from terminal.gui.qt import (
     QAbstractItemView,
+    QEvent,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -107,6 +108,7 @@ class SellView(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _t: self.show_items())
         self.search.returnPressed.connect(self.add_first_match)
+        self.search.installEventFilter(self)
         left.addWidget(self.search)
         self.tabs = QTabBar()
         self.tabs.setExpanding(False)
@@ -172,9 +174,7 @@ class SellView(QWidget):
         root.addWidget(box, 2)
 
         for keys, slot in ((("F2",), self.focus_search), (("F12", "Ctrl+Return", "Ctrl+Enter"), self.pay),
-                           (("F9",), self.ask_discount), (("Ctrl+Backspace",), self.clear),
-                           (("Delete",), self.remove_selected), (("+", "="), lambda: self.change_selected(+1)),
-                           (("-",), lambda: self.change_selected(-1))):
+                           (("F9",), self.ask_discount), (("Ctrl+Backspace",), self.clear)):
             for key in keys:
                 shortcut = QShortcut(QKeySequence(key), self)
                 shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -259,6 +259,25 @@ class SellView(QWidget):
         if columns != self.columns:
             self.columns = columns
             self.show_items()
+
+    def eventFilter(self, watched: object, event: object) -> bool:  # noqa: N802 (Qt's name)
+        """While the search box is empty, the cart keys work from it (it keeps the focus between taps)."""
+        if watched is self.search and event.type() == QEvent.Type.KeyPress and not self.search.text():  # type: ignore
+            key = event.key()  # type: ignore[attr-defined]
+            actions = {Qt.Key.Key_Plus: lambda: self.change_selected(+1),
+                       Qt.Key.Key_Equal: lambda: self.change_selected(+1),
+                       Qt.Key.Key_Minus: lambda: self.change_selected(-1), Qt.Key.Key_Delete: self.remove_selected,
+                       Qt.Key.Key_Up: lambda: self.move_selection(-1),
+                       Qt.Key.Key_Down: lambda: self.move_selection(+1)}
+            if key in actions:
+                actions[key]()
+                return True
+        return super().eventFilter(watched, event)  # type: ignore[arg-type]
+
+    def move_selection(self, step: int) -> None:
+        row = self.selected_row()
+        if row is not None and self.cart.lines:
+            self.table.selectRow(max(0, min(len(self.cart.lines) - 1, row + step)))
 
     def focus_search(self) -> None:
         self.search.setFocus()

@@ -1,0 +1,89 @@
+"""The whole cashier's day by clicks and keys on the real window over a real terminal database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+
+from terminal.core.users import Role
+from terminal.gui.mainwindow import MainWindow
+from terminal.gui.payment import PaymentDialog
+from terminal.gui.qt import QLineEdit, QPushButton, Qt, QWidget
+from tests.gui.conftest import click, login, on_modal, press, type_into
+
+
+def pdf_text(path: str) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_full_cashier_flow(qtbot: Any, window: MainWindow) -> None:
+    win = window
+    term = win.session.term
+    login(qtbot, win, "Giorgi", "3333")
+    assert win.session.user.name == "Giorgi" and win.session.user.role is Role.CASHIER
+    assert win.current_page() == "shift"  # nobody can sell before a shift is open
+
+    shift = win.views["shift"]
+    type_into(qtbot, shift.float_edit, "200")
+    click(qtbot, shift.open_button)
+    assert term.current_shift()["float"] == 20_000
+
+    click(qtbot, win.nav_buttons["sell"])
+    sell = win.sell
+    for item in ("broth-spicy", "beef-slices", "udon"):
+        click(qtbot, sell.item_buttons[item])
+    qtbot.keyClick(sell.search, Qt.Key.Key_Plus)  # a second udon, from the keyboard
+    assert [(ln.item.id, ln.quantity) for ln in sell.cart.lines] == [("broth-spicy", 1), ("beef-slices", 1),
+                                                                      ("udon", 2)]
+    assert "54.00" in sell.total_label.text()
+
+    seen: dict[str, Any] = {}
+
+    def pay(dialog: QWidget) -> None:
+        assert isinstance(dialog, PaymentDialog)
+        cash = dialog.findChild(QLineEdit, "cash-amount")
+        qtbot.keyClicks(cash, "100")
+        seen["change"] = dialog.change_label.text()
+        qtbot.keyClick(cash, Qt.Key.Key_Return)
+
+    on_modal(pay)
+    press(qtbot, win, sell.search, Qt.Key.Key_F12)
+    assert "46.00" in seen["change"]
+    sale = term.recent_sales()[0]
+    assert sale["total"] == 5_400 and sale["status"] == "pending"
+    assert sell.cart.lines == []  # ready for the next customer
+
+    check = win.last_check
+    assert check is not None
+    qtbot.waitUntil(lambda: check.last_print is not None, timeout=15_000)
+    text = pdf_text(check.last_print)
+    assert Path(check.last_print).name == f"check-{sale['check_id']}.pdf"
+    assert "54.00" in text and "46.00" in text and sale["check_id"] in text
+    assert term.sale_details(sale["id"])["change_given"] == 4_600
+    click(qtbot, next(b for b in check.findChildren(QPushButton) if b.objectName() == "primary"))
+    assert not check.isVisible()
+
+    click(qtbot, win.nav_buttons["orders"])
+    orders = win.views["orders"]
+    assert orders.table.rowCount() == 1
+    orders.table.selectRow(0)
+    for expected in ("confirmed", "in_progress", "ready", "completed"):
+        assert orders.advance_button.isEnabled()
+        click(qtbot, orders.advance_button)
+        assert term.sale_details(sale["id"])["status"] == expected
+        if expected != "completed":
+            orders.select_check(sale["check_id"])
+    assert orders.table.rowCount() == 0
+
+    click(qtbot, win.nav_buttons["shift"])
+    type_into(qtbot, shift.counted, "240")
+    click(qtbot, shift.close_button)
+    z = shift.last_z
+    assert z["expected_cash"] == 25_400 and z["counted_cash"] == 24_000 and z["variance"] == -1_400
+    assert z["sales_count"] == 1 and z["cash_sales"] == 5_400 and z["card_sales"] == 0
+    shown = {row.name.text(): row.value.text() for row in shift.z_rows}
+    assert "254.00" in shown["Expected cash in drawer"] and "-14.00" in shown["Variance"]
+    assert term.current_shift() is None
+    assert win.current_page() == "shift" and shift.pages.currentIndex() == 0

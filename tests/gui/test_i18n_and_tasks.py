@@ -1,0 +1,89 @@
+"""Every word the app shows exists in Georgian and Russian; the task helper runs work off the GUI thread and calls
+back on it."""
+
+from __future__ import annotations
+
+import re
+import string
+import threading
+from pathlib import Path
+from typing import Any
+
+from terminal.core.menu import CATEGORIES
+from terminal.core.users import Role
+from terminal.gui.catalog import CATALOG
+from terminal.gui.i18n import money, set_language, tr
+from terminal.gui.kitchen import STATUS_NAMES
+from terminal.gui.mainwindow import PAGE_NAMES
+from terminal.gui.shift import REPORT_ROWS, Z_ROWS
+from terminal.gui.tasks import Tasks
+
+GUI = Path(__file__).resolve().parents[2] / "terminal" / "gui"
+LITERAL = re.compile(r"""\btr\(\s*((?:(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*)+)""")
+PART = re.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'""")
+MONEY_FIELDS = ("amount", "cash amount", "card amount", "opening float", "counted cash", "refund amount", "discount")
+
+
+def shown_texts() -> set[str]:
+    texts: set[str] = set()
+    for path in GUI.glob("*.py"):
+        for match in LITERAL.finditer(path.read_text(encoding="utf-8")):
+            texts.add("".join(a or b for a, b in PART.findall(match.group(1))))
+    texts |= set(STATUS_NAMES.values()) | set(PAGE_NAMES.values()) | {name for _, name in REPORT_ROWS + Z_ROWS}
+    texts |= {c.capitalize() for c in CATEGORIES} | {r.value for r in Role} | set(MONEY_FIELDS) | {"All"}
+    return texts
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_shown_text_has_georgian_and_russian_with_the_same_fields() -> None:
+    texts = shown_texts()
+    assert len(texts) > 150
+    missing = sorted(t for t in texts if t not in CATALOG)
+    assert not missing, f"not translated: {missing}"
+    for english, (georgian, russian) in CATALOG.items():
+        assert georgian.strip() and russian.strip(), english
+        assert fields(georgian) == fields(english) == fields(russian), english
+        assert re.search("[\u10d0-\u10ff]", georgian) or english in ("PIN",), f"not Georgian: {georgian}"
+    unused = sorted(set(CATALOG) - texts)
+    assert not unused, f"catalog entries nothing shows: {unused}"
+
+
+def test_tr_fills_fields_in_the_current_language() -> None:
+    try:
+        set_language("ru")
+        assert tr("Change {amount}", amount="1.00") == "Сдача 1.00"
+        set_language("ka")
+        assert tr("Total {amount}", amount="2.00") == "ჯამი 2.00"
+    finally:
+        set_language("en")
+    assert tr("Total {amount}", amount="2.00") == "Total 2.00"
+    assert money(2550).startswith("25.50")
+
+
+def test_tasks_run_off_the_gui_thread_and_call_back_on_it(qtbot: Any) -> None:
+    errors: list[BaseException] = []
+    tasks = Tasks(errors.append)
+    gui_thread = threading.get_ident()
+    seen: dict[str, Any] = {}
+
+    def op() -> int:
+        seen["worker"] = threading.get_ident()
+        return 42
+
+    def done(result: int) -> None:
+        seen["callback"] = threading.get_ident()
+        seen["result"] = result
+
+    tasks.run(op, done)
+
+    def boom() -> None:
+        raise ValueError("boom")
+
+    tasks.run(boom)  # no handler of its own: goes to the app's error handler, on the GUI thread
+    assert tasks.wait_idle(5_000)
+    tasks.shutdown()
+    assert seen["worker"] != gui_thread and seen["callback"] == gui_thread and seen["result"] == 42
+    assert [str(e) for e in errors] == ["boom"]
