@@ -18,8 +18,10 @@ from terminal.gui.qt import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QKeyEvent,
     QKeySequence,
     QLineEdit,
+    QObject,
     QScrollArea,
     QShortcut,
     QSizePolicy,
@@ -260,19 +262,20 @@ class SellView(QWidget):
             self.columns = columns
             self.show_items()
 
-    def eventFilter(self, watched: object, event: object) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         """While the search box is empty, the cart keys work from it (it keeps the focus between taps)."""
-        if watched is self.search and event.type() == QEvent.Type.KeyPress and not self.search.text():  # type: ignore
-            key = event.key()  # type: ignore[attr-defined]
-            actions = {Qt.Key.Key_Plus: lambda: self.change_selected(+1),
-                       Qt.Key.Key_Equal: lambda: self.change_selected(+1),
-                       Qt.Key.Key_Minus: lambda: self.change_selected(-1), Qt.Key.Key_Delete: self.remove_selected,
-                       Qt.Key.Key_Up: lambda: self.move_selection(-1),
-                       Qt.Key.Key_Down: lambda: self.move_selection(+1)}
+        if watched is self.search and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress \
+                and not self.search.text():
+            key = event.key()
+            actions = {Qt.Key.Key_Plus.value: lambda: self.change_selected(+1),
+                       Qt.Key.Key_Equal.value: lambda: self.change_selected(+1),
+                       Qt.Key.Key_Minus.value: lambda: self.change_selected(-1), Qt.Key.Key_Delete.value: self.remove_selected,
+                       Qt.Key.Key_Up.value: lambda: self.move_selection(-1),
+                       Qt.Key.Key_Down.value: lambda: self.move_selection(+1)}
             if key in actions:
                 actions[key]()
                 return True
-        return super().eventFilter(watched, event)  # type: ignore[arg-type]
+        return super().eventFilter(watched, event)
 
     def move_selection(self, step: int) -> None:
         row = self.selected_row()
