@@ -5,6 +5,7 @@ line, Delete removes it, F9 discount, F12 or Ctrl+Enter pays, Ctrl+Backspace cle
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from terminal.core.errors import UserFacingError
@@ -267,11 +268,13 @@ class SellView(QWidget):
         if watched is self.search and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress \
                 and not self.search.text():
             key = event.key()
-            actions = {Qt.Key.Key_Plus.value: lambda: self.change_selected(+1),
-                       Qt.Key.Key_Equal.value: lambda: self.change_selected(+1),
-                       Qt.Key.Key_Minus.value: lambda: self.change_selected(-1), Qt.Key.Key_Delete.value: self.remove_selected,
-                       Qt.Key.Key_Up.value: lambda: self.move_selection(-1),
-                       Qt.Key.Key_Down.value: lambda: self.move_selection(+1)}
+            actions: dict[int, Callable[[], None]] = {
+                Qt.Key.Key_Plus.value: lambda: self.change_selected(+1),
+                Qt.Key.Key_Equal.value: lambda: self.change_selected(+1),
+                Qt.Key.Key_Minus.value: lambda: self.change_selected(-1),
+                Qt.Key.Key_Delete.value: self.remove_selected,
+                Qt.Key.Key_Up.value: lambda: self.move_selection(-1),
+                Qt.Key.Key_Down.value: lambda: self.move_selection(+1)}
             if key in actions:
                 actions[key]()
                 return True
