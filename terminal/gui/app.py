@@ -9,7 +9,7 @@ from pathlib import Path
 
 from terminal.core.errors import UserFacingError
 from terminal.gui.i18n import use_lari_sign
-from terminal.gui.qt import QApplication, QFont, QFontMetrics
+from terminal.gui.qt import QApplication, QEvent, QFont, QFontMetrics
 from terminal.gui.style import STYLESHEET
 
 logger = logging.getLogger(__name__)
@@ -52,4 +52,9 @@ def run(data_dir: Path, *, demo: bool = False) -> int:
         from terminal.gui.qt import QTimer
 
         QTimer.singleShot(0, lambda: (print("gui-ready", flush=True), window.close()))
-    return app.exec()
+    code = app.exec()
+    # Delete the window while Qt is still up: left to interpreter exit, PySide's clean-up deletes widgets in an
+    # order that can crash (seen as a segfault after a clean close).
+    window.deleteLater()
+    app.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    return code

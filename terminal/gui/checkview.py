@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from terminal.gui.i18n import tr
-from terminal.gui.printing import Document, build_text_document, print_document
-from terminal.gui.qt import QDialog, QHBoxLayout, QTextBrowser, QVBoxLayout, QWidget, Signal
+from terminal.gui.printing import Document, fill_text_document, print_document
+from terminal.gui.qt import QDialog, QHBoxLayout, QObject, QTextBrowser, QVBoxLayout, QWidget, Signal
 from terminal.gui.session import Session
 from terminal.gui.widgets import button, label, message_of
 from terminal.services import SaleResult
@@ -23,14 +23,14 @@ def sale_check_data(result: SaleResult) -> dict[str, Any]:
             "customer_st": sale.parts.get("customer", 0), "block": None}
 
 
-class Printer(QWidget):
+class Printer(QObject):
     """Starts printing a document on the task helper and says where it went."""
 
     printed = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, session: Session) -> None:
-        super().__init__()
+    def __init__(self, session: Session, parent: QObject) -> None:
+        super().__init__(parent)
         self.session = session
         self.busy = 0
 
@@ -62,7 +62,7 @@ class DocumentDialog(QDialog):
         self.last_print: str | None = None
         layout = QVBoxLayout(self)
         self.preview = QTextBrowser()
-        self.preview.setDocument(build_text_document(doc))
+        fill_text_document(self.preview.document(), doc)
         layout.addWidget(self.preview, 1)
         self.status = label("", "subtitle", wrap=True)
         layout.addWidget(self.status)
@@ -75,7 +75,7 @@ class DocumentDialog(QDialog):
         row.addWidget(self.print_button, 1)
         row.addWidget(close, 2)
         layout.addLayout(row)
-        self.printer = Printer(session)
+        self.printer = Printer(session, self)
         self.printer.printed.connect(self._printed)
         self.printer.failed.connect(self._failed)
         if auto_print:
@@ -89,7 +89,11 @@ class DocumentDialog(QDialog):
     def _printed(self, where: str) -> None:
         self.last_print = where
         self.print_button.setEnabled(True)
-        self.status.setText(tr("Printed: {where}", where=where))
+        if where.endswith(".pdf"):
+            self.status.setText(tr("Saved as PDF: {name}", name=Path(where).name))
+            self.status.setToolTip(where)
+        else:
+            self.status.setText(tr("Printed on {printer}", printer=where))
 
     def _failed(self, message: str) -> None:
         self.print_button.setEnabled(True)

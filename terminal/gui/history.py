@@ -9,13 +9,12 @@ from terminal.core.errors import UserFacingError
 from terminal.gui.checkview import DocumentDialog
 from terminal.gui.i18n import money, tr
 from terminal.gui.kitchen import STATUS_NAMES
-from terminal.gui.printing import Document, build_text_document, check_document, when
+from terminal.gui.printing import Document, check_document, fill_text_document, when
 from terminal.gui.qt import (
     QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -27,7 +26,7 @@ from terminal.gui.qt import (
     QWidget,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import MoneyEdit, button, label, panel, show_error
+from terminal.gui.widgets import MoneyEdit, button, form_layout, label, panel, show_error
 
 
 class RefundDialog(QDialog):
@@ -39,7 +38,7 @@ class RefundDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(label(tr("Refund on check {check}: up to {amount}.", check=sale["check_id"],
                                   amount=money(remaining)), wrap=True))
-        form = QFormLayout()
+        form = form_layout()
         self.amount = MoneyEdit("refund amount")
         self.amount.set_value(remaining)
         self.method = QComboBox()
@@ -161,7 +160,7 @@ class HistoryView(QWidget):
         if doc is None:
             self.preview.setHtml(f"<p style='color:#7a716a'>{tr('Pick a sale to see its check.')}</p>")
         else:
-            self.preview.setDocument(build_text_document(doc))
+            fill_text_document(self.preview.document(), doc)
         self.reprint.setEnabled(doc is not None)
         remaining = 0 if self.current is None else (self.current["total"] -
                                                     sum(r["amount"] for r in self.current["refunds"]))

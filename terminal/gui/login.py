@@ -76,6 +76,7 @@ class LoginView(QWidget):
             b.clicked.connect(self._user_picked)
             self.group.addButton(b)
             self.users_grid.addWidget(b, i // 3, i % 3)
+            b.show()  # a child added to a visible screen is otherwise shown only on the next event loop turn
             self.user_buttons[user.name] = b
         if len(users) == 1:
             self.group.buttons()[0].setChecked(True)

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
                 session.unlock(passphrase, on_failed=lambda exc: logger.warning("wallet stays locked: %s", exc))
         self.retranslate()
         self.status.refresh()
+        self.where.setVisible(self.width() >= 1200)
 
     def _top_bar(self) -> QFrame:
         bar = QFrame()
@@ -146,8 +147,6 @@ class MainWindow(QMainWindow):
         self.lang.currentIndexChanged.connect(lambda _i: self.change_language(str(self.lang.currentData())))
         row.addWidget(self.lang)
         row.addSpacing(8)
-        self.user_label = label("")
-        row.addWidget(self.user_label)
         self.switch = button("", "topaction", self.switch_user)
         row.addWidget(self.switch)
         return bar
@@ -185,7 +184,9 @@ class MainWindow(QMainWindow):
         for b in self.nav_buttons.values():
             b.setVisible(user is not None)
         self.switch.setVisible(user is not None)
-        self.user_label.setText(f"{user.name} · {tr(user.role.value)}" if user else "")
+        if user is not None:  # who is logged in, and the way out: one button
+            self.switch.setText(f"{user.name} · {tr(user.role.value)}  ⇄")
+            self.switch.setToolTip(tr("Switch user") + " (Ctrl+L)")
         if user is None:
             self.login.reload_users()
             self.stack.setCurrentWidget(self.login)
@@ -217,7 +218,6 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         for name, b in self.nav_buttons.items():
             b.setText(tr(PAGE_NAMES[name]))
-        self.switch.setText(tr("Switch user"))
         self.login.retranslate()
         for view in self.views.values():
             view.retranslate()  # type: ignore[attr-defined]

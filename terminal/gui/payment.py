@@ -48,7 +48,7 @@ class PaymentDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("payment")
         self.setWindowTitle(tr("Payment"))
-        self.setMinimumSize(760, 560)
+        self.setMinimumSize(820, 680)
         self.session = session
         self.wanted = wanted
         self.total = total
@@ -78,8 +78,7 @@ class PaymentDialog(QDialog):
         self.quick_for = -1
         cash.addLayout(self.quick)
         pad = Keypad(self.cash)
-        pad.setMinimumHeight(220)
-        cash.addWidget(pad)
+        cash.addWidget(pad, 1)
         self.add_cash_part = button(tr("Take as part payment"), "", self.add_cash)
         cash.addWidget(self.add_cash_part)
         body.addWidget(cash_box, 3)

@@ -125,7 +125,13 @@ def report_document(title: str, rows: Sequence[tuple[str, str]], *, franchise: s
 
 
 def build_text_document(doc: Document) -> QTextDocument:
-    text = QTextDocument()
+    return fill_text_document(QTextDocument(), doc)
+
+
+def fill_text_document(text: QTextDocument, doc: Document) -> QTextDocument:
+    """Put a document into a QTextDocument. Previews fill their own browser's document: a QTextBrowser does not
+    own a document it is handed, and one that Python collects under it leaves the browser a dangling pointer."""
+    text.clear()
     text.setDefaultStyleSheet("body { font-family: 'DejaVu Sans'; font-size: 9pt; } td { font-size: 9pt; }")
     for name, png in doc.images.items():
         text.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), QImage.fromData(png))

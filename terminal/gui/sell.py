@@ -128,6 +128,9 @@ class SellView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.grid_host)
         left.addWidget(scroll, 1)
+        self.empty = label("", "subtitle", wrap=True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        left.addWidget(self.empty)
         root.addLayout(left, 3)
 
         box, right = panel()
@@ -249,6 +252,9 @@ class SellView(QWidget):
         while self.grid.count():
             self.grid.takeAt(0)
         shown = {i.id for i in self.visible_items()}
+        self.empty.setVisible(not shown)
+        self.empty.setText(tr("Nothing matches the search.") if self.menu else
+                           tr("The menu is empty. HQ sends it after the terminal is enrolled."))
         n = 0
         for item_id, b in self.item_buttons.items():
             b.setVisible(item_id in shown)

@@ -137,6 +137,7 @@ class ShiftView(QWidget):
                 row.value.setObjectName("error" if self.last_z["variance"] < 0 else "ok")
             row.setObjectName("z-" + name)
             self.z_host.addWidget(row)
+            row.show()
             self.z_rows.append(row)
 
     def open_shift(self) -> None:

@@ -33,13 +33,12 @@ class SyncStatusBar(QStatusBar):
         row = QHBoxLayout(host)
         row.setContentsMargins(4, 0, 4, 0)
         self.shift = label()
-        self.user = label()
         self.online = label()
         self.pending = label()
         self.acked = label()
         self.error = label("", "error")
         self.error.setMaximumWidth(420)
-        for i, w in enumerate((self.shift, self.user, self.online, self.pending, self.acked)):
+        for i, w in enumerate((self.shift, self.online, self.pending, self.acked)):
             if i:
                 row.addWidget(self._sep())
             row.addWidget(w)
@@ -93,8 +92,6 @@ class SyncStatusBar(QStatusBar):
 
     def show_status(self) -> None:
         st = self.status
-        user = self.session.user
-        self.user.setText(user.name if user else tr("Nobody logged in"))
         self.unlock_button.setVisible(self.session.wallet is None)
         self.sync_button.setEnabled(self.session.sync is not None and not self.session.sync_busy)
         if st is None:

@@ -35,8 +35,8 @@ QPushButton#primary:disabled {{ background: #dcaaa4; }}
 QPushButton#pay {{ background: {GREEN}; color: white; border: none; font-weight: bold; font-size: 20px;
                    min-height: 56px; }}
 QPushButton#pay:disabled {{ background: #a9cdb6; }}
-QPushButton#nav {{ background: transparent; color: #f3ece4; border: none; border-radius: 0; padding: 10px 18px;
-                   font-size: 16px; }}
+QPushButton#nav {{ background: transparent; color: #f3ece4; border: none; border-radius: 0; padding: 10px 14px;
+                   font-size: 16px; font-weight: bold; }}
 QPushButton#nav:checked {{ background: {RED}; color: white; font-weight: bold; }}
 QPushButton#topaction {{ background: #3a3430; color: #f3ece4; border: none; padding: 6px 12px; }}
 QPushButton#item {{ background: white; border: 1px solid {LINE}; border-radius: 10px; padding: 6px;

@@ -43,6 +43,13 @@ def panel(layout_cls: type = QVBoxLayout) -> tuple[QFrame, QVBoxLayout]:
     return frame, layout
 
 
+def form_layout() -> QFormLayout:
+    form = QFormLayout()
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    form.setVerticalSpacing(8)
+    return form
+
+
 def label(text: str = "", name: str = "", wrap: bool = False) -> QLabel:
     widget = QLabel(text)
     if name:
@@ -140,7 +147,7 @@ class ManagerApproval(QDialog):
         self.setWindowTitle(tr("Manager approval"))
         layout = QVBoxLayout(self)
         layout.addWidget(label(reason, "subtitle", wrap=True))
-        form = QFormLayout()
+        form = form_layout()
         self.who = QComboBox()
         for user in term.users():
             if user.active and user.role.at_least(Role.MANAGER):
@@ -184,7 +191,7 @@ class ReasonDialog(QDialog):
         self.setWindowTitle(title)
         layout = QVBoxLayout(self)
         layout.addWidget(label(prompt, wrap=True))
-        form = QFormLayout()
+        form = form_layout()
         self.amount: MoneyEdit | None = None
         if amount is not None:
             self.amount = MoneyEdit(amount)

@@ -15,7 +15,6 @@ from terminal.gui.qt import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLineEdit,
@@ -29,7 +28,7 @@ from terminal.gui.qt import (
 )
 from terminal.gui.session import Session
 from terminal.gui.tasks import Tasks
-from terminal.gui.widgets import button, label, message_of, panel
+from terminal.gui.widgets import button, form_layout, label, message_of, panel
 from terminal.services import DEMO_PASSPHRASE, SetupResult, Terminal
 from terminal.wallet.backup import backup_challenge
 from terminal.wallet.hd import Wallet
@@ -111,7 +110,7 @@ class SetupWizard(QWidget):
         lay = QVBoxLayout(page)
         self.details_title = label("", "title")
         lay.addWidget(self.details_title)
-        form = QFormLayout()
+        form = form_layout()
         form.setVerticalSpacing(8)
         self.franchise = QLineEdit()
         self.terminal_name = QLineEdit(tr("Counter 1"))
@@ -194,7 +193,7 @@ class SetupWizard(QWidget):
         lay = QVBoxLayout(page)
         lay.addWidget(label(tr("Confirm three words"), "title"))
         lay.addWidget(label(tr("Type the words at these positions from your paper."), "subtitle", wrap=True))
-        self.confirm_form = QFormLayout()
+        self.confirm_form = form_layout()
         self.answers = [QLineEdit() for _ in range(3)]
         self.answer_labels = [label("") for _ in range(3)]
         for lab, edit in zip(self.answer_labels, self.answers, strict=True):
@@ -262,6 +261,7 @@ class SetupWizard(QWidget):
             cell = label(f"{i + 1:>2}. {word}", "words")
             cell.setProperty("word_index", i + 1)
             self.words_grid.addWidget(cell, i % 8, i // 8)
+            cell.show()
         self.show_page(3)
 
     def go_confirm(self) -> None:

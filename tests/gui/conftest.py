@@ -12,7 +12,7 @@ import pytest
 from terminal.gui.app import make_app
 from terminal.gui.i18n import set_language
 from terminal.gui.mainwindow import MainWindow
-from terminal.gui.qt import QApplication, QLineEdit, QPushButton, Qt, QTimer, QWidget
+from terminal.gui.qt import QApplication, QEvent, QLineEdit, QPushButton, Qt, QTimer, QWidget
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +28,6 @@ def gui_env(qapp: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def window(qtbot: Any, data_dir: Path) -> Iterator[MainWindow]:
     """A fresh demo terminal, made through the wizard's demo button, showing the PIN screen."""
     win = MainWindow(data_dir)
-    qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()
     win.start()
@@ -40,7 +39,16 @@ def window(qtbot: Any, data_dir: Path) -> Iterator[MainWindow]:
     win.activateWindow()  # shortcuts (F12, Ctrl+1...) go to the active window
     qtbot.waitUntil(win.isActiveWindow)
     yield win
+    dispose(win)
+
+
+def dispose(win: MainWindow) -> None:
+    """Close and delete the window while Qt is alive (as app.run does), not at interpreter exit."""
     win.shutdown()
+    win.close()
+    win.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    QApplication.processEvents()
 
 
 def click(qtbot: Any, widget: QWidget) -> None:
