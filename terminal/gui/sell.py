@@ -30,6 +30,7 @@ from terminal.gui.qt import (
     QTabBar,
     QTableWidget,
     QTableWidgetItem,
+    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -124,7 +125,7 @@ class SellView(QWidget):
         self.grid.setSpacing(10)
         self.grid.setContentsMargins(0, 6, 0, 0)
         self.grid.setAlignment(Qt.AlignmentFlag.AlignTop)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.grid_host)
         left.addWidget(scroll, 1)
@@ -264,7 +265,15 @@ class SellView(QWidget):
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)  # type: ignore[arg-type]
-        columns = max(2, min(6, (self.grid_host.width() + 10) // (ITEM_MIN_WIDTH + 10)))
+        QTimer.singleShot(0, self.fit_columns)  # once the layout has given the grid its new width
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        width = self.scroll.viewport().width()
+        columns = max(2, min(6, (width + 10) // (ITEM_MIN_WIDTH + 10)))
         if columns != self.columns:
             self.columns = columns
             self.show_items()

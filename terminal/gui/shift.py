@@ -47,6 +47,7 @@ class ShiftView(QWidget):
         closed = QWidget()
         crow = QHBoxLayout(closed)
         box, lay = panel()
+        box.setMinimumWidth(380)
         box.setMaximumWidth(460)
         self.open_title = label("", "title")
         self.open_help = label("", "subtitle", wrap=True)
@@ -59,6 +60,8 @@ class ShiftView(QWidget):
         self.open_button.setMinimumHeight(54)
         for w in (self.open_title, self.open_help, self.float_edit, pad, self.open_button):
             lay.addWidget(w)
+        lay.addStretch(1)
+        crow.addStretch(1)
         crow.addWidget(box)
         zbox, self.z_layout = panel()
         self.z_title = label("", "title")
@@ -70,7 +73,9 @@ class ShiftView(QWidget):
         self.print_z = button("", "", lambda: self.print_report(self.last_z, z=True))
         self.z_layout.addWidget(self.print_z)
         self.z_box = zbox
+        zbox.setMaximumWidth(700)
         crow.addWidget(zbox, 1)
+        crow.addStretch(1)
         self.pages.addWidget(closed)
 
         # open shift: X report, cash in/out, close
@@ -134,7 +139,7 @@ class ShiftView(QWidget):
         for name, value in report_rows(self.last_z):
             row = Row(name, value, strong=name in (tr("Variance"), tr("Expected cash in drawer")))
             if name == tr("Variance"):
-                row.value.setObjectName("error" if self.last_z["variance"] < 0 else "ok")
+                row.value.setObjectName("short" if self.last_z["variance"] < 0 else "over")
             row.setObjectName("z-" + name)
             self.z_host.addWidget(row)
             row.show()

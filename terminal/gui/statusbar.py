@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from terminal.gui.i18n import tr
-from terminal.gui.qt import QHBoxLayout, QLabel, QStatusBar, QTimer, QWidget
+from terminal.gui.qt import QHBoxLayout, QLabel, QSizePolicy, QStatusBar, QTimer, QWidget
 from terminal.gui.session import Session
 from terminal.gui.widgets import button, label
 from terminal.services import Terminal
@@ -37,7 +37,7 @@ class SyncStatusBar(QStatusBar):
         self.pending = label()
         self.acked = label()
         self.error = label("", "error")
-        self.error.setMaximumWidth(420)
+        self.error.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # long: clipped, tooltip
         for i, w in enumerate((self.shift, self.online, self.pending, self.acked)):
             if i:
                 row.addWidget(self._sep())
@@ -46,8 +46,9 @@ class SyncStatusBar(QStatusBar):
         row.addWidget(self.error, 1)
         self.unlock_button = button("", "small", self.ask_unlock)
         self.sync_button = button("", "small", self.sync_now)
-        row.addWidget(self.unlock_button)
-        row.addWidget(self.sync_button)
+        for b in (self.unlock_button, self.sync_button):
+            b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            row.addWidget(b)
         self.addWidget(host, 1)
         self._reading = False
         self._term: Terminal | None = None  # used by one worker at a time (see _reading)

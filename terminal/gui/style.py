@@ -21,6 +21,8 @@ QLabel#title {{ font-size: 22px; font-weight: bold; }}
 QLabel#subtitle {{ color: {MUTED}; font-size: 14px; }}
 QLabel#total {{ font-size: 30px; font-weight: bold; color: {INK}; }}
 QLabel#bigmoney {{ font-size: 26px; font-weight: bold; }}
+QLabel#short {{ font-size: 26px; font-weight: bold; color: {RED}; }}
+QLabel#over {{ font-size: 26px; font-weight: bold; color: {GREEN}; }}
 QLabel#change {{ font-size: 26px; font-weight: bold; color: {GREEN}; }}
 QLabel#error {{ color: {RED}; font-weight: bold; }}
 QLabel#ok {{ color: {GREEN}; font-weight: bold; }}
@@ -45,6 +47,8 @@ QPushButton#item:pressed {{ background: #fbe3df; border-color: {RED}; }}
 QPushButton#item:disabled {{ color: #b5aca3; }}
 QPushButton#key {{ font-size: 22px; font-weight: bold; min-height: 50px; min-width: 64px; }}
 QPushButton#quick {{ font-size: 16px; font-weight: bold; min-height: 44px; }}
+QDialog#payment QPushButton#key {{ min-height: 34px; padding: 4px; font-size: 20px; }}
+QDialog#payment QPushButton#quick {{ min-height: 34px; padding: 6px; }}
 QPushButton#user {{ font-size: 18px; min-height: 64px; min-width: 150px; }}
 QPushButton#user:checked {{ background: {INK}; color: white; }}
 QPushButton#danger {{ color: {RED}; border-color: {RED}; }}

@@ -99,6 +99,7 @@ class Keypad(QWidget):
     def __init__(self, target: QLineEdit, with_point: bool = True) -> None:
         super().__init__()
         self.target = target
+        self.setMaximumHeight(380)  # big enough for a thumb, not the whole screen on a large display
         grid = QGridLayout(self)
         grid.setSpacing(6)
         grid.setContentsMargins(0, 0, 0, 0)
