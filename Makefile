@@ -12,8 +12,15 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 	touch $(STAMP)
 
+# The counter app with a demo terminal (made on first run). With no display (a server, CI), the scripted demo.
 run: setup
-	$(VENV)/bin/hotpot-terminal demo
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  $(VENV)/bin/hotpot-terminal gui --demo; \
+	else \
+	  echo "make run: no display here (DISPLAY is not set), so the scripted demo runs instead of the window."; \
+	  echo "make run: on a desktop (or under xvfb-run) it opens the counter app."; \
+	  $(VENV)/bin/hotpot-terminal demo; \
+	fi
 
 lint: setup
 	$(PY) -m ruff check .

@@ -9,13 +9,30 @@ from pathlib import Path
 
 from terminal.core.errors import UserFacingError
 from terminal.gui.i18n import use_lari_sign
-from terminal.gui.qt import QApplication, QEvent, QFont, QFontMetrics
+from terminal.gui.qt import (
+    QApplication,
+    QEvent,
+    QFont,
+    QFontMetrics,
+    QMessageLogContext,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from terminal.gui.style import STYLESHEET
 
 logger = logging.getLogger(__name__)
 
 
+def _qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    if message.startswith("This plugin does not support propagateSizeHints"):
+        return  # the offscreen platform (tests, benchmarks) says this for every window; it means nothing here
+    level = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+             QtMsgType.QtWarningMsg: logging.WARNING}.get(mode, logging.ERROR)
+    logger.log(level, "Qt: %s", message)
+
+
 def make_app() -> QApplication:
+    qInstallMessageHandler(_qt_message)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("HotPot Spot")

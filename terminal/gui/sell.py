@@ -125,7 +125,7 @@ class SellView(QWidget):
         self.grid.setSpacing(10)
         self.grid.setContentsMargins(0, 6, 0, 0)
         self.grid.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.scroll = scroll = QScrollArea()
+        self.item_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.grid_host)
         left.addWidget(scroll, 1)
@@ -272,7 +272,7 @@ class SellView(QWidget):
         self.fit_columns()
 
     def fit_columns(self) -> None:
-        width = self.scroll.viewport().width()
+        width = self.item_scroll.viewport().width()
         columns = max(2, min(6, (width + 10) // (ITEM_MIN_WIDTH + 10)))
         if columns != self.columns:
             self.columns = columns
