@@ -38,6 +38,7 @@ class ShiftView(QWidget):
         self.setObjectName("page")
         self.session = session
         self.last_z: dict[str, Any] | None = None
+        self.last_report: DocumentDialog | None = None
         root = QVBoxLayout(self)
         root.setContentsMargins(12, 12, 12, 12)
         self.pages = QStackedWidget()
@@ -189,7 +190,8 @@ class ShiftView(QWidget):
         title = tr("Z report (shift closed)") if z else tr("X report")
         doc = report_document(title, report_rows(report), franchise=term.franchise, terminal_name=term.terminal_name,
                               name=f"{'z' if z else 'x'}-report-{report['shift_id']}", at_ms=int(time.time() * 1000))
-        DocumentDialog(self, self.session, doc, title=title, auto_print=z).open()
+        self.last_report = DocumentDialog(self, self.session, doc, title=title, auto_print=z)
+        self.last_report.open()
 
     def retranslate(self) -> None:
         self.open_title.setText(tr("Open a shift"))

@@ -7,6 +7,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from terminal.core.orders import CASH, Tender
 from terminal.core.users import Role
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.payment import PaymentDialog
@@ -15,7 +16,7 @@ from tests.gui.conftest import click, login, on_modal, press, type_into
 
 
 def pdf_text(path: str) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(path).pages).split())
 
 
 def test_full_cashier_flow(qtbot: Any, window: MainWindow) -> None:
@@ -87,3 +88,31 @@ def test_full_cashier_flow(qtbot: Any, window: MainWindow) -> None:
     assert "254.00" in shown["Expected cash in drawer"] and "-14.00" in shown["Variance"]
     assert term.current_shift() is None
     assert win.current_page() == "shift" and shift.pages.currentIndex() == 0
+    report = shift.last_report
+    qtbot.waitUntil(lambda: report.last_print is not None, timeout=15_000)
+    z_text = pdf_text(report.last_print)
+    assert "Z report" in z_text and "254.00" in z_text and "-14.00" in z_text and "240.00" in z_text
+
+
+def test_reprint_from_history_carries_the_block_hash_once_sealed(qtbot: Any, window: MainWindow) -> None:
+    win = window
+    term = win.session.term
+    login(qtbot, win, "Nino", "2222")
+    type_into(qtbot, win.views["shift"].float_edit, "0")
+    click(qtbot, win.views["shift"].open_button)
+    sale = term.sell(win.session.user, [("udon", 2)], [Tender(CASH)]).sale
+    click(qtbot, win.nav_buttons["history"])
+    history = win.views["history"]
+    history.select_check(sale.check.id)
+    assert "not sealed yet" in history.preview.toPlainText()
+    win.session.sync.run_once()  # the background job's seal, now
+    block = term.sale_details(sale.id)["block"]
+    assert block is not None
+    history.refresh()
+    history.select_check(sale.check.id)
+    text = history.preview.toPlainText()
+    assert f"{block['height']} · {block['hash'][:12]}" in text and "COPY" in text and sale.check.short_code not in text
+    click(qtbot, history.reprint)
+    reprint = [d for d in history.findChildren(QWidget) if d.objectName() == "document"][-1]
+    qtbot.waitUntil(lambda: reprint.last_print is not None, timeout=15_000)
+    assert block["hash"][:12] in pdf_text(reprint.last_print)
