@@ -191,3 +191,61 @@ def test_language_switch_changes_the_visible_words(qtbot: Any, window: MainWindo
     win.lang.setCurrentIndex(win.lang.findData("en"))
     assert (win.nav_buttons["sell"].text(), win.sell.pay_button.text()) == english[:2]
     assert all(isinstance(b, QPushButton) for b in win.nav_buttons.values())
+
+
+def test_cancel_a_paid_order_needs_a_manager_and_refunds_it(qtbot: Any, window: MainWindow) -> None:
+    win = window
+    term = win.session.term
+    open_shift_and_sell_screen(qtbot, win)
+    sale = term.sell(win.session.user, [("tofu", 1)], [Tender(CASH)]).sale
+    click(qtbot, win.nav_buttons["orders"])
+    orders = win.views["orders"]
+    orders.select_check(sale.check.id)
+
+    def reason(dialog: QWidget) -> None:
+        qtbot.keyClicks(dialog.reason, "customer left")
+
+        def manager(m: QWidget) -> None:
+            who = m.findChild(QComboBox)
+            who.setCurrentIndex(who.findData("Nino"))
+            qtbot.keyClicks(m.pin, "2222")
+            click(qtbot, button_named(m, "Approve"))
+
+        on_modal(manager)
+        click(qtbot, button_named(dialog, "OK"))
+
+    on_modal(reason)
+    click(qtbot, orders.cancel_button)
+    details = term.sale_details(sale.id)
+    assert details["status"] == "cancelled" and details["cancel_reason"] == "customer left"
+    assert [(r["amount"], r["approved_by"]) for r in details["refunds"]] == [(800, "Nino")]
+    assert orders.table.rowCount() == 0
+
+
+def test_cash_in_and_out_with_a_reason_show_in_the_x_report(qtbot: Any, window: MainWindow) -> None:
+    win = window
+    open_shift_and_sell_screen(qtbot, win)  # float 100.00
+    click(qtbot, win.nav_buttons["shift"])
+    shift = win.views["shift"]
+
+    def move(amount: str, reason: str) -> Any:
+        def handle(dialog: QWidget) -> None:
+            qtbot.keyClicks(dialog.amount, amount)
+            if reason:
+                qtbot.keyClicks(dialog.reason, reason)
+            click(qtbot, button_named(dialog, "OK"))
+            if not reason:  # refused in the dialog: no reason given
+                assert "reason" in dialog.error.text()
+                dialog.reject()
+
+        return handle
+
+    on_modal(move("50", "change from the bank"))
+    click(qtbot, shift.cash_in)
+    on_modal(move("20", ""))
+    click(qtbot, shift.cash_out)
+    on_modal(move("30", "supplier paid"))
+    click(qtbot, shift.cash_out)
+    x = win.session.term.x_report()
+    assert (x["cash_in"], x["cash_out"], x["expected_cash"]) == (5_000, 3_000, 12_000)
+    assert "120.00" in shift.x_rows["expected_cash"].value.text()
