@@ -45,7 +45,7 @@ class CameraConfig:
     privacy: str = "off"
     masks: tuple[tuple[int, int, int, int], ...] = ()  # x, y, w, h in pixels of the configured size
     motion_min_area: int = 1500  # pixels of the configured size
-    motion_cooldown_s: float = 30.0
+    motion_cooldown_s: int = 30
     opening_hours: OpeningHours | None = None  # motion outside them raises an alert
     loop: bool = False  # a file source starts again at its end (demos)
     roles: tuple[str, ...] = ("manager", "owner")  # who may watch it
@@ -133,9 +133,9 @@ def parse_camera_config(data: Mapping[str, Any]) -> CameraConfig:
         values["privacy"] = data["privacy"]
     if "motion_cooldown_s" in data:
         value = data["motion_cooldown_s"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 86_400:
-            raise CameraConfigError("camera setting 'motion_cooldown_s' must be a number of seconds, 0-86400")
-        values["motion_cooldown_s"] = float(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 86_400:
+            raise CameraConfigError("camera setting 'motion_cooldown_s' must be whole seconds, 0-86400")
+        values["motion_cooldown_s"] = value
     width, height = values.get("width", 640), values.get("height", 480)
     if "masks" in data:
         masks = []

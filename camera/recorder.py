@@ -158,3 +158,26 @@ def snapshot(image: np.ndarray, folder: Path, camera_id: str, at: float | None =
     if not cv2.imwrite(str(path), image):
         raise OSError(f"cannot write the snapshot {path}")
     return path
+
+
+class SegmentPlayer:
+    """Plays back a recorded segment frame by frame (the recordings browser pulls frames at the segment's fps)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._cap = cv2.VideoCapture(str(path))
+        if not self._cap.isOpened():
+            raise OSError(f"cannot play {path}")
+        self.fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 15.0
+        self.frames = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.position = 0
+
+    def read(self) -> np.ndarray | None:
+        ok, image = self._cap.read()
+        if not ok:
+            return None
+        self.position += 1
+        return image
+
+    def close(self) -> None:
+        self._cap.release()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 OURS = ("terminal", "sync", "camera")
 EVERYTHING = {"terminal.core", "terminal.store", "terminal.wallet", "terminal.ledger", "terminal.services",
-              "terminal.syncing",
+              "terminal.syncing", "terminal.cameras",
               "terminal.cli", "terminal.demo", "terminal.gui", "terminal.__main__", "camera", "sync.protocol",
               "sync.client", "sync.hq", "terminal", "sync"}
 # Component -> the components of ours it may import (its own always allowed).
@@ -27,6 +27,8 @@ ALLOWED: dict[str, set[str]] = {
     # Sync wiring on the terminal: the store as the sync client's Outbox, the background jobs, enrollment.
     "terminal.syncing": {"terminal.core", "terminal.store", "terminal.wallet", "terminal.ledger", "terminal.services",
                          "sync.protocol", "sync.client"},
+    # The terminal's cameras: settings in the store, segments and alerts into the ledger, the camera hub running.
+    "terminal.cameras": {"terminal.core", "terminal.store", "terminal.ledger", "terminal.services", "camera"},
     "terminal.gui": EVERYTHING - {"sync.hq", "terminal.cli", "terminal.__main__", "terminal.demo"},
     "terminal.cli": EVERYTHING - {"sync.hq", "terminal.gui", "terminal.__main__"},
     "terminal.demo": EVERYTHING - {"sync.hq", "terminal.gui", "terminal.__main__", "terminal.cli"},

@@ -28,6 +28,11 @@ RECORD_TYPES = frozenset({
     "enrolled",
     "quarantine_resolved",
     "wallet_restored",
+    "camera_configured",
+    "camera_segment",
+    "camera_alert",
+    "camera_alert_acknowledged",
+    "table_consent",
 })
 
 

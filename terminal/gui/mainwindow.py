@@ -7,6 +7,8 @@ import logging
 import os
 from pathlib import Path
 
+from terminal.cameras import Cameras
+from terminal.gui.cameras import CameraView
 from terminal.gui.checkview import DocumentDialog, sale_check_data
 from terminal.gui.history import HistoryView
 from terminal.gui.i18n import LANGUAGES, language, set_language, tr
@@ -38,8 +40,9 @@ from terminal.wallet.hd import Wallet
 
 logger = logging.getLogger(__name__)
 
-PAGES = ("sell", "orders", "shift", "history")
-PAGE_NAMES = {"sell": "Sell", "orders": "Orders", "shift": "Shift", "history": "History"}
+PAGES = ("sell", "orders", "shift", "history", "cameras")
+PAGE_NAMES = {"sell": "Sell", "orders": "Orders", "shift": "Shift", "history": "History", "cameras": "Cameras"}
+MANAGER_PAGES = ("cameras",)
 
 
 class MainWindow(QMainWindow):
@@ -92,8 +95,9 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.login)
         self.sell = SellView(session)
         self.sell.sale_completed.connect(self.show_check)
+        self.cameras = Cameras(self.data_dir)
         self.views = {"sell": self.sell, "orders": KitchenView(session), "shift": ShiftView(session),
-                      "history": HistoryView(session)}
+                      "history": HistoryView(session), "cameras": CameraView(session, self.cameras)}
         for name in PAGES:
             self.stack.addWidget(self.views[name])
         self.root.addWidget(work)
@@ -115,6 +119,16 @@ class MainWindow(QMainWindow):
         self.retranslate()
         self.status.refresh()
         self.where.setVisible(self.width() >= 1200)
+        self.start_cameras()
+
+    def start_cameras(self) -> None:
+        """Recording runs whoever is at the till; a demo terminal without cameras gets the two demo ones."""
+        cameras = self.cameras
+        if cameras.configs():
+            cameras.start()
+        elif self.demo and self.session is not None:
+            owner = self.session.term.owner()
+            self.tasks.run(lambda: cameras.install_demo(owner), lambda _c: cameras.start())
 
     def _top_bar(self) -> QFrame:
         bar = QFrame()
@@ -156,6 +170,8 @@ class MainWindow(QMainWindow):
     def go(self, name: str) -> None:
         if self.session is None or self.session.user is None:
             return
+        if name in MANAGER_PAGES and not self.session.is_manager:
+            return  # the cameras refuse a cashier on their own as well (terminal.cameras)
         view = self.views[name]
         refresh = getattr(view, "refresh", None)
         if refresh is not None:
@@ -181,13 +197,13 @@ class MainWindow(QMainWindow):
     def _user_changed(self) -> None:
         assert self.session is not None
         user = self.session.user
-        for b in self.nav_buttons.values():
-            b.setVisible(user is not None)
+        for name, b in self.nav_buttons.items():
+            b.setVisible(user is not None and (name not in MANAGER_PAGES or self.session.is_manager))
         self.switch.setVisible(user is not None)
         if user is not None:  # who is logged in, and the way out: one button
             self.switch.setText(f"{user.name} · {tr(user.role.value)}  ⇄")
             self.switch.setToolTip(tr("Switch user") + " (Ctrl+L)")
-        if user is None:
+        if user is None or (self.current_page() in MANAGER_PAGES and not self.session.is_manager):
             self.login.reload_users()
             self.stack.setCurrentWidget(self.login)
 
@@ -235,6 +251,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         if self.session is not None:
+            self.cameras.close()
             self.status.close_store()
             self.session.close()
             self.session = None

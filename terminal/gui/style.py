@@ -71,5 +71,6 @@ QLabel#offline {{ color: {RED}; font-weight: bold; }}
 QScrollArea {{ border: none; background: transparent; }}
 QWidget#grid {{ background: transparent; }}
 QFrame#topbar QComboBox {{ background: #3a3430; color: #f3ece4; border: none; min-width: 110px; }}
+QLabel#tile {{ background: #1c1a18; border-radius: 8px; color: #d8d0c6; }}
 QTextBrowser {{ background: white; border: 1px solid {LINE}; border-radius: 8px; }}
 """

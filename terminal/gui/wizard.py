@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from terminal.cameras import Cameras
 from terminal.core.errors import InvalidInput, UserFacingError
 from terminal.core.users import validate_pin
 from terminal.gui.i18n import tr
@@ -42,6 +43,11 @@ def create_demo(data_dir: Path) -> tuple[Terminal, Wallet, SetupResult]:
     passphrase = demo_passphrase()
     term, setup = Terminal.create(data_dir, franchise="HotPot Spot Demo", terminal_name="Counter 1",
                                   node_type="franchise", demo=True, passphrase=passphrase)
+    cameras = Cameras(data_dir)
+    try:
+        cameras.install_demo(term.owner())  # two cameras fed by generated video, so the wall has something to show
+    finally:
+        cameras.close()
     return term, Wallet(setup.mnemonic), setup
 
 

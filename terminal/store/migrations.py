@@ -36,6 +36,38 @@ def m0003_sync(db: Database) -> None:
     db.execute("CREATE INDEX blocks_unacked ON blocks (height) WHERE acked_at_ms IS NULL")
 
 
+@MIGRATIONS(name="0004_cameras")
+def m0004_cameras(db: Database) -> None:
+    # A camera's settings as camera.config's JSON; finished recording segments (their SHA-256 is in the ledger);
+    # motion alerts and who acknowledged them.
+    db.execute("""CREATE TABLE cameras (
+        id TEXT PRIMARY KEY,
+        config TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        updated_by TEXT NOT NULL
+    )""")
+    db.execute("""CREATE TABLE camera_segments (
+        path TEXT PRIMARY KEY,
+        camera_id TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        ended_at_ms INTEGER NOT NULL,
+        frames INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        deleted_at_ms INTEGER
+    )""")
+    db.execute("CREATE INDEX camera_segments_by_camera ON camera_segments (camera_id, started_at_ms)")
+    db.execute("""CREATE TABLE camera_alerts (
+        id INTEGER PRIMARY KEY,
+        camera_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        acknowledged_at_ms INTEGER,
+        acknowledged_by TEXT
+    )""")
+
+
 _BLOCKS = [
     # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
     # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the

@@ -62,7 +62,7 @@ def test_settings_round_trip_and_opening_hours_past_midnight() -> None:
 # --- motion ---
 
 def run_motion(video: Path, **over: Any) -> list[MotionEvent]:
-    cam = config(source=str(video), motion_min_area=800, motion_cooldown_s=0.0, **over)
+    cam = config(source=str(video), motion_min_area=800, motion_cooldown_s=0, **over)
     detector = MotionDetector(cam)
     cap = cv2.VideoCapture(str(video))
     events = []
@@ -89,7 +89,7 @@ def test_motion_is_seen_in_a_moving_scene_and_not_in_a_static_one(moving_video: 
 
 
 def test_motion_cooldown_and_alert_outside_opening_hours(moving_video: Path) -> None:
-    cam = config(source=str(moving_video), motion_min_area=800, motion_cooldown_s=2.0,
+    cam = config(source=str(moving_video), motion_min_area=800, motion_cooldown_s=2,
                  opening_hours="00:00-00:01")  # closed all day but a minute
     alerts: list[MotionEvent] = []
     detector = MotionDetector(cam, alerts.append)
@@ -270,7 +270,7 @@ def test_hub_runs_two_cameras_with_privacy_and_recording(tmp_path: Path, moving_
     done: list[Segment] = []
     motions: list[MotionEvent] = []
     hub = CameraHub(tmp_path / "rec", on_segment=done.append, on_motion=motions.append)
-    cams = [config(id="door", source=str(moving_video), loop=True, segment_s=5, motion_cooldown_s=1.0,
+    cams = [config(id="door", source=str(moving_video), loop=True, segment_s=5, motion_cooldown_s=1,
                    motion_min_area=800),
             config(id="kitchen", kind="kitchen", source=str(moving_video), loop=True, recording=False,
                    masks=[[0, 0, 320, 60]])]

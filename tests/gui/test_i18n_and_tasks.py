@@ -11,6 +11,7 @@ from typing import Any
 
 from terminal.core.menu import CATEGORIES
 from terminal.core.users import Role
+from terminal.gui.cameras import STATE_NAMES
 from terminal.gui.catalog import CATALOG
 from terminal.gui.i18n import money, set_language, tr
 from terminal.gui.kitchen import STATUS_NAMES
@@ -29,7 +30,7 @@ def shown_texts() -> set[str]:
     for path in GUI.glob("*.py"):
         for match in LITERAL.finditer(path.read_text(encoding="utf-8")):
             texts.add("".join(a or b for a, b in PART.findall(match.group(1))))
-    texts |= set(STATUS_NAMES.values()) | set(PAGE_NAMES.values()) | {name for _, name in REPORT_ROWS + Z_ROWS}
+    texts |= set(STATUS_NAMES.values()) | set(PAGE_NAMES.values()) | set(STATE_NAMES.values()) | {name for _, name in REPORT_ROWS + Z_ROWS}
     texts |= {c.capitalize() for c in CATEGORIES} | {r.value for r in Role} | set(MONEY_FIELDS) | {"All"}
     return texts
 
@@ -46,7 +47,7 @@ def test_every_shown_text_has_georgian_and_russian_with_the_same_fields() -> Non
     for english, (georgian, russian) in CATALOG.items():
         assert georgian.strip() and russian.strip(), english
         assert fields(georgian) == fields(english) == fields(russian), english
-        assert re.search("[\u10d0-\u10ff]", georgian) or english in ("PIN",), f"not Georgian: {georgian}"
+        assert re.search("[\u10d0-\u10ff]", georgian) or english in ("PIN", "SHA-256"), f"not Georgian: {georgian}"
     unused = sorted(set(CATALOG) - texts)
     assert not unused, f"catalog entries nothing shows: {unused}"
 

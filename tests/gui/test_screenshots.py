@@ -102,6 +102,12 @@ def test_screenshot_every_screen(qtbot: Any, data_dir: Path, size: tuple[int, in
         click(qtbot, win.nav_buttons["orders"])
         save(win, f"13-orders-russian-{tag}")
         win.lang.setCurrentIndex(win.lang.findData("en"))
+        click(qtbot, win.nav_buttons["cameras"])
+        cams = win.views["cameras"]
+        qtbot.waitUntil(lambda: all(t.picture.pixmap() is not None and not t.picture.pixmap().isNull()
+                                    and "Live" in t.caption.text() for t in cams.tiles if t.isVisible()),
+                        timeout=20_000)
+        save(win, f"15-cameras-{tag}")
         click(qtbot, win.nav_buttons["shift"])
         type_into(qtbot, win.views["shift"].counted, "300")
         click(qtbot, win.views["shift"].close_button)

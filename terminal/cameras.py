@@ -1,0 +1,203 @@
+"""The terminal's cameras: their settings in the store, who may see them, the camera hub running them, and the
+ledger records of what they produce (each finished segment's SHA-256, motion alerts, acknowledgements, table
+consents). Managers and owners only: a cashier is refused here, whatever a screen does."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from camera.config import CameraConfig, CameraConfigError, parse_camera_config
+from camera.demo import write_demo_video
+from camera.hub import CameraHub, CameraRunner, CameraStatus
+from camera.motion import MotionEvent
+from camera.privacy import TableConsent, consent
+from camera.recorder import Segment, file_sha256
+from terminal.core.errors import InvalidInput, NotAllowed, NotFound
+from terminal.core.users import Role, User
+from terminal.ledger.journal import append_record
+from terminal.services import Terminal, now_ms
+
+logger = logging.getLogger(__name__)
+
+RECORDINGS = "recordings"
+
+
+def require_camera_access(user: User | None) -> User:
+    if user is None or not user.role.at_least(Role.MANAGER):
+        who = f"{user.name} is a {user.role.value}" if user else "nobody is logged in"
+        raise NotAllowed(f"Cameras are for managers and owners only; {who}.")
+    return user
+
+
+class Cameras:
+    """Camera settings and the running hub, over a database connection of its own (camera threads write here)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.term = Terminal.open(data_dir)
+        self.data_dir = Path(data_dir)
+        self.recordings = self.data_dir / RECORDINGS
+        self.hub: CameraHub | None = None
+        self._lock = threading.Lock()  # camera threads and the GUI share this connection
+
+    def close(self) -> None:
+        self.stop()
+        self.term.close()
+
+    # --- settings ---
+
+    def configs(self) -> list[CameraConfig]:
+        with self._lock:
+            rows = self.term.store.all("SELECT config FROM cameras ORDER BY id")
+        return [parse_camera_config(json.loads(r[0])) for r in rows]
+
+    def visible_to(self, user: User | None) -> list[CameraConfig]:
+        who = require_camera_access(user)
+        return [c for c in self.configs() if who.role.value in c.roles]
+
+    def save(self, user: User | None, settings: dict[str, Any]) -> CameraConfig:
+        who = require_camera_access(user)
+        try:
+            cam = parse_camera_config(settings)
+        except CameraConfigError as exc:
+            raise InvalidInput(f"Camera settings refused: {exc}.") from None
+        at = now_ms()
+        with self._lock, self.term.store.transaction() as conn:
+            conn.execute("INSERT INTO cameras (id, config, updated_at_ms, updated_by) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT (id) DO UPDATE SET config = excluded.config, "
+                         "updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by",
+                         (cam.id, json.dumps(cam.to_dict()), at, who.name))
+            append_record(conn, self.term.terminal_id, "camera_configured",
+                          {"camera_id": cam.id, "user": who.name, "config": cam.to_dict()}, at)
+        return cam
+
+    def install_demo(self, user: User) -> list[CameraConfig]:
+        """Two demo cameras fed by generated looping videos, so a newcomer sees the wall work."""
+        folder = self.data_dir / "demo-video"
+        made = []
+        for cam_id, name, kind, scene in (("counter", "Counter", "security", "counter"),
+                                          ("kitchen", "Kitchen", "kitchen", "kitchen")):
+            video = folder / f"{scene}.avi"
+            if not video.exists():
+                write_demo_video(video, scene)
+            made.append(self.save(user, {"id": cam_id, "name": name, "kind": kind, "source": str(video),
+                                         "loop": True, "width": 640, "height": 360, "fps": 15, "segment_s": 60,
+                                         "quota_mb": 200, "retention_days": 2, "opening_hours": "10:00-23:00",
+                                         "masks": [[560, 0, 80, 40]] if kind == "kitchen" else []}))
+        return made
+
+    # --- running ---
+
+    def start(self) -> None:
+        if self.hub is not None:
+            return
+        self.hub = CameraHub(self.recordings, on_segment=self._segment, on_motion=self._motion,
+                             on_state=self._state)
+        self.hub.start(self.configs())
+
+    def stop(self) -> None:
+        if self.hub is not None:
+            self.hub.stop()
+            self.hub = None
+
+    def runner(self, user: User | None, camera_id: str) -> CameraRunner:
+        who = require_camera_access(user)
+        if self.hub is None or camera_id not in self.hub.runners:
+            raise NotFound(f"Camera {camera_id!r} is not running.")
+        if who.role.value not in self.hub.runners[camera_id].config.roles:
+            raise NotAllowed(f"{who.name} may not watch camera {camera_id}.")
+        return self.hub.runners[camera_id]
+
+    def statuses(self, user: User | None) -> list[CameraStatus]:
+        require_camera_access(user)
+        return [] if self.hub is None else self.hub.statuses()
+
+    def grant_consent(self, user: User | None, camera_id: str, minutes: int) -> TableConsent:
+        who = require_camera_access(user)
+        runner = self.runner(who, camera_id)
+        if runner.config.kind != "customer_table":
+            raise InvalidInput("Table consent is for customer_table cameras.")
+        try:
+            given = consent(camera_id, minutes, who.name)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+        with self._lock, self.term.store.transaction() as conn:
+            append_record(conn, self.term.terminal_id, "table_consent",
+                          {"camera_id": camera_id, "minutes": minutes, "until_ms": int(given.until * 1000),
+                           "user": who.name}, now_ms())
+        runner.set_consent(given)
+        return given
+
+    # --- what the cameras produce (called on camera threads) ---
+
+    def _segment(self, seg: Segment) -> None:
+        record = {"camera_id": seg.camera_id, "file": seg.path.name, "day": seg.path.parent.name,
+                  "started_at_ms": int(seg.started_at * 1000), "ended_at_ms": int(seg.ended_at * 1000),
+                  "frames": seg.frames, "bytes": seg.bytes, "sha256": seg.sha256}
+        with self._lock, self.term.store.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO camera_segments (path, camera_id, started_at_ms, ended_at_ms, "
+                         "frames, bytes, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         (str(seg.path.relative_to(self.recordings)), seg.camera_id, record["started_at_ms"],
+                          record["ended_at_ms"], seg.frames, seg.bytes, seg.sha256))
+            append_record(conn, self.term.terminal_id, "camera_segment", record, now_ms())
+
+    def _motion(self, event: MotionEvent) -> None:
+        if event.after_hours:
+            self._alert(event.camera_id, "motion_after_hours", int(event.at * 1000), {"area": event.area})
+
+    def _state(self, camera_id: str, state: str, error: str) -> None:
+        if state == "failed":
+            self._alert(camera_id, "camera_failed", now_ms(), {"error": error})
+
+    def _alert(self, camera_id: str, kind: str, at_ms: int, detail: dict[str, Any]) -> None:
+        with self._lock, self.term.store.transaction() as conn:
+            cur = conn.execute("INSERT INTO camera_alerts (camera_id, at_ms, kind, detail) VALUES (?, ?, ?, ?)",
+                               (camera_id, at_ms, kind, json.dumps(detail)))
+            append_record(conn, self.term.terminal_id, "camera_alert",
+                          {"alert_id": cur.lastrowid, "camera_id": camera_id, "kind": kind, "at_ms": at_ms,
+                           **detail}, now_ms())
+
+    # --- the manager's screens ---
+
+    def alerts(self, user: User | None, *, include_acknowledged: bool = False) -> list[dict[str, Any]]:
+        require_camera_access(user)
+        where = "" if include_acknowledged else "WHERE acknowledged_at_ms IS NULL"
+        with self._lock:
+            rows = self.term.store.all(f"SELECT * FROM camera_alerts {where} ORDER BY at_ms DESC LIMIT 500")
+        return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
+
+    def acknowledge(self, user: User | None, alert_id: int) -> None:
+        who = require_camera_access(user)
+        at = now_ms()
+        with self._lock, self.term.store.transaction() as conn:
+            cur = conn.execute("UPDATE camera_alerts SET acknowledged_at_ms = ?, acknowledged_by = ? "
+                               "WHERE id = ? AND acknowledged_at_ms IS NULL", (at, who.name, alert_id))
+            if cur.rowcount != 1:
+                raise NotFound(f"There is no open alert {alert_id}.")
+            append_record(conn, self.term.terminal_id, "camera_alert_acknowledged",
+                          {"alert_id": alert_id, "user": who.name}, at)
+
+    def recordings_of(self, user: User | None, camera_id: str) -> list[dict[str, Any]]:
+        """A camera's finished segments still on disk, newest first."""
+        require_camera_access(user)
+        with self._lock:
+            rows = self.term.store.all("SELECT * FROM camera_segments WHERE camera_id = ? "
+                                       "ORDER BY started_at_ms DESC LIMIT 1000", (camera_id,))
+        out = []
+        for r in rows:
+            path = self.recordings / r["path"]
+            if path.exists():
+                out.append({**dict(r), "file": str(path)})
+        return out
+
+    def verify_segment(self, user: User | None, path: str) -> bool:
+        """Does the file still hash to what the ledger recorded when it was finished?"""
+        require_camera_access(user)
+        full = Path(path)
+        with self._lock:
+            row = self.term.store.one("SELECT sha256 FROM camera_segments WHERE path = ?",
+                                      (str(full.relative_to(self.recordings)),))
+        return row is not None and full.exists() and file_sha256(full) == row["sha256"]

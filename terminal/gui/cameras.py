@@ -1,0 +1,351 @@
+"""The manager's camera wall: live tiles in a 1, 4 or 9 grid (click a tile to focus it, click again to go back),
+each with its state, frame rate and dropped frames; the recordings browser that plays a segment and checks it
+against its ledger hash; the alerts list with acknowledge. Frames arrive from the camera threads; the screen only
+reads the newest one on a timer and never waits on a camera."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from camera.recorder import SegmentPlayer
+from terminal.cameras import Cameras, require_camera_access
+from terminal.core.errors import UserFacingError
+from terminal.gui.i18n import tr
+from terminal.gui.qt import (
+    QAbstractItemView,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QImage,
+    QLabel,
+    QPixmap,
+    QSizePolicy,
+    QStackedWidget,
+    Qt,
+    QTabBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from terminal.gui.session import Session
+from terminal.gui.widgets import button, label, panel, show_error
+
+LAYOUTS = (1, 4, 9)
+STATE_NAMES = {"starting": "Starting", "live": "Live", "reconnecting": "Reconnecting", "failed": "Failed",
+               "stopped": "Stopped"}
+
+
+def to_pixmap(image: np.ndarray, width: int, height: int) -> QPixmap:
+    h, w = image.shape[:2]
+    qimage = QImage(image.data, w, h, image.strides[0], QImage.Format.Format_BGR888).copy()
+    return QPixmap.fromImage(qimage).scaled(width, height, Qt.AspectRatioMode.KeepAspectRatio,
+                                            Qt.TransformationMode.SmoothTransformation)
+
+
+class Tile(QWidget):
+    clicked = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.camera_id = ""
+        self.shown_at = 0.0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.picture = QLabel()
+        self.picture.setObjectName("tile")
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.picture.setMinimumSize(160, 90)
+        self.caption = label("", "subtitle")
+        layout.addWidget(self.picture, 1)
+        layout.addWidget(self.caption)
+
+    def mousePressEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        if self.camera_id:
+            self.clicked.emit(self.camera_id)
+
+
+class CameraView(QWidget):
+    def __init__(self, session: Session, cameras: Cameras) -> None:
+        super().__init__()
+        self.setObjectName("page")
+        self.session = session
+        self.cameras = cameras
+        self.layout_size = 4
+        self.focused: str | None = None
+        self.player: SegmentPlayer | None = None
+        root = QVBoxLayout(self)
+        root.setContentsMargins(12, 12, 12, 12)
+        head = QHBoxLayout()
+        self.title = label("", "title")
+        head.addWidget(self.title)
+        self.tabs = QTabBar()
+        for _ in range(3):
+            self.tabs.addTab("")
+        self.tabs.currentChanged.connect(self._tab)
+        head.addWidget(self.tabs)
+        head.addStretch(1)
+        self.grid_buttons = {}
+        for n in LAYOUTS:
+            b = button(f"{n}", "small", lambda n=n: self.set_layout(n))
+            b.setCheckable(True)
+            self.grid_buttons[n] = b
+            head.addWidget(b)
+        root.addLayout(head)
+        self.pages = QStackedWidget()
+        root.addWidget(self.pages, 1)
+
+        wall = QWidget()
+        self.grid = QGridLayout(wall)
+        self.grid.setSpacing(8)
+        self.tiles = [Tile() for _ in range(9)]
+        for tile in self.tiles:
+            tile.clicked.connect(self.toggle_focus)
+        self.empty = label("", "subtitle", wrap=True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.grid.addWidget(self.empty, 0, 0)
+        self.pages.addWidget(wall)
+
+        rec = QWidget()
+        rl = QHBoxLayout(rec)
+        left = QVBoxLayout()
+        self.rec_camera = QComboBox()
+        self.rec_camera.currentIndexChanged.connect(lambda _i: self.load_recordings())
+        left.addWidget(self.rec_camera)
+        self.rec_table = QTableWidget(0, 4)
+        self.rec_table.setObjectName("recordings")
+        self.rec_table.verticalHeader().setVisible(False)
+        self.rec_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.rec_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.rec_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.rec_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        left.addWidget(self.rec_table, 1)
+        rl.addLayout(left, 2)
+        box, pl = panel()
+        self.playback = QLabel()
+        self.playback.setObjectName("tile")
+        self.playback.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.playback.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.playback.setMinimumSize(320, 180)
+        pl.addWidget(self.playback, 1)
+        self.play_status = label("", "subtitle", wrap=True)
+        pl.addWidget(self.play_status)
+        row = QHBoxLayout()
+        self.play_button = button("", "primary", self.play_selected)
+        self.verify_button = button("", "", self.verify_selected)
+        row.addWidget(self.verify_button)
+        row.addWidget(self.play_button)
+        pl.addLayout(row)
+        rl.addWidget(box, 3)
+        self.pages.addWidget(rec)
+
+        alerts = QWidget()
+        al = QVBoxLayout(alerts)
+        self.alert_table = QTableWidget(0, 3)
+        self.alert_table.setObjectName("alerts")
+        self.alert_table.verticalHeader().setVisible(False)
+        self.alert_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.alert_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.alert_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        al.addWidget(self.alert_table, 1)
+        self.ack_button = button("", "primary", self.acknowledge_selected)
+        al.addWidget(self.ack_button)
+        self.pages.addWidget(alerts)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(100)  # 10 pictures a second per tile is plenty for a wall
+        self.timer.timeout.connect(self.tick)
+        self.play_timer = QTimer(self)
+        self.play_timer.timeout.connect(self.play_tick)
+        self.retranslate()
+
+    # --- live wall ---
+
+    def visible(self) -> list[Any]:
+        return self.cameras.visible_to(self.session.user)
+
+    def refresh(self) -> None:
+        require_camera_access(self.session.user)  # a cashier never gets this far, whatever the screen
+        cams = self.visible()
+        for tile in self.tiles:
+            self.grid.removeWidget(tile)
+            tile.hide()
+        self.empty.setVisible(not cams)
+        shown = [c for c in cams if c.id == self.focused] if self.focused else cams[: self.layout_size]
+        side = 1 if len(shown) <= 1 else (2 if len(shown) <= 4 else 3)
+        for i, cam in enumerate(shown):
+            tile = self.tiles[i]
+            tile.camera_id = cam.id
+            tile.shown_at = 0.0
+            self.grid.addWidget(tile, i // side, i % side)
+            tile.show()
+        for n, b in self.grid_buttons.items():
+            b.setChecked(n == self.layout_size and self.focused is None)
+        self.rec_camera.blockSignals(True)
+        current = self.rec_camera.currentData()
+        self.rec_camera.clear()
+        for cam in cams:
+            self.rec_camera.addItem(cam.name, cam.id)
+        if current is not None and self.rec_camera.findData(current) >= 0:
+            self.rec_camera.setCurrentIndex(self.rec_camera.findData(current))
+        self.rec_camera.blockSignals(False)
+        self.load_alerts()
+        self.tick()
+
+    def set_layout(self, n: int) -> None:
+        self.layout_size = n
+        self.focused = None
+        self.refresh()
+
+    def toggle_focus(self, camera_id: str) -> None:
+        self.focused = None if self.focused == camera_id else camera_id
+        self.refresh()
+
+    def tick(self) -> None:
+        if not self.isVisible() or self.session.user is None:
+            return
+        statuses = {s.camera_id: s for s in self.cameras.statuses(self.session.user)}
+        for tile in self.tiles:
+            if not tile.isVisible() or not tile.camera_id:
+                continue
+            status = statuses.get(tile.camera_id)
+            runner = self.cameras.hub.runners.get(tile.camera_id) if self.cameras.hub else None
+            if runner is not None:
+                image, at = runner.latest()
+                if image is not None and at != tile.shown_at:
+                    tile.picture.setPixmap(to_pixmap(image, tile.picture.width(), tile.picture.height()))
+                    tile.shown_at = at
+            if status is None:
+                tile.caption.setText(tr("{name}: not running", name=tile.camera_id))
+                continue
+            text = tr("{name} · {state} · {fps} fps · dropped {dropped}", name=status.name,
+                      state=tr(STATE_NAMES.get(status.state, status.state)), fps=f"{status.fps:.0f}",
+                      dropped=status.dropped)
+            if status.recording:
+                text += " · ● " + tr("recording")
+            tile.caption.setText(text)
+
+    # --- recordings ---
+
+    def load_recordings(self) -> None:
+        camera_id = self.rec_camera.currentData()
+        rows = [] if camera_id is None else self.cameras.recordings_of(self.session.user, str(camera_id))
+        self.rec_table.setRowCount(len(rows))
+        for r, seg in enumerate(rows):
+            start = datetime.fromtimestamp(seg["started_at_ms"] / 1000)
+            length = (seg["ended_at_ms"] - seg["started_at_ms"]) / 1000
+            for c, text in enumerate((f"{start:%Y-%m-%d %H:%M:%S}", f"{length:.0f} s",
+                                      f"{seg['bytes'] / 1e6:.1f} MB", seg["sha256"][:12])):
+                cell = QTableWidgetItem(text)
+                cell.setData(Qt.ItemDataRole.UserRole, seg["file"])
+                self.rec_table.setItem(r, c, cell)
+        if rows:
+            self.rec_table.selectRow(0)
+        self.play_button.setEnabled(bool(rows))
+        self.verify_button.setEnabled(bool(rows))
+
+    def selected_file(self) -> str | None:
+        rows = self.rec_table.selectionModel().selectedRows()
+        return None if not rows else str(self.rec_table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole))
+
+    def play_selected(self) -> None:
+        path = self.selected_file()
+        if path is None:
+            return
+        self.stop_playing()
+        try:
+            self.player = SegmentPlayer(Path(path))
+        except OSError as exc:
+            self.play_status.setText(str(exc))
+            return
+        self.play_timer.setInterval(int(1000 / self.player.fps))
+        self.play_timer.start()
+
+    def play_tick(self) -> None:
+        if self.player is None:
+            return
+        image = self.player.read()
+        if image is None:
+            self.play_status.setText(tr("Played {n} frames.", n=self.player.position))
+            self.stop_playing()
+            return
+        self.playback.setPixmap(to_pixmap(image, self.playback.width(), self.playback.height()))
+        self.play_status.setText(tr("Frame {n} of {total}", n=self.player.position, total=self.player.frames))
+
+    def stop_playing(self) -> None:
+        self.play_timer.stop()
+        if self.player is not None:
+            self.player.close()
+            self.player = None
+
+    def verify_selected(self) -> None:
+        path = self.selected_file()
+        if path is None:
+            return
+        ok = self.cameras.verify_segment(self.session.user, path)
+        self.play_status.setText(tr("The file matches the hash sealed in the ledger.") if ok else
+                                 tr("The file does NOT match the hash sealed in the ledger."))
+        self.play_status.setObjectName("ok" if ok else "error")
+        self.play_status.setStyleSheet("")
+
+    # --- alerts ---
+
+    def load_alerts(self) -> None:
+        alerts = self.cameras.alerts(self.session.user)
+        self.alert_table.setRowCount(len(alerts))
+        for r, alert in enumerate(alerts):
+            at = datetime.fromtimestamp(alert["at_ms"] / 1000)
+            kind = tr("Motion after hours") if alert["kind"] == "motion_after_hours" else tr("Camera failed")
+            for c, text in enumerate((f"{at:%Y-%m-%d %H:%M:%S}", alert["camera_id"], kind)):
+                cell = QTableWidgetItem(text)
+                cell.setData(Qt.ItemDataRole.UserRole, alert["id"])
+                self.alert_table.setItem(r, c, cell)
+        self.tabs.setTabText(2, tr("Alerts ({n})", n=len(alerts)))
+        self.ack_button.setEnabled(bool(alerts))
+
+    def acknowledge_selected(self) -> None:
+        rows = self.alert_table.selectionModel().selectedRows()
+        try:
+            for row in rows:
+                self.cameras.acknowledge(self.session.user, int(self.alert_table.item(row.row(), 0).data(
+                    Qt.ItemDataRole.UserRole)))
+        except UserFacingError as exc:
+            show_error(self, exc)
+        self.load_alerts()
+
+    def _tab(self, index: int) -> None:
+        self.pages.setCurrentIndex(index)
+        if index == 1:
+            self.load_recordings()
+        elif index == 2:
+            self.load_alerts()
+        else:
+            self.stop_playing()
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        self.timer.start()
+
+    def hideEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        self.timer.stop()
+        self.stop_playing()
+
+    def retranslate(self) -> None:
+        self.title.setText(tr("Cameras"))
+        self.tabs.setTabText(0, tr("Live"))
+        self.tabs.setTabText(1, tr("Recordings"))
+        self.tabs.setTabText(2, tr("Alerts"))
+        self.empty.setText(tr("No cameras are set up on this terminal."))
+        self.rec_table.setHorizontalHeaderLabels([tr("Started"), tr("Length"), tr("Size"), tr("SHA-256")])
+        self.alert_table.setHorizontalHeaderLabels([tr("Time"), tr("Camera"), tr("Alert")])
+        self.play_button.setText(tr("Play"))
+        self.verify_button.setText(tr("Check against the ledger"))
+        self.ack_button.setText(tr("Acknowledge"))

@@ -1,0 +1,119 @@
+"""The manager's camera wall over the demo cameras (generated video decoded by OpenCV): cashiers are refused in code,
+tiles show live frames and their state, click to focus, recordings play and match the hash sealed in the ledger,
+after-hours motion raises an alert the manager acknowledges."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from terminal.core.errors import NotAllowed
+from terminal.gui.mainwindow import MainWindow
+from tests.gui.conftest import click, login
+
+
+def ledger(win: MainWindow, kind: str) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(win.data_dir / "terminal.db")
+    try:
+        rows = conn.execute("SELECT body FROM ledger_records WHERE type = ? ORDER BY seq", (kind,)).fetchall()
+    finally:
+        conn.close()
+    return [json.loads(r[0])["payload"] for r in rows]
+
+
+def test_a_cashier_cannot_open_any_camera(qtbot: Any, window: MainWindow) -> None:
+    win = window
+    login(qtbot, win, "Giorgi", "3333")
+    assert not win.nav_buttons["cameras"].isVisible()
+    win.go("cameras")
+    assert win.current_page() != "cameras"
+    cashier = win.session.user
+    with pytest.raises(NotAllowed, match="managers and owners only"):
+        win.cameras.visible_to(cashier)
+    with pytest.raises(NotAllowed):
+        win.cameras.runner(cashier, "counter")
+    with pytest.raises(NotAllowed):
+        win.cameras.alerts(cashier)
+    with pytest.raises(NotAllowed):
+        win.views["cameras"].refresh()
+
+
+def test_manager_sees_the_wall_live_and_focuses_a_tile(qtbot: Any, window: MainWindow) -> None:
+    win = window
+    login(qtbot, win, "Nino", "2222")
+    click(qtbot, win.nav_buttons["cameras"])
+    view = win.views["cameras"]
+    assert win.current_page() == "cameras"
+    tiles = [t for t in view.tiles if t.isVisible()]
+    assert [t.camera_id for t in tiles] == ["counter", "kitchen"]
+    qtbot.waitUntil(lambda: all(t.picture.pixmap() is not None and not t.picture.pixmap().isNull() for t in tiles)
+                    and all("Live" in t.caption.text() for t in tiles), timeout=20_000)
+    assert "fps" in tiles[0].caption.text() and "dropped" in tiles[0].caption.text()
+    qtbot.mouseClick(tiles[1], qtbot_button())
+    assert [t.camera_id for t in view.tiles if t.isVisible()] == ["kitchen"]
+    qtbot.mouseClick(view.tiles[0], qtbot_button())
+    assert len([t for t in view.tiles if t.isVisible()]) == 2
+    click(qtbot, view.grid_buttons[1])
+    assert [t.camera_id for t in view.tiles if t.isVisible()] == ["counter"]
+    click(qtbot, view.grid_buttons[9])
+    assert len([t for t in view.tiles if t.isVisible()]) == 2
+
+
+def qtbot_button() -> Any:
+    from terminal.gui.qt import Qt
+
+    return Qt.MouseButton.LeftButton
+
+
+def test_recordings_are_sealed_played_and_checked_and_alerts_acknowledged(qtbot: Any, window: MainWindow) -> None:
+    win = window
+    login(qtbot, win, "Nino", "2222")
+    manager = win.session.user
+    cams = win.cameras
+    source = str(Path(win.data_dir) / "demo-video" / "counter.avi")
+    closed = datetime.now() + timedelta(hours=2)  # the restaurant "opens" in two hours: now is after hours
+    hours = f"{closed:%H}:00-{(closed + timedelta(hours=1)):%H}:00"
+    cams.stop()
+    cams.save(manager, {"id": "counter", "name": "Counter", "kind": "security", "source": source, "loop": True,
+                        "width": 640, "height": 360, "fps": 15, "segment_s": 5, "motion_min_area": 500,
+                        "motion_cooldown_s": 60, "opening_hours": hours})
+    cams.start()
+    qtbot.waitUntil(lambda: bool(ledger(win, "camera_segment")), timeout=30_000)
+    record = ledger(win, "camera_segment")[0]
+    files = cams.recordings_of(manager, "counter")
+    assert files and files[-1]["sha256"] == record["sha256"]
+
+    click(qtbot, win.nav_buttons["cameras"])
+    view = win.views["cameras"]
+    view.tabs.setCurrentIndex(1)
+    view.rec_camera.setCurrentIndex(view.rec_camera.findData("counter"))
+    view.load_recordings()
+    assert view.rec_table.rowCount() >= 1
+    view.rec_table.selectRow(view.rec_table.rowCount() - 1)  # the oldest: the one in the record above
+    click(qtbot, view.verify_button)
+    assert "matches" in view.play_status.text()
+    click(qtbot, view.play_button)
+    qtbot.waitUntil(lambda: view.playback.pixmap() is not None and not view.playback.pixmap().isNull(),
+                    timeout=10_000)
+    qtbot.waitUntil(lambda: "Played" in view.play_status.text(), timeout=20_000)
+    path = Path(view.selected_file())
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # somebody edits the footage
+    path.write_bytes(bytes(data))
+    click(qtbot, view.verify_button)
+    assert "does NOT match" in view.play_status.text()
+
+    qtbot.waitUntil(lambda: bool(cams.alerts(manager)), timeout=20_000)
+    view.tabs.setCurrentIndex(2)
+    assert view.alert_table.rowCount() >= 1 and "Motion after hours" in view.alert_table.item(0, 2).text()
+    assert view.tabs.tabText(2).startswith("Alerts (")
+    view.alert_table.selectAll()
+    click(qtbot, view.ack_button)
+    assert cams.alerts(manager) == [] and view.alert_table.rowCount() == 0
+    assert ledger(win, "camera_alert")[0]["kind"] == "motion_after_hours"
+    assert ledger(win, "camera_alert_acknowledged")[0]["user"] == "Nino"
