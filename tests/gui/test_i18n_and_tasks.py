@@ -30,7 +30,8 @@ def shown_texts() -> set[str]:
     for path in GUI.glob("*.py"):
         for match in LITERAL.finditer(path.read_text(encoding="utf-8")):
             texts.add("".join(a or b for a, b in PART.findall(match.group(1))))
-    texts |= set(STATUS_NAMES.values()) | set(PAGE_NAMES.values()) | set(STATE_NAMES.values()) | {name for _, name in REPORT_ROWS + Z_ROWS}
+    texts |= set(STATUS_NAMES.values()) | set(PAGE_NAMES.values()) | set(STATE_NAMES.values())
+    texts |= {name for _, name in REPORT_ROWS + Z_ROWS}
     texts |= {c.capitalize() for c in CATEGORIES} | {r.value for r in Role} | set(MONEY_FIELDS) | {"All"}
     return texts
 
