@@ -12,6 +12,9 @@ from terminal.store import db as store_db
 from terminal.store.db import DB_FILENAME, StoreError, open_store
 
 
+CURRENT_SCHEMA = ["0001_initial", "0002_blocks", "0003_sync", "0004_cameras"]
+
+
 def _with_extra(step_name: str, sql: str) -> Migrations:
     extended = Migrations("hotpot-terminal")
     for migration in store_db.MIGRATIONS._migrations:
@@ -28,7 +31,7 @@ def test_reopening_applies_nothing_and_makes_no_backup(data_dir: Path) -> None:
     open_store(data_dir, create=True).close()
     store = open_store(data_dir)
     try:
-        assert [m.name for m in store_db.MIGRATIONS.applied(store.db)] == ["0001_initial", "0002_blocks", "0003_sync", "0004_cameras"]
+        assert [m.name for m in store_db.MIGRATIONS.applied(store.db)] == CURRENT_SCHEMA
         assert store.meta("app") == "hotpot-terminal"
     finally:
         store.close()
@@ -59,7 +62,7 @@ def test_failed_migration_is_rolled_back_with_a_clear_error(data_dir: Path, monk
     monkeypatch.undo()
     store = open_store(data_dir)  # still opens at the old version
     try:
-        assert [m.name for m in store_db.MIGRATIONS.applied(store.db)] == ["0001_initial", "0002_blocks", "0003_sync", "0004_cameras"]
+        assert [m.name for m in store_db.MIGRATIONS.applied(store.db)] == CURRENT_SCHEMA
         assert store.integrity_ok()
     finally:
         store.close()
