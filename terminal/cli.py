@@ -137,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = qsub.add_parser("resolve", parents=[common], help="release a block for another try (manager)")
     p.add_argument("height", type=int)
     p.add_argument("--note", required=True)
+    cam = sub.add_parser("camera", parents=[common], help="the terminal's cameras (manager)")
+    csub = cam.add_subparsers(dest="camera_command", required=True, parser_class=_Parser)
+    csub.add_parser("list", parents=[common], help="cameras and their settings")
+    p = csub.add_parser("set", parents=[common], help="add or change a camera from its settings as JSON")
+    p.add_argument("settings", help='e.g. \'{"id": "door", "name": "Door", "kind": "security", "source": "usb:0"}\'')
     sub.add_parser("verify", parents=[common], help="verify the whole block chain from genesis (exit 1 on a fault)")
     p = sub.add_parser("export-blocks", parents=[common], help="print blocks as JSON lines (the wire format)")
     p.add_argument("--from", dest="from_height", type=int, default=0, metavar="HEIGHT")
@@ -289,6 +294,30 @@ def _acting_user(term: Terminal, args: argparse.Namespace) -> User:
     return term.login(args.user, pin)
 
 
+def _camera(term: Terminal, args: argparse.Namespace) -> int:
+    from terminal.cameras import Cameras  # OpenCV loads only for camera commands
+
+    user = _acting_user(term, args)
+    cameras = Cameras(term.data_dir)
+    try:
+        if args.camera_command == "list":
+            cams = [c.to_dict() for c in cameras.visible_to(user)]
+            _out(args, cams, "\n".join(f"{c['id']:<16} {c['kind']:<15} {c['source']}" for c in cams)
+                 or "No cameras are set up.")
+        else:
+            try:
+                settings = json.loads(args.settings)
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(f"The camera settings are not valid JSON: {exc.msg}.") from None
+            if not isinstance(settings, dict):
+                raise InvalidInput("The camera settings must be a JSON object.")
+            saved = cameras.save(user, settings)
+            _out(args, saved.to_dict(), f"Camera {saved.id} saved; the app picks it up when it next starts.")
+    finally:
+        cameras.close()
+    return EXIT_OK
+
+
 def _out(args: argparse.Namespace, value: Any, text: str) -> None:
     if args.json:
         print(json.dumps(value, ensure_ascii=False, sort_keys=True))
@@ -402,6 +431,8 @@ def _dispatch(term: Terminal, args: argparse.Namespace) -> int:
         return _sync(term, args)
     if cmd == "quarantine":
         return _quarantine(term, args)
+    if cmd == "camera":
+        return _camera(term, args)
     if cmd == "menu":
         items = list(term.menu().values())
         _out(args, [{**i.to_dict(), "name": i.display_name(args.lang), "names": dict(i.name)} for i in items],

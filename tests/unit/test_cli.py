@@ -224,3 +224,19 @@ def test_console_entry_point_runs(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "terminal", "--data-dir", str(tmp_path / "d"), "status", "--json"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.startswith("error: No terminal is set up")
+
+
+def test_cameras_by_cli_managers_only_and_bad_settings_refused(ready: Cli) -> None:
+    door = '{"id": "door", "name": "Door", "kind": "security", "source": "usb:0"}'
+    before = ready.db_dump()
+    code, _, err = ready("camera", "set", door.replace('"usb:0"', '"usb:0", "colour": "red"'))
+    assert code == 2 and "'colour'" in err and ready.db_dump() == before
+    code, _, err = ready("camera", "set", "{not json")
+    assert code == 2 and "not valid JSON" in err
+    code, _, err = ready("--user", "Giorgi", "--pin", "3333", "camera", "set", door)
+    assert code == 2 and "managers and owners only" in err and ready.db_dump() == before
+    saved = ready.json("camera", "set", door)
+    assert saved["id"] == "door" and saved["fps"] == 15  # type: ignore[index]
+    assert [c["id"] for c in ready.json("camera", "list")] == ["door"]  # type: ignore[index, union-attr]
+    code, _, err = ready("--user", "Giorgi", "--pin", "3333", "camera", "list")
+    assert code == 2 and "Giorgi is a cashier" in err
