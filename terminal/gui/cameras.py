@@ -94,6 +94,9 @@ class CameraView(QWidget):
         self.tabs.currentChanged.connect(self._tab)
         head.addWidget(self.tabs)
         head.addStretch(1)
+        self.consent_button = button("", "small", self.grant_consent)
+        head.addWidget(self.consent_button)
+        head.addSpacing(12)
         self.grid_buttons = {}
         for n in LAYOUTS:
             b = button(f"{n}", "small", lambda n=n: self.set_layout(n))
@@ -190,6 +193,8 @@ class CameraView(QWidget):
             tile.show()
         for n, b in self.grid_buttons.items():
             b.setChecked(n == self.layout_size and self.focused is None)
+        focused = next((c for c in cams if c.id == self.focused), None)
+        self.consent_button.setVisible(focused is not None and focused.kind == "customer_table")
         self.rec_camera.blockSignals(True)
         current = self.rec_camera.currentData()
         self.rec_camera.clear()
@@ -209,6 +214,18 @@ class CameraView(QWidget):
     def toggle_focus(self, camera_id: str) -> None:
         self.focused = None if self.focused == camera_id else camera_id
         self.refresh()
+
+    def grant_consent(self) -> None:
+        """The guests at the focused table agree to be seen unblurred for 30 minutes (recorded in the ledger)."""
+        if self.focused is None:
+            return
+        try:
+            given = self.cameras.grant_consent(self.session.user, self.focused, 30)
+        except UserFacingError as exc:
+            show_error(self, exc)
+            return
+        self.consent_button.setText(tr("Consent until {time}", time=datetime.fromtimestamp(given.until)
+                                       .strftime("%H:%M")))
 
     def tick(self) -> None:
         if not self.isVisible() or self.session.user is None:
@@ -349,3 +366,4 @@ class CameraView(QWidget):
         self.play_button.setText(tr("Play"))
         self.verify_button.setText(tr("Check against the ledger"))
         self.ack_button.setText(tr("Acknowledge"))
+        self.consent_button.setText(tr("Table consent: 30 min"))

@@ -206,6 +206,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "Alert": ("განგაში", "Тревога"),
     "Play": ("დაკვრა", "Воспроизвести"),
     "Check against the ledger": ("რეესტრთან შემოწმება", "Сверить с реестром"),
+    "Table consent: 30 min": ("მაგიდის თანხმობა: 30 წთ", "Согласие стола: 30 мин"),
+    "Consent until {time}": ("თანხმობა {time}-მდე", "Согласие до {time}"),
     "Acknowledge": ("მიღებულია", "Принять"),
     "{name}: not running": ("{name}: არ მუშაობს", "{name}: не работает"),
     "{name} · {state} · {fps} fps · dropped {dropped}": ("{name} · {state} · {fps} კადრ/წმ · დაკარგული {dropped}",

@@ -117,3 +117,26 @@ def test_recordings_are_sealed_played_and_checked_and_alerts_acknowledged(qtbot:
     assert cams.alerts(manager) == [] and view.alert_table.rowCount() == 0
     assert ledger(win, "camera_alert")[0]["kind"] == "motion_after_hours"
     assert ledger(win, "camera_alert_acknowledged")[0]["user"] == "Nino"
+
+
+def test_table_consent_unblurs_a_table_camera_for_30_minutes_and_is_recorded(qtbot: Any, window: MainWindow) -> None:
+    win = window
+    login(qtbot, win, "Nino", "2222")
+    cams = win.cameras
+    source = str(Path(win.data_dir) / "demo-video" / "counter.avi")
+    cams.stop()
+    cams.save(win.session.user, {"id": "table-1", "name": "Table 1", "kind": "customer_table", "source": source,
+                                 "loop": True, "recording": False})
+    cams.start()
+    click(qtbot, win.nav_buttons["cameras"])
+    view = win.views["cameras"]
+    assert not view.consent_button.isVisible()
+    tile = next(t for t in view.tiles if t.camera_id == "table-1")
+    qtbot.mouseClick(tile, qtbot_button())
+    assert view.consent_button.isVisible()
+    click(qtbot, view.consent_button)
+    assert "Consent until" in view.consent_button.text()
+    runner = cams.runner(win.session.user, "table-1")
+    assert runner.privacy.consent is not None and runner.privacy.consent.active()
+    [record] = ledger(win, "table_consent")
+    assert record["camera_id"] == "table-1" and record["minutes"] == 30 and record["user"] == "Nino"
