@@ -16,7 +16,6 @@ from terminal.cameras import Cameras, require_camera_access
 from terminal.core.errors import UserFacingError
 from terminal.gui.i18n import tr
 from terminal.gui.qt import (
-    QAbstractItemView,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -28,7 +27,6 @@ from terminal.gui.qt import (
     QStackedWidget,
     Qt,
     QTabBar,
-    QTableWidget,
     QTableWidgetItem,
     QTimer,
     QVBoxLayout,
@@ -36,7 +34,7 @@ from terminal.gui.qt import (
     Signal,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import button, label, panel, show_error
+from terminal.gui.widgets import button, label, panel, row_table, show_error
 
 LAYOUTS = (1, 4, 9)
 STATE_NAMES = {"starting": "Starting", "live": "Live", "reconnecting": "Reconnecting", "failed": "Failed",
@@ -124,12 +122,7 @@ class CameraView(QWidget):
         self.rec_camera = QComboBox()
         self.rec_camera.currentIndexChanged.connect(lambda _i: self.load_recordings())
         left.addWidget(self.rec_camera)
-        self.rec_table = QTableWidget(0, 4)
-        self.rec_table.setObjectName("recordings")
-        self.rec_table.verticalHeader().setVisible(False)
-        self.rec_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.rec_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.rec_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.rec_table = row_table(4, "recordings")
         self.rec_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         left.addWidget(self.rec_table, 1)
         rl.addLayout(left, 2)
@@ -153,11 +146,7 @@ class CameraView(QWidget):
 
         alerts = QWidget()
         al = QVBoxLayout(alerts)
-        self.alert_table = QTableWidget(0, 3)
-        self.alert_table.setObjectName("alerts")
-        self.alert_table.verticalHeader().setVisible(False)
-        self.alert_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.alert_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.alert_table = row_table(3, "alerts", single=False)
         self.alert_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         al.addWidget(self.alert_table, 1)
         self.ack_button = button("", "primary", self.acknowledge_selected)

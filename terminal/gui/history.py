@@ -11,22 +11,19 @@ from terminal.gui.i18n import money, tr
 from terminal.gui.kitchen import STATUS_NAMES
 from terminal.gui.printing import Document, check_document, fill_text_document, when
 from terminal.gui.qt import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
     Qt,
-    QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import MoneyEdit, button, form_layout, label, panel, show_error
+from terminal.gui.widgets import MoneyEdit, button, dialog_buttons, form_layout, label, panel, row_table, show_error
 
 
 class RefundDialog(QDialog):
@@ -52,12 +49,7 @@ class RefundDialog(QDialog):
         layout.addLayout(form)
         self.error = label("", "error", wrap=True)
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("Refund"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
-        buttons.accepted.connect(self._check)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialog_buttons(self, tr("Refund"), self._check))
         self.value = 0
 
     def _check(self) -> None:
@@ -84,13 +76,7 @@ class HistoryView(QWidget):
         left = QVBoxLayout()
         self.title = label("", "title")
         left.addWidget(self.title)
-        self.table = QTableWidget(0, 5)
-        self.table.setObjectName("sales")
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(38)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = row_table(5, "sales", row_height=38)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -11,20 +11,18 @@ from terminal.core.errors import UserFacingError
 from terminal.core.orders import next_status
 from terminal.gui.i18n import tr
 from terminal.gui.qt import (
-    QAbstractItemView,
     QColor,
     QHBoxLayout,
     QHeaderView,
     Qt,
     QTabBar,
-    QTableWidget,
     QTableWidgetItem,
     QTimer,
     QVBoxLayout,
     QWidget,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import ReasonDialog, button, label, show_error
+from terminal.gui.widgets import ReasonDialog, button, label, row_table, show_error
 
 STATUS_FILTERS = ("all", "pending", "confirmed", "in_progress", "ready")
 STATUS_NAMES = {"pending": "Pending", "confirmed": "Confirmed", "in_progress": "In progress", "ready": "Ready",
@@ -56,13 +54,7 @@ class KitchenView(QWidget):
             self.tabs.addTab("")
         self.tabs.currentChanged.connect(self._filter_changed)
         root.addWidget(self.tabs)
-        self.table = QTableWidget(0, 5)
-        self.table.setObjectName("orders")
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(46)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = row_table(5, "orders", row_height=46)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

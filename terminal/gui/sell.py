@@ -14,7 +14,6 @@ from terminal.core.orders import MAX_QUANTITY, make_discount
 from terminal.core.sales import DiscountRequest
 from terminal.gui.i18n import language, money, tr
 from terminal.gui.qt import (
-    QAbstractItemView,
     QEvent,
     QGridLayout,
     QHBoxLayout,
@@ -28,7 +27,6 @@ from terminal.gui.qt import (
     QSizePolicy,
     Qt,
     QTabBar,
-    QTableWidget,
     QTableWidgetItem,
     QTimer,
     QVBoxLayout,
@@ -36,7 +34,7 @@ from terminal.gui.qt import (
     Signal,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import ReasonDialog, button, label, panel, show_error
+from terminal.gui.widgets import ReasonDialog, button, label, panel, row_table, show_error
 from terminal.services import SaleResult
 
 ALL = "all"
@@ -139,18 +137,12 @@ class SellView(QWidget):
         box.setMaximumWidth(460)
         self.cart_title = label("", "title")
         right.addWidget(self.cart_title)
-        self.table = QTableWidget(0, 3)
-        self.table.setObjectName("cart")
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = row_table(3, "cart")
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.verticalHeader().setDefaultSectionSize(40)
         right.addWidget(self.table, 1)
         line_buttons = QHBoxLayout()
         self.minus = button("−", "key", lambda: self.change_selected(-1))

@@ -11,6 +11,7 @@ from terminal.core.money import parse_gel
 from terminal.core.users import Role, User
 from terminal.gui.i18n import tr
 from terminal.gui.qt import (
+    QAbstractItemView,
     QApplication,
     QComboBox,
     QDialog,
@@ -25,6 +26,7 @@ from terminal.gui.qt import (
     QPushButton,
     QSizePolicy,
     Qt,
+    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -68,6 +70,29 @@ def button(text: str = "", name: str = "", on_click: Callable[[], object] | None
     if on_click is not None:
         widget.clicked.connect(lambda: on_click())
     return widget
+
+
+def row_table(columns: int, name: str, *, row_height: int = 40, single: bool = True) -> QTableWidget:
+    """A read-only table of whole rows (cart, orders, sales, recordings, alerts)."""
+    table = QTableWidget(0, columns)
+    table.setObjectName(name)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(row_height)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection if single
+                           else QAbstractItemView.SelectionMode.ExtendedSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    return table
+
+
+def dialog_buttons(dialog: QDialog, ok_text: str, on_ok: Callable[[], object]) -> QDialogButtonBox:
+    """OK (named for what it does) and Cancel, in the current language."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
+    buttons.accepted.connect(lambda: on_ok())
+    buttons.rejected.connect(dialog.reject)
+    return buttons
 
 
 def message_of(exc: BaseException) -> str:
@@ -162,12 +187,7 @@ class ManagerApproval(QDialog):
         layout.addLayout(form)
         self.error = label("", "error", wrap=True)
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("Approve"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
-        buttons.accepted.connect(self.try_approve)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialog_buttons(self, tr("Approve"), self.try_approve))
         self.pin.setFocus()
 
     def try_approve(self) -> None:
@@ -203,12 +223,7 @@ class ReasonDialog(QDialog):
         layout.addLayout(form)
         self.error = label("", "error", wrap=True)
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("OK"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
-        buttons.accepted.connect(self._check)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        layout.addWidget(dialog_buttons(self, tr("OK"), self._check))
         self.value = 0
         (self.amount or self.reason).setFocus()
 

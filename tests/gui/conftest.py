@@ -12,7 +12,7 @@ import pytest
 from terminal.gui.app import make_app
 from terminal.gui.i18n import set_language
 from terminal.gui.mainwindow import MainWindow
-from terminal.gui.qt import QApplication, QEvent, QLineEdit, QPushButton, Qt, QTimer, QWidget
+from terminal.gui.qt import QApplication, QComboBox, QEvent, QLineEdit, QPushButton, Qt, QTimer, QWidget
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +100,18 @@ def on_modal(handler: Callable[[QWidget], None], timeout_ms: int = 10_000) -> No
             raise
 
     QTimer.singleShot(0, poll)
+
+
+def approve_as(qtbot: Any, name: str, pin: str) -> Callable[[QWidget], None]:
+    """A manager-approval dialog handler: pick the manager, type the PIN, approve."""
+
+    def handle(dialog: QWidget) -> None:
+        who = dialog.findChild(QComboBox)
+        who.setCurrentIndex(who.findData(name))
+        qtbot.keyClicks(dialog.pin, pin)
+        click(qtbot, button_named(dialog, "Approve"))
+
+    return handle
 
 
 def button_named(parent: QWidget, text: str) -> QPushButton:

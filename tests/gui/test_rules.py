@@ -12,9 +12,9 @@ from terminal.core.errors import NotAllowed
 from terminal.core.orders import CASH, Tender
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.payment import PaymentDialog
-from terminal.gui.qt import QComboBox, QLineEdit, QPushButton, Qt, QWidget
+from terminal.gui.qt import QLineEdit, QPushButton, Qt, QWidget
 from terminal.gui.widgets import ManagerApproval, ReasonDialog
-from tests.gui.conftest import button_named, click, login, on_modal, press, type_into
+from tests.gui.conftest import approve_as, button_named, click, login, on_modal, press, type_into
 
 
 def open_shift_and_sell_screen(qtbot: Any, win: MainWindow, name: str = "Giorgi", pin: str = "3333") -> None:
@@ -92,7 +92,7 @@ def test_split_tender_card_then_cash(qtbot: Any, window: MainWindow) -> None:
     assert [p["reference"] for p in sale["payments"] if p["kind"] == "card"] == ["AUTH-77"]
 
 
-def discount_flow(qtbot: Any, win: MainWindow, approve_as: tuple[str, str] | None) -> None:
+def discount_flow(qtbot: Any, win: MainWindow, approver: tuple[str, str] | None) -> None:
     def reason(dialog: QWidget) -> None:
         assert isinstance(dialog, ReasonDialog)
         qtbot.keyClicks(dialog.amount, "20")
@@ -102,13 +102,10 @@ def discount_flow(qtbot: Any, win: MainWindow, approve_as: tuple[str, str] | Non
 
     def manager(dialog: QWidget) -> None:
         assert isinstance(dialog, ManagerApproval)
-        if approve_as is None:
+        if approver is None:
             dialog.reject()
             return
-        who = dialog.findChild(QComboBox)
-        who.setCurrentIndex(who.findData(approve_as[0]))
-        qtbot.keyClicks(dialog.pin, approve_as[1])
-        click(qtbot, button_named(dialog, "Approve"))
+        approve_as(qtbot, *approver)(dialog)
 
     on_modal(reason)
     press(qtbot, win, win.sell.search, Qt.Key.Key_F9)
@@ -119,9 +116,9 @@ def test_discount_over_the_limit_needs_a_manager(qtbot: Any, window: MainWindow)
     open_shift_and_sell_screen(qtbot, win)
     click(qtbot, win.sell.item_buttons["shrimp"])
     click(qtbot, win.sell.item_buttons["shrimp"])  # 52.00; 20.00 off is 38 %, over the 10 % limit
-    discount_flow(qtbot, win, approve_as=None)
+    discount_flow(qtbot, win, approver=None)
     assert win.sell.discount is None and "52.00" in win.sell.total_label.text()
-    discount_flow(qtbot, win, approve_as=("Nino", "2222"))
+    discount_flow(qtbot, win, approver=("Nino", "2222"))
     assert win.sell.discount is not None and win.sell.discount.approver.name == "Nino"
     assert "32.00" in win.sell.total_label.text()
 
@@ -158,14 +155,7 @@ def test_a_cashier_cannot_refund(qtbot: Any, window: MainWindow) -> None:
 
     def refund_approved(dialog: QWidget) -> None:
         qtbot.keyClicks(dialog.reason, "cold broth")
-
-        def manager(m: QWidget) -> None:
-            who = m.findChild(QComboBox)
-            who.setCurrentIndex(who.findData("Nino"))
-            qtbot.keyClicks(m.pin, "2222")
-            click(qtbot, button_named(m, "Approve"))
-
-        on_modal(manager)
+        on_modal(approve_as(qtbot, "Nino", "2222"))
         click(qtbot, button_named(dialog, "Refund"))
 
     on_modal(refund_approved)
@@ -204,14 +194,7 @@ def test_cancel_a_paid_order_needs_a_manager_and_refunds_it(qtbot: Any, window: 
 
     def reason(dialog: QWidget) -> None:
         qtbot.keyClicks(dialog.reason, "customer left")
-
-        def manager(m: QWidget) -> None:
-            who = m.findChild(QComboBox)
-            who.setCurrentIndex(who.findData("Nino"))
-            qtbot.keyClicks(m.pin, "2222")
-            click(qtbot, button_named(m, "Approve"))
-
-        on_modal(manager)
+        on_modal(approve_as(qtbot, "Nino", "2222"))
         click(qtbot, button_named(dialog, "OK"))
 
     on_modal(reason)
