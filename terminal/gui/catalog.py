@@ -208,6 +208,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "Check against the ledger": ("რეესტრთან შემოწმება", "Сверить с реестром"),
     "Table consent: 30 min": ("მაგიდის თანხმობა: 30 წთ", "Согласие стола: 30 мин"),
     "Consent until {time}": ("თანხმობა {time}-მდე", "Согласие до {time}"),
+    "⚠ Camera alerts: {n}": ("⚠ კამერის განგაშები: {n}", "⚠ Тревоги камер: {n}"),
     "Acknowledge": ("მიღებულია", "Принять"),
     "{name}: not running": ("{name}: არ მუშაობს", "{name}: не работает"),
     "{name} · {state} · {fps} fps · dropped {dropped}": ("{name} · {state} · {fps} კადრ/წმ · დაკარგული {dropped}",

@@ -102,7 +102,8 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self.views[name])
         self.root.addWidget(work)
         self.root.setCurrentWidget(work)
-        self.status = SyncStatusBar(session)
+        self.status = SyncStatusBar(session, self.open_camera_alerts)
+        self.status.alerts_clicked.connect(self.show_camera_alerts)
         self.setStatusBar(self.status)
         session.data_changed.connect(self._data_changed)
         session.user_changed.connect(self._user_changed)
@@ -120,6 +121,15 @@ class MainWindow(QMainWindow):
         self.status.refresh()
         self.where.setVisible(self.width() >= 1200)
         self.start_cameras()
+
+    def open_camera_alerts(self) -> int:
+        if self.session is None or not self.session.is_manager:
+            return 0
+        return len(self.cameras.alerts(self.session.user))
+
+    def show_camera_alerts(self) -> None:
+        self.go("cameras")
+        self.views["cameras"].tabs.setCurrentIndex(2)  # type: ignore[attr-defined]
 
     def start_cameras(self) -> None:
         """Recording runs whoever is at the till; a demo terminal without cameras gets the two demo ones."""

@@ -4,11 +4,12 @@ acknowledgement, the last error, and "Sync now". The status is read off the GUI 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from terminal.gui.i18n import tr
-from terminal.gui.qt import QHBoxLayout, QLabel, QSizePolicy, QStatusBar, QTimer, QWidget
+from terminal.gui.qt import QHBoxLayout, QLabel, QSizePolicy, QStatusBar, QTimer, QWidget, Signal
 from terminal.gui.session import Session
 from terminal.gui.widgets import button, label
 from terminal.services import Terminal
@@ -24,9 +25,12 @@ def ago(ms: int) -> str:
 
 
 class SyncStatusBar(QStatusBar):
-    def __init__(self, session: Session) -> None:
+    alerts_clicked = Signal()
+
+    def __init__(self, session: Session, open_alerts: Callable[[], int] = lambda: 0) -> None:
         super().__init__()
         self.session = session
+        self.open_alerts = open_alerts  # camera alerts the logged-in user should see (managers)
         self.status: dict[str, Any] | None = None
         self.setSizeGripEnabled(False)
         host = QWidget()
@@ -43,6 +47,9 @@ class SyncStatusBar(QStatusBar):
                 row.addWidget(self._sep())
             row.addWidget(w)
         row.addSpacing(12)
+        self.alerts = button("", "danger", lambda: self.alerts_clicked.emit())
+        self.alerts.setVisible(False)
+        row.addWidget(self.alerts)
         row.addWidget(self.error, 1)
         self.unlock_button = button("", "small", self.ask_unlock)
         self.sync_button = button("", "small", self.sync_now)
@@ -95,6 +102,9 @@ class SyncStatusBar(QStatusBar):
         st = self.status
         self.unlock_button.setVisible(self.session.wallet is None)
         self.sync_button.setEnabled(self.session.sync is not None and not self.session.sync_busy)
+        alerts = self.open_alerts()
+        self.alerts.setVisible(alerts > 0)
+        self.alerts.setText(tr("⚠ Camera alerts: {n}", n=alerts))
         if st is None:
             return
         shift = st["shift"]

@@ -109,7 +109,11 @@ def test_recordings_are_sealed_played_and_checked_and_alerts_acknowledged(qtbot:
     assert "does NOT match" in view.play_status.text()
 
     qtbot.waitUntil(lambda: bool(cams.alerts(manager)), timeout=20_000)
-    view.tabs.setCurrentIndex(2)
+    win.status.show_status()
+    assert win.status.alerts.isVisible() and "Camera alerts" in win.status.alerts.text()
+    click(qtbot, win.nav_buttons["history"])
+    click(qtbot, win.status.alerts)  # the status bar takes the manager to the alerts
+    assert win.current_page() == "cameras" and view.tabs.currentIndex() == 2
     assert view.alert_table.rowCount() >= 1 and "Motion after hours" in view.alert_table.item(0, 2).text()
     assert view.tabs.tabText(2).startswith("Alerts (")
     view.alert_table.selectAll()
