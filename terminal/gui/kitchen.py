@@ -9,7 +9,7 @@ from typing import Any
 
 from terminal.core.errors import UserFacingError
 from terminal.core.orders import next_status
-from terminal.gui.i18n import tr
+from terminal.gui.i18n import language, tr
 from terminal.gui.qt import (
     QColor,
     QHBoxLayout,
@@ -85,8 +85,14 @@ class KitchenView(QWidget):
         table = self.table
         table.setRowCount(len(shown))
         now = int(time.time() * 1000)
+        menu, lang = self.session.term.menu(), language()
+
+        def name(line: dict[str, Any]) -> str:  # the kitchen reads the menu's name in the screen's language
+            item = menu.get(line["item_id"])
+            return item.display_name(lang) if item is not None else str(line["name"])
+
         for r, order in enumerate(shown):
-            items = ", ".join(f"{ln['quantity']}× {ln['name']}" for ln in order["lines"])
+            items = ", ".join(f"{ln['quantity']}× {name(ln)}" for ln in order["lines"])
             values = (order["check_id"], tr(STATUS_NAMES[order["status"]]), items,
                       elapsed_text(order["created_at_ms"], now), elapsed_text(order["status_at_ms"], now))
             for c, text in enumerate(values):

@@ -176,7 +176,12 @@ def test_language_switch_changes_the_visible_words(qtbot: Any, window: MainWindo
     assert georgian[0] == "გაყიდვა" and georgian[1].startswith("გადახდა")
     assert "უდონი" in georgian[2]  # the menu's own Georgian name
     assert win.sell.table.item(0, 0).text() != "Udon noodles"
+    win.session.term.sell(win.session.user, [("udon", 2)], [Tender(CASH)])
+    click(qtbot, win.nav_buttons["orders"])
+    assert "2× უდონი" in win.views["orders"].table.item(0, 2).text()  # the kitchen reads the menu's own names
     win.lang.setCurrentIndex(win.lang.findData("ru"))
+    assert "2× Лапша удон" in win.views["orders"].table.item(0, 2).text()
+    click(qtbot, win.nav_buttons["sell"])
     assert win.nav_buttons["sell"].text() == "Продажа" and win.sell.pay_button.text().startswith("Оплата")
     win.lang.setCurrentIndex(win.lang.findData("en"))
     assert (win.nav_buttons["sell"].text(), win.sell.pay_button.text()) == english[:2]
