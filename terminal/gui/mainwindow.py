@@ -66,11 +66,25 @@ class MainWindow(QMainWindow):
         if (self.data_dir / DB_FILENAME).exists():
             self.open_terminal(Terminal.open(self.data_dir), None)
             return
+        self.show_wizard()
+        if self.demo:
+            assert self.wizard is not None
+            self.wizard.make_demo()
+
+    def show_wizard(self) -> None:
+        old = self.wizard
         self.wizard = SetupWizard(self.data_dir, self.tasks)
         self.wizard.finished.connect(self._wizard_done)
+        self.wizard.language_chosen.connect(self._wizard_language)
         self.root.addWidget(self.wizard)
-        if self.demo:
-            self.wizard.make_demo()
+        self.root.setCurrentWidget(self.wizard)
+        if old is not None:
+            self.root.removeWidget(old)
+            old.deleteLater()
+
+    def _wizard_language(self, code: str) -> None:
+        set_language(code)
+        self.show_wizard()  # the wizard's words are set when it is built; nothing is entered yet on this page
 
     def _wizard_done(self, term: Terminal, wallet: Wallet | None, setup: SetupResult | None) -> None:
         note = self.wizard.note if self.wizard is not None else ""
@@ -167,7 +181,7 @@ class MainWindow(QMainWindow):
         self.lang.setObjectName("language")
         for code, name in LANGUAGES.items():
             self.lang.addItem(name, code)
-        self.lang.setCurrentIndex(list(LANGUAGES).index(language()))
+        self.lang.setCurrentIndex(list(LANGUAGES).index(language()))  # as chosen in the wizard, if it ran
         self.lang.currentIndexChanged.connect(lambda _i: self.change_language(str(self.lang.currentData())))
         row.addWidget(self.lang)
         row.addSpacing(8)

@@ -11,7 +11,7 @@ from typing import Any
 from terminal.cameras import Cameras
 from terminal.core.errors import InvalidInput, UserFacingError
 from terminal.core.users import validate_pin
-from terminal.gui.i18n import tr
+from terminal.gui.i18n import LANGUAGES, language, tr
 from terminal.gui.qt import (
     QCheckBox,
     QComboBox,
@@ -55,6 +55,7 @@ class SetupWizard(QWidget):
     """Emits finished(terminal, wallet, setup) once the terminal exists and its words are confirmed."""
 
     finished = Signal(object, object, object)
+    language_chosen = Signal(str)  # the window builds the wizard again in that language
 
     def __init__(self, data_dir: Path, tasks: Tasks) -> None:
         super().__init__()
@@ -93,7 +94,16 @@ class SetupWizard(QWidget):
     def _build_choose(self) -> None:
         page = QWidget()
         lay = QVBoxLayout(page)
-        lay.addWidget(label(tr("Welcome to HotPot Spot"), "title"))
+        top = QHBoxLayout()
+        top.addWidget(label(tr("Welcome to HotPot Spot"), "title"), 1)
+        self.lang = QComboBox()
+        self.lang.setObjectName("language")
+        for code, name in LANGUAGES.items():
+            self.lang.addItem(name, code)
+        self.lang.setCurrentIndex(list(LANGUAGES).index(language()))
+        self.lang.currentIndexChanged.connect(lambda _i: self.language_chosen.emit(str(self.lang.currentData())))
+        top.addWidget(self.lang)
+        lay.addLayout(top)
         lay.addWidget(label(tr("This computer has no terminal yet. How do you want to start?"), "subtitle", wrap=True))
         for text, sub, slot, name in (
             (tr("Set up a new terminal"), tr("Creates a new wallet; you will write down its 24 words."),

@@ -143,6 +143,23 @@ def test_enroll_from_the_wizard_then_sync_now_over_http(qtbot: Any, data_dir: Pa
             dispose(win)
 
 
+def test_the_wizard_speaks_georgian_and_the_app_keeps_the_choice(qtbot: Any, data_dir: Path) -> None:
+    win = MainWindow(data_dir)
+    win.resize(1024, 768)
+    win.show()
+    win.start()
+    try:
+        win.wizard.lang.setCurrentIndex(win.wizard.lang.findData("ka"))
+        wz = win.wizard
+        titles = [w.text() for w in wz.findChildren(QLabel) if w.isVisible()]
+        assert "კეთილი იყოს თქვენი მობრძანება HotPot Spot-ში" in titles
+        click(qtbot, next(b for b in wz.findChildren(QPushButton) if b.property("choice") == "demo"))
+        qtbot.waitUntil(lambda: win.session is not None, timeout=20_000)
+        assert win.lang.currentData() == "ka" and win.login.title.text() == "ვინ დგას სალაროსთან?"
+    finally:
+        dispose(win)
+
+
 def test_demo_terminal_shows_its_staff(qtbot: Any, window: MainWindow) -> None:
     assert "Nino 2222" in window.login.hint.text()
     assert window.login.pin.echoMode() == window.login.pin.EchoMode.Password
