@@ -149,14 +149,16 @@ class SyncService:
                  on_change: Callable[[], None] | None = None, local_only: bool = False) -> None:
         self.term = Terminal.open(data_dir)
         hq_url, key = self.term.store.meta("hq_url"), self.term.store.meta("hq_receipt_key")
-        self.enrolled = bool(hq_url and key)
-        if not self.enrolled and not local_only:
+        if not (hq_url and key) and not local_only:
             self.term.close()
             raise WrongState("This terminal is not enrolled with HQ yet; run 'hotpot-terminal enroll'.")
         self.wallet = wallet
         self.outbox = TerminalOutbox(self.term)
-        self.client = HQClient(hq_url or "http://unenrolled.invalid", self.term.terminal_id, wallet.signer.sign_digest)
-        self.syncer = Syncer(self.outbox, self.client, bytes.fromhex(key or ""))
+        self.client: HQClient | None = None
+        self.syncer: Syncer | None = None  # None: not enrolled, only the seal job runs
+        if hq_url and key:
+            self.client = HQClient(hq_url, self.term.terminal_id, wallet.signer.sign_digest)
+            self.syncer = Syncer(self.outbox, self.client, bytes.fromhex(key))
         self.seal_policy = seal_policy or SealPolicy()
         self.push_every_s, self.pull_every_s, self.seal_every_s = push_every_s, pull_every_s, seal_every_s
         self.on_change = on_change
@@ -165,22 +167,27 @@ class SyncService:
         self._lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
 
+    @property
+    def enrolled(self) -> bool:
+        return self.syncer is not None
+
     # --- one round, for `sync --once` and tests ---
 
     def run_once(self) -> SyncRound:
         result = SyncRound()
         with self._lock:
             result.sealed_blocks = len(self.term.seal(self.wallet, force=True))
-            if not self.enrolled:
+            syncer = self.syncer
+            if syncer is None:
                 self._changed()
                 return result
             try:
-                report = self.syncer.push()
+                report = syncer.push()
                 result.acknowledged, result.records = report.acknowledged, report.records
             except SyncError as exc:
                 result.errors.append(f"push: {exc}")
             try:
-                result.applied_updates = self.syncer.pull()
+                result.applied_updates = syncer.pull()
             except (SyncError, InvalidInput) as exc:
                 result.errors.append(f"pull: {exc}")
             self.outbox.note_contact(not result.errors, "; ".join(result.errors) or None)
@@ -203,7 +210,8 @@ class SyncService:
 
     def stop(self, wait: bool = True) -> None:
         if self._scheduler is not None:
-            self.client.close()  # abandons a request in flight: its job fails cleanly, nothing half-applied
+            if self.client is not None:
+                self.client.close()  # abandons a request in flight: its job fails cleanly, nothing half-applied
             self._scheduler.shutdown(wait=wait)
             self._scheduler = None
         self.term.close()
@@ -216,13 +224,14 @@ class SyncService:
             self._push_job()  # right after a seal
 
     def _push_job(self) -> None:
-        if not self.enrolled or time.monotonic() < self._next_push_at:
+        syncer = self.syncer
+        if syncer is None or time.monotonic() < self._next_push_at:
             return
         with self._lock:
             if self.outbox.first_unacknowledged() is None:
                 return
             try:
-                report = self.syncer.push()
+                report = syncer.push()
             except QuarantineStop as exc:
                 self.outbox.note_contact(True, str(exc))
             except SyncError as exc:
@@ -240,9 +249,12 @@ class SyncService:
         self._changed()  # a failure or a stop is news for a status bar too
 
     def _pull_job(self) -> None:
+        syncer = self.syncer
+        if syncer is None:
+            return
         with self._lock:
             try:
-                if self.syncer.pull():
+                if syncer.pull():
                     self._changed()
                 self.outbox.note_contact(True, None)
             except (SyncError, InvalidInput) as exc:

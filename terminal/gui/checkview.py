@@ -32,21 +32,12 @@ class Printer(QObject):
     def __init__(self, session: Session, parent: QObject) -> None:
         super().__init__(parent)
         self.session = session
-        self.busy = 0
 
     def print(self, doc: Document) -> None:
-        self.busy += 1
         data_dir = Path(self.session.term.data_dir)
 
-        def done(where: str) -> None:
-            self.busy -= 1
-            self.printed.emit(where)
-
-        def failed(exc: BaseException) -> None:
-            self.busy -= 1
-            self.failed.emit(message_of(exc))
-
-        self.session.tasks.run(lambda: print_document(doc, data_dir), done, failed)
+        self.session.tasks.run(lambda: print_document(doc, data_dir), self.printed.emit,
+                               lambda exc: self.failed.emit(message_of(exc)))
 
 
 class DocumentDialog(QDialog):

@@ -5,6 +5,7 @@ thread (it builds its own QTextDocument there; nothing here touches a widget).""
 from __future__ import annotations
 
 import html
+import io
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -49,8 +50,6 @@ def when(ms: int) -> str:
 
 
 def qr_png(text: str) -> bytes:
-    import io
-
     out = io.BytesIO()
     segno.make(text, error="m").save(out, kind="png", scale=5, border=2)
     return out.getvalue()

@@ -11,6 +11,7 @@ from terminal.core.errors import ManagerApprovalRequired, NotAllowed
 from terminal.core.users import Role, User
 from terminal.gui.qt import QObject, QWidget, Signal
 from terminal.gui.tasks import Tasks
+from terminal.gui.widgets import ManagerApproval
 from terminal.services import Terminal
 from terminal.syncing import SyncService
 from terminal.wallet.hd import Wallet
@@ -57,8 +58,6 @@ class Session(QObject):
     def as_manager(self, parent: QWidget, reason: str, action: Callable[[User], T]) -> T | None:
         """Run `action` as the logged-in user; when that needs a manager and the user is not one, a manager
         approves at the till with their PIN and the action runs in their name. None when nobody approved."""
-        from terminal.gui.widgets import ManagerApproval
-
         user = self.require_user()
         try:
             return action(user)

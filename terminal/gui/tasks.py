@@ -7,7 +7,7 @@ a queued signal. An op never touches a widget. A failure without its own handler
 from __future__ import annotations
 
 import logging
-import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -64,12 +64,8 @@ class Tasks(QObject):
         clock.start()
         while self._pending and clock.elapsed() < timeout_ms:
             QApplication.processEvents()
-            self._pool_wait(0.005)
+            time.sleep(0.005)
         return self._pending == 0
-
-    @staticmethod
-    def _pool_wait(seconds: float) -> None:
-        threading.Event().wait(seconds)
 
     def shutdown(self) -> None:
         self.wait_idle(15_000)

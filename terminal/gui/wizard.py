@@ -67,6 +67,7 @@ class SetupWizard(QWidget):
         self.wallet: Wallet | None = None
         self.setup: SetupResult | None = None
         self.positions: list[int] = []
+        self.note = ""  # what the window should say after set-up (an enrollment that failed)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(24, 24, 24, 24)
         row = QHBoxLayout()
