@@ -14,7 +14,7 @@ import pytest
 
 from terminal.core.errors import NotAllowed
 from terminal.gui.mainwindow import MainWindow
-from tests.gui.conftest import click, login
+from tests.gui.helpers import click, login
 
 
 def ledger(win: MainWindow, kind: str) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from terminal.core.users import Role
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.payment import PaymentDialog
 from terminal.gui.qt import QLineEdit, QPushButton, Qt, QWidget
-from tests.gui.conftest import click, login, on_modal, press, type_into
+from tests.gui.helpers import click, login, on_modal, press, type_into
 
 
 def pdf_text(path: str) -> str:

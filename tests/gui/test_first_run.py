@@ -17,7 +17,7 @@ from terminal.gui.mainwindow import MainWindow
 from terminal.gui.qt import QLabel, QPushButton, Qt
 from terminal.wallet.hd import Wallet, new_mnemonic
 from tests.conftest import TEST_PASSPHRASE
-from tests.gui.conftest import click, dispose, login, on_modal, type_into
+from tests.gui.helpers import click, dispose, login, on_modal, type_into
 from tests.hqkit import running_hq
 
 

@@ -14,7 +14,7 @@ from terminal.gui.mainwindow import MainWindow
 from terminal.gui.payment import PaymentDialog
 from terminal.gui.qt import QLineEdit, QPushButton, Qt, QWidget
 from terminal.gui.widgets import ManagerApproval, ReasonDialog
-from tests.gui.conftest import approve_as, button_named, click, login, on_modal, press, type_into
+from tests.gui.helpers import approve_as, button_named, click, login, on_modal, press, type_into
 
 
 def open_shift_and_sell_screen(qtbot: Any, win: MainWindow, name: str = "Giorgi", pin: str = "3333") -> None:

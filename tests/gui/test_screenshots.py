@@ -13,7 +13,7 @@ from terminal.core.orders import CASH, Tender
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.qt import QApplication, QImage, QPushButton, QWidget
 from terminal.gui.widgets import ManagerApproval
-from tests.gui.conftest import click, dispose, login, on_modal, type_into
+from tests.gui.helpers import click, dispose, login, on_modal, type_into
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = ((1024, 768), (1920, 1080))
