@@ -4,7 +4,6 @@ consents). Managers and owners only: a cashier is refused here, whatever a scree
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from pathlib import Path
@@ -19,7 +18,9 @@ from camera.recorder import Segment, file_sha256
 from terminal.core.errors import InvalidInput, NotAllowed, NotFound
 from terminal.core.users import Role, User
 from terminal.ledger.journal import append_record
-from terminal.services import Terminal, now_ms
+from terminal.services import now_ms
+from terminal.store import repos
+from terminal.store.db import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ class Cameras:
     """Camera settings and the running hub, over a database connection of its own (camera threads write here)."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.term = Terminal.open(data_dir)
+        self.store = open_store(data_dir)
+        self.terminal_id = self.store.terminal_id()
         self.data_dir = Path(data_dir)
         self.recordings = self.data_dir / RECORDINGS
         self.hub: CameraHub | None = None
@@ -45,14 +47,14 @@ class Cameras:
 
     def close(self) -> None:
         self.stop()
-        self.term.close()
+        self.store.close()
 
     # --- settings ---
 
     def configs(self) -> list[CameraConfig]:
         with self._lock:
-            rows = self.term.store.all("SELECT config FROM cameras ORDER BY id")
-        return [parse_camera_config(json.loads(r[0])) for r in rows]
+            configs = repos.camera_configs(self.store)
+        return [parse_camera_config(c) for c in configs]
 
     def visible_to(self, user: User | None) -> list[CameraConfig]:
         who = require_camera_access(user)
@@ -65,12 +67,9 @@ class Cameras:
         except CameraConfigError as exc:
             raise InvalidInput(f"Camera settings refused: {exc}.") from None
         at = now_ms()
-        with self._lock, self.term.store.transaction() as conn:
-            conn.execute("INSERT INTO cameras (id, config, updated_at_ms, updated_by) VALUES (?, ?, ?, ?) "
-                         "ON CONFLICT (id) DO UPDATE SET config = excluded.config, "
-                         "updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by",
-                         (cam.id, json.dumps(cam.to_dict()), at, who.name))
-            append_record(conn, self.term.terminal_id, "camera_configured",
+        with self._lock, self.store.transaction() as conn:
+            repos.save_camera(conn, cam.id, cam.to_dict(), at, who.name)
+            append_record(conn, self.terminal_id, "camera_configured",
                           {"camera_id": cam.id, "user": who.name, "config": cam.to_dict()}, at)
         return cam
 
@@ -124,8 +123,8 @@ class Cameras:
             given = consent(camera_id, minutes, who.name)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
-        with self._lock, self.term.store.transaction() as conn:
-            append_record(conn, self.term.terminal_id, "table_consent",
+        with self._lock, self.store.transaction() as conn:
+            append_record(conn, self.terminal_id, "table_consent",
                           {"camera_id": camera_id, "minutes": minutes, "until_ms": int(given.until * 1000),
                            "user": who.name}, now_ms())
         runner.set_consent(given)
@@ -134,15 +133,14 @@ class Cameras:
     # --- what the cameras produce (called on camera threads) ---
 
     def _segment(self, seg: Segment) -> None:
+        started_ms, ended_ms = int(seg.started_at * 1000), int(seg.ended_at * 1000)
         record = {"camera_id": seg.camera_id, "file": seg.path.name, "day": seg.path.parent.name,
-                  "started_at_ms": int(seg.started_at * 1000), "ended_at_ms": int(seg.ended_at * 1000),
-                  "frames": seg.frames, "bytes": seg.bytes, "sha256": seg.sha256}
-        with self._lock, self.term.store.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO camera_segments (path, camera_id, started_at_ms, ended_at_ms, "
-                         "frames, bytes, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (str(seg.path.relative_to(self.recordings)), seg.camera_id, record["started_at_ms"],
-                          record["ended_at_ms"], seg.frames, seg.bytes, seg.sha256))
-            append_record(conn, self.term.terminal_id, "camera_segment", record, now_ms())
+                  "started_at_ms": started_ms, "ended_at_ms": ended_ms, "frames": seg.frames, "bytes": seg.bytes,
+                  "sha256": seg.sha256}
+        with self._lock, self.store.transaction() as conn:
+            repos.insert_camera_segment(conn, str(seg.path.relative_to(self.recordings)), seg.camera_id,
+                                        started_ms, ended_ms, seg.frames, seg.bytes, seg.sha256)
+            append_record(conn, self.terminal_id, "camera_segment", record, now_ms())
 
     def _motion(self, event: MotionEvent) -> None:
         if event.after_hours:
@@ -153,51 +151,40 @@ class Cameras:
             self._alert(camera_id, "camera_failed", now_ms(), {"error": error})
 
     def _alert(self, camera_id: str, kind: str, at_ms: int, detail: dict[str, Any]) -> None:
-        with self._lock, self.term.store.transaction() as conn:
-            cur = conn.execute("INSERT INTO camera_alerts (camera_id, at_ms, kind, detail) VALUES (?, ?, ?, ?)",
-                               (camera_id, at_ms, kind, json.dumps(detail)))
-            append_record(conn, self.term.terminal_id, "camera_alert",
-                          {"alert_id": cur.lastrowid, "camera_id": camera_id, "kind": kind, "at_ms": at_ms,
+        with self._lock, self.store.transaction() as conn:
+            alert_id = repos.insert_camera_alert(conn, camera_id, at_ms, kind, detail)
+            append_record(conn, self.terminal_id, "camera_alert",
+                          {"alert_id": alert_id, "camera_id": camera_id, "kind": kind, "at_ms": at_ms,
                            **detail}, now_ms())
 
     # --- the manager's screens ---
 
     def alerts(self, user: User | None, *, include_acknowledged: bool = False) -> list[dict[str, Any]]:
         require_camera_access(user)
-        where = "" if include_acknowledged else "WHERE acknowledged_at_ms IS NULL"
         with self._lock:
-            rows = self.term.store.all(f"SELECT * FROM camera_alerts {where} ORDER BY at_ms DESC LIMIT 500")
-        return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
+            return repos.camera_alerts(self.store, include_acknowledged=include_acknowledged)
 
     def acknowledge(self, user: User | None, alert_id: int) -> None:
         who = require_camera_access(user)
         at = now_ms()
-        with self._lock, self.term.store.transaction() as conn:
-            cur = conn.execute("UPDATE camera_alerts SET acknowledged_at_ms = ?, acknowledged_by = ? "
-                               "WHERE id = ? AND acknowledged_at_ms IS NULL", (at, who.name, alert_id))
-            if cur.rowcount != 1:
+        with self._lock, self.store.transaction() as conn:
+            if not repos.acknowledge_camera_alert(conn, alert_id, at, who.name):
                 raise NotFound(f"There is no open alert {alert_id}.")
-            append_record(conn, self.term.terminal_id, "camera_alert_acknowledged",
+            append_record(conn, self.terminal_id, "camera_alert_acknowledged",
                           {"alert_id": alert_id, "user": who.name}, at)
 
     def recordings_of(self, user: User | None, camera_id: str) -> list[dict[str, Any]]:
         """A camera's finished segments still on disk, newest first."""
         require_camera_access(user)
         with self._lock:
-            rows = self.term.store.all("SELECT * FROM camera_segments WHERE camera_id = ? "
-                                       "ORDER BY started_at_ms DESC LIMIT 1000", (camera_id,))
-        out = []
-        for r in rows:
-            path = self.recordings / r["path"]
-            if path.exists():
-                out.append({**dict(r), "file": str(path)})
-        return out
+            rows = repos.camera_segments(self.store, camera_id)
+        return [{**r, "file": str(self.recordings / r["path"])} for r in rows
+                if (self.recordings / r["path"]).exists()]
 
     def verify_segment(self, user: User | None, path: str) -> bool:
         """Does the file still hash to what the ledger recorded when it was finished?"""
         require_camera_access(user)
         full = Path(path)
         with self._lock:
-            row = self.term.store.one("SELECT sha256 FROM camera_segments WHERE path = ?",
-                                      (str(full.relative_to(self.recordings)),))
-        return row is not None and full.exists() and file_sha256(full) == row["sha256"]
+            recorded = repos.camera_segment_sha256(self.store, str(full.relative_to(self.recordings)))
+        return recorded is not None and full.exists() and file_sha256(full) == recorded

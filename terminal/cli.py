@@ -23,11 +23,7 @@ from terminal.core.money import format_gel, parse_tetri
 from terminal.core.orders import CARD, CASH, Tender
 from terminal.core.sales import DiscountRequest, check_text
 from terminal.core.users import User, parse_role
-from terminal.services import Terminal
-from terminal.wallet.backup import backup_challenge
-from terminal.wallet.errors import WalletError, WrongPassphrase
-from terminal.wallet.hd import Wallet
-from terminal.wallet.keystore import keystore_path, unlock_with_retries
+from terminal.services import Terminal, Wallet
 
 logger = logging.getLogger(__name__)
 
@@ -197,11 +193,13 @@ def _unlock(term: Terminal) -> Wallet:
     if env is not None:
         try:
             return term.unlock(env)
-        except WrongPassphrase:
-            raise WrongPassphrase("Wrong wallet passphrase (from HOTPOT_PASSPHRASE).") from None
+        except UserFacingError as exc:
+            if exc.code == "wrong_passphrase":
+                raise InvalidInput("Wrong wallet passphrase (from HOTPOT_PASSPHRASE).") from None
+            raise
     if not sys.stdin.isatty():
         raise InvalidInput("Set HOTPOT_PASSPHRASE to the wallet passphrase (there is no terminal to ask on).")
-    return unlock_with_retries(term.unlock, lambda n: getpass.getpass(
+    return term.unlock_with_retries(lambda n: getpass.getpass(
         "Wallet passphrase: " if n == 1 else f"Wrong passphrase. Try {n} of 3: "))
 
 
@@ -231,7 +229,7 @@ def _sync(term: Terminal, args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     service.start()
-    print(f"Syncing terminal {term.terminal_id} with {term.store.meta('hq_url')}; Ctrl-C stops.", flush=True)
+    print(f"Syncing terminal {term.terminal_id} with {term.hq_url}; Ctrl-C stops.", flush=True)
     try:
         while not stop.wait(5):
             pass
@@ -266,12 +264,12 @@ def _wallet(term: Terminal, args: argparse.Namespace) -> int:
     if sub == "show":
         info = {"terminal_id": term.terminal_id, "account_xpub": term.account.xpub,
                 "signing_public_key": term.signing_public_key.hex(), "backed_up": term.wallet_backed_up(),
-                "keystore": str(keystore_path(term.data_dir))}
+                "keystore": str(term.keystore_path)}
         _out(args, info, "\n".join(f"{k}: {v}" for k, v in info.items()))
         return EXIT_OK
     if sub == "backup-check":
         wallet = _unlock(term)
-        positions = backup_challenge(len(wallet.mnemonic.split()))
+        positions = term.backup_challenge(wallet)
         answers = [_read_line(f"Word #{p} of your recovery words: ") for p in positions]
         if not term.confirm_backup(wallet, positions, answers):
             raise InvalidInput("Those words do not match; the wallet is not marked as backed up. Check your paper "
@@ -280,8 +278,7 @@ def _wallet(term: Terminal, args: argparse.Namespace) -> int:
         return EXIT_OK
     words = os.environ.get("HOTPOT_MNEMONIC") or _read_line("The 24 recovery words, separated by spaces: ")
     term.restore_keystore(words, _new_passphrase(), replace=args.replace)
-    _out(args, {"restored": True, "keystore": str(keystore_path(term.data_dir))},
-         f"Keystore restored at {keystore_path(term.data_dir)}.")
+    _out(args, {"restored": True, "keystore": str(term.keystore_path)}, f"Keystore restored at {term.keystore_path}.")
     return EXIT_OK
 
 
@@ -338,172 +335,202 @@ def _report_text(title: str, r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _run(args: argparse.Namespace, data_dir: Path) -> int:
-    cmd = args.command
-    if cmd == "init":
-        if bool(args.hq) != bool(args.enroll_code):
-            raise InvalidInput("Give both --hq URL and --enroll-code CODE to enroll, or neither.")
-        passphrase = _new_passphrase()
-        term, setup = Terminal.create(data_dir, franchise=args.franchise, terminal_name=args.terminal,
-                                      node_type=args.node_type, demo=args.demo_menu, owner_pin=args.owner_pin,
-                                      passphrase=passphrase)
-        enrolled, enroll_error = "", None
-        try:
-            if args.hq:
-                from terminal.syncing import enroll
+# --- commands without an open terminal: they take the data folder ---------------------------------------------
 
-                try:
-                    enroll(term, term.unlock(passphrase), args.hq, args.enroll_code)
-                    enrolled = f"\nEnrolled with HQ at {args.hq}."
-                except (UserFacingError, WalletError) as exc:  # the words must still be shown: report, go on
-                    enroll_error = exc.message
-                    enrolled = (f"\nThe terminal is set up but NOT enrolled: {exc.message} "
-                                "Run 'hotpot-terminal enroll' when HQ can be reached.")
-        finally:
-            status = term.status()
-            term.close()
-        pin_text = "\n".join(f"  {name}: PIN {pin}" for name, pin in setup.pins.items())
-        words = setup.mnemonic.split()
-        word_text = "\n".join("  " + "  ".join(f"{i + 1:>2}. {w:<10}" for i, w in enumerate(words) if i // 6 == row)
-                              for row in range(4))
-        _out(args, {"terminal_id": status["terminal_id"], "data_dir": str(data_dir), "users": setup.pins,
-                    "mnemonic": setup.mnemonic, "account_xpub": term.account.xpub, "enrolled": bool(args.hq)
-                    and enroll_error is None, "enroll_error": enroll_error},
-             f"Terminal {status['terminal_id']} set up in {data_dir}.\n\nWrite these PINs down; they are not shown "
-             f"again:\n{pin_text}\n\nThe wallet's 24 recovery words. Write them on paper and keep them safe: with them "
-             f"anyone can sign as this terminal, and without them a lost keystore cannot be restored. They are not "
-             f"shown again.\n{word_text}\n\nThen run 'hotpot-terminal wallet backup-check'.{enrolled}")
-        if enroll_error:
-            print(f"error: {enroll_error}", file=sys.stderr)
-            return EXIT_USER
-        return EXIT_OK
-    if cmd == "demo":
-        from terminal.demo import run_demo
 
-        return run_demo(data_dir, print)
+def _init(args: argparse.Namespace, data_dir: Path) -> int:
+    from terminal.setup import create_terminal
 
-    term = Terminal.open(data_dir)
+    if bool(args.hq) != bool(args.enroll_code):
+        raise InvalidInput("Give both --hq URL and --enroll-code CODE to enroll, or neither.")
+    passphrase = _new_passphrase()
+    term, setup = create_terminal(data_dir, franchise=args.franchise, terminal_name=args.terminal,
+                                  node_type=args.node_type, demo=args.demo_menu, owner_pin=args.owner_pin,
+                                  passphrase=passphrase)
+    enrolled, enroll_error = "", None
     try:
-        return _dispatch(term, args)
+        if args.hq:
+            from terminal.syncing import enroll
+
+            try:
+                enroll(term, term.unlock(passphrase), args.hq, args.enroll_code)
+                enrolled = f"\nEnrolled with HQ at {args.hq}."
+            except UserFacingError as exc:  # the words must still be shown: report, go on
+                enroll_error = exc.message
+                enrolled = (f"\nThe terminal is set up but NOT enrolled: {exc.message} "
+                            "Run 'hotpot-terminal enroll' when HQ can be reached.")
     finally:
+        status = term.status()
         term.close()
+    pin_text = "\n".join(f"  {name}: PIN {pin}" for name, pin in setup.pins.items())
+    words = setup.mnemonic.split()
+    word_text = "\n".join("  " + "  ".join(f"{i + 1:>2}. {w:<10}" for i, w in enumerate(words) if i // 6 == row)
+                          for row in range(4))
+    _out(args, {"terminal_id": status["terminal_id"], "data_dir": str(data_dir), "users": setup.pins,
+                "mnemonic": setup.mnemonic, "account_xpub": term.account.xpub, "enrolled": bool(args.hq)
+                and enroll_error is None, "enroll_error": enroll_error},
+         f"Terminal {status['terminal_id']} set up in {data_dir}.\n\nWrite these PINs down; they are not shown "
+         f"again:\n{pin_text}\n\nThe wallet's 24 recovery words. Write them on paper and keep them safe: with them "
+         f"anyone can sign as this terminal, and without them a lost keystore cannot be restored. They are not "
+         f"shown again.\n{word_text}\n\nThen run 'hotpot-terminal wallet backup-check'.{enrolled}")
+    if enroll_error:
+        print(f"error: {enroll_error}", file=sys.stderr)
+        return EXIT_USER
+    return EXIT_OK
 
 
-def _dispatch(term: Terminal, args: argparse.Namespace) -> int:
-    cmd = args.command
-    if cmd == "seal":
-        blocks = term.seal(_unlock(term), force=True)
-        top = term.head()
-        _out(args, {"sealed": [{"height": b.height, "records": b.record_count, "hash": b.hash().hex()}
-                               for b in blocks], "head": {"height": top.height, "hash": top.hash} if top else None},
-             f"Sealed {sum(b.record_count for b in blocks)} records into {len(blocks)} block(s)"
-             + (f"; head is block {top.height} ({top.hash[:12]})." if top else "; nothing to seal."))
-        return EXIT_OK
-    if cmd == "verify":
-        try:
-            report = term.verify()
-        except BlockError as exc:
-            _out(args, {"ok": False, "height": exc.height, "reason": exc.reason, "detail": exc.detail},
-                 f"verify failed at block {exc.height}: {exc.detail} ({exc.reason})")
-            return EXIT_FAULT
-        top = report.head
-        _out(args, {"ok": True, "blocks": report.blocks, "records": report.records,
-                    "head": {"height": top.height, "hash": top.hash} if top else None},
-             f"Chain OK: {report.blocks} block(s), {report.records} sealed records"
-             + (f", head {top.height} ({top.hash[:12]})." if top else "."))
-        return EXIT_OK
-    if cmd == "export-blocks":
-        if args.from_height < 0:
-            raise InvalidInput("--from must be a height, 0 or more.")
-        for line in term.export_blocks(args.from_height):
-            sys.stdout.write(line.decode("utf-8") + "\n")
-        return EXIT_OK
-    if cmd == "wallet":
-        return _wallet(term, args)
-    if cmd == "enroll":
-        from terminal.syncing import enroll
+def _demo(_: argparse.Namespace, data_dir: Path) -> int:
+    from terminal.demo import run_demo
 
-        answer = enroll(term, _unlock(term), args.hq, args.code)
-        _out(args, {"enrolled": True, "hq": args.hq, "node_type": answer["node_type"]},
-             f"Enrolled terminal {term.terminal_id} with HQ at {args.hq} ({answer['node_type']} node).")
-        return EXIT_OK
-    if cmd == "sync":
-        return _sync(term, args)
-    if cmd == "quarantine":
-        return _quarantine(term, args)
-    if cmd == "camera":
-        return _camera(term, args)
-    if cmd == "menu":
-        items = list(term.menu().values())
-        _out(args, [{**i.to_dict(), "name": i.display_name(args.lang), "names": dict(i.name)} for i in items],
-             "\n".join(f"{i.id:<20} {i.display_name(args.lang):<32} {format_gel(i.price):>10}  "
-                       f"{i.available:>5} left{'' if i.active else '  (off)'}" for i in items))
-        return EXIT_OK
-    if cmd == "status":
-        st = term.status()
-        shift = st["shift"]
-        shift_text = f"open, {shift['sales']} sales, by {shift['opened_by']}" if shift else "closed"
-        _out(args, st, f"Terminal {st['terminal_id']} ({st['terminal_name']}, {st['franchise']}, {st['node_type']})\n"
-             f"Shift: {shift_text}\n"
-             f"Sales: {st['sales']}\nLedger records: {st['records']} ({st['unsealed_records']} not sealed yet)")
-        return EXIT_OK
-    if cmd == "user" and args.user_command == "list":
+    return run_demo(data_dir, print)
+
+
+# --- commands on the terminal in the data folder ----------------------------------------------------------------
+
+
+def _seal(term: Terminal, args: argparse.Namespace) -> int:
+    blocks = term.seal(_unlock(term), force=True)
+    top = term.head()
+    _out(args, {"sealed": [{"height": b.height, "records": b.record_count, "hash": b.hash().hex()}
+                           for b in blocks], "head": {"height": top.height, "hash": top.hash} if top else None},
+         f"Sealed {sum(b.record_count for b in blocks)} records into {len(blocks)} block(s)"
+         + (f"; head is block {top.height} ({top.hash[:12]})." if top else "; nothing to seal."))
+    return EXIT_OK
+
+
+def _verify(term: Terminal, args: argparse.Namespace) -> int:
+    try:
+        report = term.verify()
+    except BlockError as exc:
+        _out(args, {"ok": False, "height": exc.height, "reason": exc.reason, "detail": exc.detail},
+             f"verify failed at block {exc.height}: {exc.detail} ({exc.reason})")
+        return EXIT_FAULT
+    top = report.head
+    _out(args, {"ok": True, "blocks": report.blocks, "records": report.records,
+                "head": {"height": top.height, "hash": top.hash} if top else None},
+         f"Chain OK: {report.blocks} block(s), {report.records} sealed records"
+         + (f", head {top.height} ({top.hash[:12]})." if top else "."))
+    return EXIT_OK
+
+
+def _export_blocks(term: Terminal, args: argparse.Namespace) -> int:
+    if args.from_height < 0:
+        raise InvalidInput("--from must be a height, 0 or more.")
+    for line in term.export_blocks(args.from_height):
+        sys.stdout.write(line.decode("utf-8") + "\n")
+    return EXIT_OK
+
+
+def _enroll(term: Terminal, args: argparse.Namespace) -> int:
+    from terminal.syncing import enroll
+
+    answer = enroll(term, _unlock(term), args.hq, args.code)
+    _out(args, {"enrolled": True, "hq": args.hq, "node_type": answer["node_type"]},
+         f"Enrolled terminal {term.terminal_id} with HQ at {args.hq} ({answer['node_type']} node).")
+    return EXIT_OK
+
+
+def _menu(term: Terminal, args: argparse.Namespace) -> int:
+    items = list(term.menu().values())
+    _out(args, [{**i.to_dict(), "name": i.display_name(args.lang), "names": dict(i.name)} for i in items],
+         "\n".join(f"{i.id:<20} {i.display_name(args.lang):<32} {format_gel(i.price):>10}  "
+                   f"{i.available:>5} left{'' if i.active else '  (off)'}" for i in items))
+    return EXIT_OK
+
+
+def _status(term: Terminal, args: argparse.Namespace) -> int:
+    st = term.status()
+    shift = st["shift"]
+    shift_text = f"open, {shift['sales']} sales, by {shift['opened_by']}" if shift else "closed"
+    _out(args, st, f"Terminal {st['terminal_id']} ({st['terminal_name']}, {st['franchise']}, {st['node_type']})\n"
+         f"Shift: {shift_text}\n"
+         f"Sales: {st['sales']}\nLedger records: {st['records']} ({st['unsealed_records']} not sealed yet)")
+    return EXIT_OK
+
+
+def _user(term: Terminal, args: argparse.Namespace) -> int:
+    if args.user_command == "list":
         users = [{"name": u.name, "role": u.role.value, "locked_until_ms": u.locked_until_ms} for u in term.users()]
         _out(args, users, "\n".join(f"{u['name']:<20} {u['role']}" for u in users))
         return EXIT_OK
-    if cmd == "order" and args.order_command == "list":
-        from terminal.store import repos
+    new_user = term.add_user(_acting_user(term, args), args.name, parse_role(args.role), args.new_pin)
+    _out(args, {"name": new_user.name, "role": new_user.role.value},
+         f"User {new_user.name} ({new_user.role.value}) added.")
+    return EXIT_OK
 
-        orders = [dict(r) for r in repos.open_orders(term.store)]
+
+def _order(term: Terminal, args: argparse.Namespace) -> int:
+    if args.order_command == "list":
+        orders = term.open_orders()
         _out(args, orders, "\n".join(f"{o['check_id']:<16} {o['status']:<12} {format_gel(o['total']):>10}"
                                      for o in orders) or "No open orders.")
         return EXIT_OK
-
     user = _acting_user(term, args)
-    if cmd == "shift":
-        if args.shift_command == "open":
-            shift_id = term.open_shift(user, parse_tetri(args.float_amount, "opening float"))
-            _out(args, {"shift_id": shift_id}, f"Shift {shift_id} opened by {user.name}.")
-        elif args.shift_command == "close":
-            z = term.close_shift(user, parse_tetri(args.counted, "counted cash"))
-            _out(args, z, _report_text(f"Z report, shift {z['shift_id']}", z))
-        elif args.shift_command == "report":
-            x = term.x_report()
-            _out(args, x, _report_text(f"X report, shift {x['shift_id']}", x))
-        else:
-            term.move_cash(user, args.direction, parse_tetri(args.amount, "amount"), args.reason)
-            _out(args, {"ok": True}, f"Cash {args.direction}: {format_gel(int(args.amount))}.")
-        return EXIT_OK
-    if cmd == "sell":
-        wanted = [parse_item_spec(s) for s in args.items]
-        tenders = [parse_tender(s) for s in args.pay] or [Tender(CASH)]
-        discount = None
-        if args.discount is not None:
-            approver = term.login(args.approver, args.approver_pin or "") if args.approver else None
-            discount = DiscountRequest(parse_tetri(args.discount, "discount"), args.reason, approver)
-        result = term.sell(user, wanted, tenders, discount)
-        _out(args, result.to_dict(),
-             check_text(result.sale, franchise=term.franchise, terminal_name=term.terminal_name))
-        return EXIT_OK
-    if cmd == "order":
-        if args.order_command == "advance":
-            new = term.advance_order(user, args.sale_id, args.to)
-            _out(args, {"sale_id": args.sale_id, "status": new}, f"Order {args.sale_id} is now {new}.")
-        else:
-            res = term.cancel_order(user, args.sale_id, args.reason)
-            _out(args, res, f"Order {args.sale_id} cancelled; refunded {format_gel(res['refund'])}.")
-        return EXIT_OK
-    if cmd == "refund":
-        amount = parse_tetri(args.amount, "refund amount") if args.amount is not None else None
-        res = term.refund(user, args.sale_id, args.reason, amount, args.method)
-        _out(args, res, f"Refunded {format_gel(res['amount'])} ({res['method']}) on sale {res['sale_id']}.")
-        return EXIT_OK
-    if cmd == "user":
-        new_user = term.add_user(user, args.name, parse_role(args.role), args.new_pin)
-        _out(args, {"name": new_user.name, "role": new_user.role.value},
-             f"User {new_user.name} ({new_user.role.value}) added.")
-        return EXIT_OK
-    raise InvalidInput(f"Unknown command {cmd!r}.")
+    if args.order_command == "advance":
+        new = term.advance_order(user, args.sale_id, args.to)
+        _out(args, {"sale_id": args.sale_id, "status": new}, f"Order {args.sale_id} is now {new}.")
+    else:
+        res = term.cancel_order(user, args.sale_id, args.reason)
+        _out(args, res, f"Order {args.sale_id} cancelled; refunded {format_gel(res['refund'])}.")
+    return EXIT_OK
+
+
+def _shift(term: Terminal, args: argparse.Namespace) -> int:
+    user = _acting_user(term, args)
+    if args.shift_command == "open":
+        shift_id = term.open_shift(user, parse_tetri(args.float_amount, "opening float"))
+        _out(args, {"shift_id": shift_id}, f"Shift {shift_id} opened by {user.name}.")
+    elif args.shift_command == "close":
+        z = term.close_shift(user, parse_tetri(args.counted, "counted cash"))
+        _out(args, z, _report_text(f"Z report, shift {z['shift_id']}", z))
+    elif args.shift_command == "report":
+        x = term.x_report()
+        _out(args, x, _report_text(f"X report, shift {x['shift_id']}", x))
+    else:
+        term.move_cash(user, args.direction, parse_tetri(args.amount, "amount"), args.reason)
+        _out(args, {"ok": True}, f"Cash {args.direction}: {format_gel(int(args.amount))}.")
+    return EXIT_OK
+
+
+def _sell(term: Terminal, args: argparse.Namespace) -> int:
+    user = _acting_user(term, args)
+    wanted = [parse_item_spec(s) for s in args.items]
+    tenders = [parse_tender(s) for s in args.pay] or [Tender(CASH)]
+    discount = None
+    if args.discount is not None:
+        approver = term.login(args.approver, args.approver_pin or "") if args.approver else None
+        discount = DiscountRequest(parse_tetri(args.discount, "discount"), args.reason, approver)
+    result = term.sell(user, wanted, tenders, discount)
+    _out(args, result.to_dict(), check_text(result.sale, franchise=term.franchise, terminal_name=term.terminal_name))
+    return EXIT_OK
+
+
+def _refund(term: Terminal, args: argparse.Namespace) -> int:
+    user = _acting_user(term, args)
+    amount = parse_tetri(args.amount, "refund amount") if args.amount is not None else None
+    res = term.refund(user, args.sale_id, args.reason, amount, args.method)
+    _out(args, res, f"Refunded {format_gel(res['amount'])} ({res['method']}) on sale {res['sale_id']}.")
+    return EXIT_OK
+
+
+# The table of commands: those that set a terminal up (or need none yet) take the data folder; the rest get the
+# terminal opened in it, and closed again whatever happens.
+SETUP_COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {"init": _init, "demo": _demo}
+COMMANDS: dict[str, Callable[[Terminal, argparse.Namespace], int]] = {
+    "seal": _seal, "verify": _verify, "export-blocks": _export_blocks, "wallet": _wallet, "enroll": _enroll,
+    "sync": _sync, "quarantine": _quarantine, "camera": _camera, "menu": _menu, "status": _status, "user": _user,
+    "order": _order, "shift": _shift, "sell": _sell, "refund": _refund,
+}
+
+
+def _run(args: argparse.Namespace, data_dir: Path) -> int:
+    if args.command in SETUP_COMMANDS:
+        return SETUP_COMMANDS[args.command](args, data_dir)
+    term = Terminal.open(data_dir)
+    try:
+        return COMMANDS[args.command](term, args)
+    finally:
+        term.close()
 
 
 def main(argv: Sequence[str] | None = None, gui: Callable[[Path, bool], int] | None = None) -> int:
@@ -525,7 +552,7 @@ def main(argv: Sequence[str] | None = None, gui: Callable[[Path, bool], int] | N
                 raise InvalidInput("This build has no counter GUI; use the CLI (hotpot-terminal --help).")
             return gui(data_dir, args.demo)
         return _run(args, data_dir)
-    except (UserFacingError, WalletError) as exc:
+    except UserFacingError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_USER
     except KeyboardInterrupt:

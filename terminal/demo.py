@@ -1,4 +1,4 @@
-"""A short scripted demo of a shift on a demo terminal, for newcomers (`make run`) until the GUI exists."""
+"""A short scripted demo of a shift on a demo terminal: what `make run` shows where there is no display."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from pathlib import Path
 from terminal.core.money import format_gel
 from terminal.core.orders import CARD, CASH, Tender
 from terminal.core.sales import check_text
-from terminal.services import DEMO_PASSPHRASE, Terminal
-from terminal.store.db import DB_FILENAME
+from terminal.services import Terminal
+from terminal.setup import DEMO_PASSPHRASE, create_terminal
 
 
 def run_demo(data_dir: Path, say: Callable[[str], object]) -> int:
     passphrase = os.environ.get("HOTPOT_PASSPHRASE", DEMO_PASSPHRASE)
-    if not (data_dir / DB_FILENAME).exists():
-        term, setup = Terminal.create(data_dir, franchise="HotPot Spot Demo", terminal_name="Counter 1",
+    if not Terminal.exists(data_dir):
+        term, setup = create_terminal(data_dir, franchise="HotPot Spot Demo", terminal_name="Counter 1",
                                       node_type="franchise", demo=True, passphrase=passphrase)
         say(f"Set up demo terminal {term.terminal_id} in {data_dir}.")
         say("Demo staff: " + ", ".join(f"{n} (PIN {p})" for n, p in setup.pins.items()))

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
-import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,24 +13,25 @@ from pathlib import Path
 from typing import Any
 
 from sync.protocol.blocks import BlockHeader
-from terminal.core.checks import ClaimSecret, ClaimTicket, new_claim_ticket
-from terminal.core.demo_menu import DEMO_MENU
+from terminal.core.checks import ClaimSecret
 from terminal.core.errors import InvalidInput, NotAllowed, NotFound, UserFacingError, WrongState
-from terminal.core.ids import new_terminal_id, uuid7
-from terminal.core.menu import MenuItem, validate_menu_item
+from terminal.core.ids import uuid7
+from terminal.core.menu import MenuItem
 from terminal.core.money import check_amount
 from terminal.core.orders import CANCELLED, Tender, check_transition, clean_text, next_status
 from terminal.core.sales import DiscountRequest, Refund, Sale, prepare_refund, prepare_sale
 from terminal.core.shifts import ZReport, check_cash_movement, check_float
-from terminal.core.tokens import DEFAULT_POLICY, NODE_TYPES, TokenPolicy
-from terminal.core.users import Role, User, attempt_login, hash_pin, require_role, validate_pin, validate_user_name
+from terminal.core.tokens import TokenPolicy
+from terminal.core.users import Role, User, attempt_login, hash_pin, require_role, validate_user_name
+from terminal.ledger import progress
 from terminal.ledger.journal import append_record, append_records
 from terminal.ledger.sealer import ChainReport, Head, SealPolicy, head, load_blocks, seal_pending, verify_chain
 from terminal.store import repos
-from terminal.store.db import Store, open_store
-from terminal.wallet.backup import backup_answers_match
+from terminal.store.db import Store, open_store, store_exists
+from terminal.tickets import ClaimTicketPool
+from terminal.wallet.backup import backup_answers_match, backup_challenge
 from terminal.wallet.errors import KeystoreForeign, WalletError
-from terminal.wallet.hd import Account, Wallet, new_mnemonic
+from terminal.wallet.hd import Account, Wallet
 from terminal.wallet.keystore import (
     check_passphrase_strength,
     keystore_intact,
@@ -41,70 +39,17 @@ from terminal.wallet.keystore import (
     load_keystore,
     restore_wallet,
     save_keystore,
+    unlock_with_retries,
 )
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CLAIM_BASE_URL = "https://claim.hotpotspot.ge"
 ONLINE_WITHIN_MS = 2 * 60 * 1000  # "online" means HQ answered within the last two minutes
-DEMO_PASSPHRASE = "hotpot-demo"  # the demo terminal's wallet passphrase (a real one is the owner's choice)
-DEMO_STAFF = (("Owner", Role.OWNER, "1111"), ("Nino", Role.MANAGER, "2222"), ("Giorgi", Role.CASHIER, "3333"))
 
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-class ClaimTicketPool:
-    """Claim tickets made ahead of time on a background thread, so the stretched hash is off the sale's path.
-
-    Tickets live only in memory (a secret never touches the disk); an empty pool just makes one on the spot.
-    hashlib releases the GIL while hashing, so the pool uses the machine's other core. Between tickets the same
-    thread runs `between` (the terminal uses it to derive the next checks' claim addresses ahead of time).
-    """
-
-    def __init__(self, size: int = 64, between: Callable[[], None] | None = None) -> None:
-        self._queue: queue.Queue[ClaimTicket] = queue.Queue(maxsize=size)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._between = between
-
-    def start(self) -> None:
-        if self._thread is None and not self._stop.is_set():
-            self._thread = threading.Thread(target=self._fill, name="claim-tickets", daemon=True)
-            self._thread.start()
-
-    def _fill(self) -> None:
-        while not self._stop.is_set():
-            if self._between is not None:
-                self._between()
-            ticket = new_claim_ticket()
-            while not self._stop.is_set():
-                try:
-                    self._queue.put(ticket, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
-
-    def take(self) -> ClaimTicket:
-        try:
-            return self._queue.get_nowait()
-        except queue.Empty:
-            return new_claim_ticket()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-
-@dataclass(frozen=True)
-class SetupResult:
-    pins: dict[str, str]
-    mnemonic: str
-
-    def __repr__(self) -> str:
-        return "SetupResult(***)"
 
 
 @dataclass(frozen=True)
@@ -151,62 +96,10 @@ class Terminal:
     def open(cls, data_dir: Path, clock: Callable[[], int] = now_ms) -> Terminal:
         return cls(open_store(data_dir), clock)
 
-    @classmethod
-    def create(cls, data_dir: Path, *, franchise: str, terminal_name: str, passphrase: str,
-               node_type: str = "franchise", demo: bool = False, owner_pin: str | None = None,
-               mnemonic: str | None = None,
-               clock: Callable[[], int] = now_ms) -> tuple[Terminal, SetupResult]:
-        """Set up a new terminal with a new wallet, or with the wallet of `mnemonic` (recovery words of an owner's
-        existing wallet). Returns it and what must be shown to the owner exactly once: the users' PINs and the
-        wallet's 24 recovery words (neither is stored in the clear)."""
-        franchise = clean_text(franchise, "franchise name")
-        terminal_name = clean_text(terminal_name, "terminal name")
-        if node_type not in NODE_TYPES:
-            raise InvalidInput(f"Node type must be own or franchise, not {node_type!r}.")
-        if owner_pin is not None:
-            validate_pin(owner_pin)
-        check_passphrase_strength(passphrase)
-        wallet = restore_wallet(mnemonic) if mnemonic is not None else Wallet(new_mnemonic())  # bad words: stop here
-        store = open_store(data_dir, create=True)
-        try:
-            if store.meta("terminal_id"):
-                raise WrongState(f"A terminal is already set up in {data_dir} "
-                                 f"(terminal {store.meta('terminal_id')}); nothing was changed.")
-            staff = [(n, r, p) for n, r, p in DEMO_STAFF] if demo else []
-            if owner_pin is not None or not staff:
-                pin = owner_pin or f"{secrets.randbelow(10**6):06d}"
-                staff = [("Owner", Role.OWNER, pin)] + [s for s in staff if s[1] != Role.OWNER]
-            hashed = [(n, r, p, hash_pin(p)) for n, r, p in staff]  # slow: outside the transaction
-            terminal_id = new_terminal_id()
-            # The keystore first: a crash after it leaves a keystore of no terminal, which the next init replaces
-            # (the database has no terminal id yet); the other order could leave a terminal without its keys.
-            save_keystore(data_dir, wallet, terminal_id, passphrase, overwrite=True)
-            signing_key = wallet.signer.public_key.hex()
-            at = clock()
-            with store.transaction() as conn:
-                meta = {"terminal_id": terminal_id, "franchise": franchise, "terminal_name": terminal_name,
-                        "node_type": node_type, "claim_base_url": DEFAULT_CLAIM_BASE_URL,
-                        "account_xpub": wallet.account_xpub, "signing_public_key": signing_key}
-                for key, value in meta.items():
-                    repos.set_meta(conn, key, value)
-                append_record(conn, terminal_id, "terminal_initialized",
-                              {"franchise": franchise, "terminal_name": terminal_name, "node_type": node_type,
-                               "account_xpub": wallet.account_xpub, "signing_public_key": signing_key}, at)
-                repos.save_policy(conn, DEFAULT_POLICY, at)
-                if demo:
-                    for item in DEMO_MENU:
-                        validate_menu_item(item)
-                    repos.save_menu_items(conn, DEMO_MENU)
-                    append_record(conn, terminal_id, "menu_loaded",
-                                  {"source": "demo", "items": [i.id for i in DEMO_MENU]}, at)
-                for name, role, _, pin_hash in hashed:
-                    repos.insert_user(conn, name, role, pin_hash, at)
-                    append_record(conn, terminal_id, "user_created", {"name": name, "role": role.value,
-                                                                      "by": "init"}, at)
-        except BaseException:
-            store.close()
-            raise
-        return cls(store, clock), SetupResult({name: pin for name, _, pin, _ in hashed}, wallet.mnemonic)
+    @staticmethod
+    def exists(data_dir: Path) -> bool:
+        """Is a terminal database in this folder? (Set up by create_terminal in terminal.setup.)"""
+        return store_exists(data_dir)
 
     def close(self) -> None:
         self._tickets.close()
@@ -223,7 +116,7 @@ class Terminal:
         if self._policy is not None and now - self._cache_checked < 0.5:
             return
         self._cache_checked = now
-        version = int(self.store.scalar("PRAGMA data_version"))
+        version = self.store.data_version()
         if version != self._data_version or self._policy is None:
             self._menu = repos.load_menu(self.store)
             self._policy = repos.current_policy(self.store)
@@ -449,19 +342,13 @@ class Terminal:
 
     def recent_sales(self, limit: int = 200) -> list[dict[str, Any]]:
         """The newest sales first, with what the history screen lists."""
-        rows = self.store.all(
-            "SELECT s.id, s.check_id, s.check_number, s.created_at_ms, s.cashier, s.total, s.status, "
-            "COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0) AS refunded "
-            "FROM sales s ORDER BY s.check_number DESC LIMIT ?", (limit,))
-        return [dict(r) for r in rows]
+        return repos.recent_sales(self.store, limit)
 
     def sale_details(self, sale_id: str) -> dict[str, Any]:
         """A sale with its lines, payments, tokens, refunds and the hash of the block that holds it (once sealed)."""
         row = self._sale_row(sale_id)
         details = repos.sale_details(self.store, row["id"])
-        block = self.store.one("SELECT height, hash FROM blocks WHERE first_seq <= ? AND last_seq >= ?",
-                               (row["record_seq"], row["record_seq"]))
-        details["block"] = None if block is None else {"height": block["height"], "hash": block["hash"]}
+        details["block"] = repos.block_holding(self.store, row["record_seq"])
         return details
 
     def open_orders(self) -> list[dict[str, Any]]:
@@ -473,16 +360,33 @@ class Terminal:
             out.append(order)
         return out
 
+    # --- HQ -----------------------------------------------------------------------------------------------------
+
     def enrolled(self) -> bool:
         return bool(self.store.meta("hq_receipt_key"))
 
-    # --- state --------------------------------------------------------------------------------------------------
+    @property
+    def hq_url(self) -> str | None:
+        return self.store.meta("hq_url")
 
     # --- wallet and ledger --------------------------------------------------------------------------------------
 
     @property
     def data_dir(self) -> Path:
         return self.store.path.parent
+
+    @property
+    def keystore_path(self) -> Path:
+        return keystore_path(self.data_dir)
+
+    def unlock_with_retries(self, ask: Callable[[int], str]) -> Wallet:
+        """Ask for the passphrase (ask(n) for try n) up to three times; the last wrong one raises WrongPassphrase."""
+        return unlock_with_retries(self.unlock, ask)
+
+    @staticmethod
+    def backup_challenge(wallet: Wallet) -> list[int]:
+        """Which of the recovery words (1-based positions) the owner is asked to type back."""
+        return list(backup_challenge(len(wallet.mnemonic.split())))
 
     def unlock(self, passphrase: str) -> Wallet:
         """Open the keystore; refuses a keystore (or words) that are not this terminal's."""
@@ -542,9 +446,7 @@ class Terminal:
         note = clean_text(note, "note on the resolution")
         at = self.clock()
         with self.store.transaction() as conn:
-            cur = conn.execute("UPDATE quarantine SET resolved_at_ms = ?, resolved_by = ? WHERE height = ? AND "
-                               "resolved_at_ms IS NULL", (at, user.name, height))
-            if cur.rowcount != 1:
+            if not progress.release_quarantine(conn, height, user.name, at):
                 raise NotFound(f"Block {height} is not in quarantine.")
             append_record(conn, self.terminal_id, "quarantine_resolved",
                           {"height": height, "user": user.name, "note": note}, at)
@@ -553,36 +455,23 @@ class Terminal:
         return head(self.store.conn)
 
     def status(self) -> dict[str, Any]:
-        top = self.head()
-        records = int(self.store.scalar("SELECT COALESCE(MAX(seq), 0) FROM ledger_records"))
         meta = repos.all_meta(self.store)
         at = self.clock()
-        acked = self.store.one("SELECT height, acked_at_ms FROM blocks WHERE acked_at_ms IS NOT NULL "
-                               "ORDER BY height DESC LIMIT 1")
-        oldest = self.store.scalar(
-            "SELECT MIN(created_at_ms) FROM ledger_records WHERE seq >= COALESCE((SELECT MIN(first_seq) FROM blocks "
-            "WHERE acked_at_ms IS NULL), (SELECT COALESCE(MAX(last_seq), 0) + 1 FROM blocks))")
         contact, failure = int(meta.get("sync_last_contact_ms", 0)), int(meta.get("sync_last_failure_ms", 0))
-        quarantined = [{"height": r[0], "reason": r[1], "detail": r[2]} for r in self.store.all(
-            "SELECT height, reason, detail FROM quarantine WHERE resolved_at_ms IS NULL ORDER BY height")]
+        ledger = progress.sync_summary(self.store.conn, at)
         return {
             "terminal_id": self.terminal_id,
             "franchise": self.franchise,
             "terminal_name": self.terminal_name,
             "node_type": self.node_type,
             "shift": self.current_shift(),
-            "sales": int(self.store.scalar("SELECT COUNT(*) FROM sales")),
-            "records": records,
-            "unsealed_records": records - (top.last_seq if top else 0),
-            "head": {"height": top.height, "hash": top.hash} if top else None,
-            "pending_blocks": int(self.store.scalar("SELECT COUNT(*) FROM blocks WHERE acked_at_ms IS NULL")),
-            "pending_records": records - (int(self.store.scalar(
-                "SELECT COALESCE(MAX(last_seq), 0) FROM blocks WHERE acked_at_ms IS NOT NULL"))),
-            "oldest_pending_age_ms": None if oldest is None else max(0, at - int(oldest)),
+            "sales": repos.sale_count(self.store),
+            **ledger,
             "wallet_backed_up": self.wallet_backed_up(),
             "hq": meta.get("hq_url"),
-            "last_ack": {"height": acked[0], "at": acked[1]} if acked else None,
             "last_error": meta.get("sync_last_error") or None,
-            "quarantined": quarantined,
             "online": bool(contact) and contact >= failure and at - contact < ONLINE_WITHIN_MS,
         }
+
+
+__all__ = ["DEFAULT_CLAIM_BASE_URL", "ONLINE_WITHIN_MS", "SaleResult", "Terminal", "Wallet", "now_ms"]

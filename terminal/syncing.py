@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -19,14 +18,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sync.client.http import HQClient, SyncError
 from sync.client.outbox import OutboxBlock
 from sync.client.syncer import QuarantineStop, Syncer, backoff_s
+from sync.protocol.blocks import BlockHeader
 from sync.protocol.messages import enrollment_digest
 from terminal.core.errors import InvalidInput, WrongState
 from terminal.core.menu import menu_item_from_dict
 from terminal.core.tokens import policy_from_dict
+from terminal.ledger import progress
 from terminal.ledger.journal import append_record
-from terminal.ledger.sealer import SealPolicy, load_blocks
+from terminal.ledger.sealer import SealPolicy, load_blocks, seal_pending
 from terminal.services import Terminal, now_ms
 from terminal.store import repos
+from terminal.store.db import Store, open_store
 from terminal.wallet.hd import Wallet
 
 logger = logging.getLogger(__name__)
@@ -35,9 +37,9 @@ logger = logging.getLogger(__name__)
 class TerminalOutbox:
     """sync.client's Outbox over the terminal's store (a connection of its own: the sync thread's)."""
 
-    def __init__(self, term: Terminal) -> None:
-        self.term = term
-        self.store = term.store
+    def __init__(self, store: Store, terminal_id: str) -> None:
+        self.store = store
+        self.terminal_id = terminal_id
 
     def blocks_from(self, height: int, limit: int, *, max_records: int) -> list[OutboxBlock]:
         out: list[OutboxBlock] = []
@@ -50,23 +52,19 @@ class TerminalOutbox:
         return out
 
     def first_unacknowledged(self) -> int | None:
-        value = self.store.scalar("SELECT MIN(height) FROM blocks WHERE acked_at_ms IS NULL")
-        return None if value is None else int(value)
+        return progress.first_unacknowledged(self.store.conn)
 
     def acknowledge(self, height: int, receipt: dict[str, Any], signature: str) -> None:
         with self.store.transaction() as conn:
-            conn.execute("UPDATE blocks SET acked_at_ms = ?, receipt = ? WHERE height = ? AND acked_at_ms IS NULL",
-                         (now_ms(), json.dumps({"receipt": receipt, "signature": signature}), height))
+            progress.acknowledge(conn, height, receipt, signature, now_ms())
 
     def quarantine(self, height: int, reason: str, detail: str) -> None:
         with self.store.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO quarantine (height, reason, detail, at_ms) VALUES (?, ?, ?, ?)",
-                         (height, reason, detail, now_ms()))
+            progress.quarantine(conn, height, reason, detail, now_ms())
             repos.set_meta(conn, "sync_last_error", f"HQ refused block {height}: {reason}")
 
     def quarantined_height(self) -> int | None:
-        value = self.store.scalar("SELECT MIN(height) FROM quarantine WHERE resolved_at_ms IS NULL")
-        return None if value is None else int(value)
+        return progress.quarantined_height(self.store.conn)
 
     def updates_cursor(self) -> int:
         return int(self.store.meta("hq_cursor") or 0)
@@ -79,11 +77,11 @@ class TerminalOutbox:
         with self.store.transaction() as conn:
             if items:
                 repos.save_menu_items(conn, items)
-                append_record(conn, self.term.terminal_id, "menu_loaded",
+                append_record(conn, self.terminal_id, "menu_loaded",
                               {"source": "hq", "items": [i.id for i in items]}, at)
             for policy in policies:
                 repos.save_policy(conn, policy, at)
-                append_record(conn, self.term.terminal_id, "policy_received", policy.to_dict(), at)
+                append_record(conn, self.terminal_id, "policy_received", policy.to_dict(), at)
             repos.set_meta(conn, "hq_cursor", str(int(updates["cursor"])))
 
     def note_contact(self, ok: bool, error: str | None) -> None:
@@ -94,8 +92,8 @@ class TerminalOutbox:
 
 def enroll(term: Terminal, wallet: Wallet, hq_url: str, code: str) -> dict[str, Any]:
     """Register this terminal's keys with HQ using a one-time code; keep HQ's keys, policy and menu."""
-    if term.store.meta("hq_receipt_key"):
-        raise WrongState(f"This terminal is already enrolled with {term.store.meta('hq_url')}.")
+    if term.enrolled():
+        raise WrongState(f"This terminal is already enrolled with {term.hq_url}.")
     if not hq_url.startswith(("http://", "https://")):
         raise InvalidInput("The HQ address must start with http:// or https://.")
     code = code.strip()
@@ -111,7 +109,7 @@ def enroll(term: Terminal, wallet: Wallet, hq_url: str, code: str) -> dict[str, 
         raise WrongState(f"Enrollment failed: {exc}") from None
     finally:
         client.close()
-    outbox = TerminalOutbox(term)
+    outbox = TerminalOutbox(term.store, term.terminal_id)
     outbox.apply_updates({"cursor": answer.get("cursor", 0), "menu": answer.get("menu") or [],
                           "policies": [answer["policy"]] if answer.get("policy") else []})
     with term.store.transaction() as conn:
@@ -147,17 +145,18 @@ class SyncService:
     def __init__(self, data_dir: Path, wallet: Wallet, *, seal_policy: SealPolicy | None = None,
                  push_every_s: float = 5.0, pull_every_s: float = 60.0, seal_every_s: float = 1.0,
                  on_change: Callable[[], None] | None = None, local_only: bool = False) -> None:
-        self.term = Terminal.open(data_dir)
-        hq_url, key = self.term.store.meta("hq_url"), self.term.store.meta("hq_receipt_key")
+        self.store = open_store(data_dir)
+        self.terminal_id = self.store.terminal_id()
+        hq_url, key = self.store.meta("hq_url"), self.store.meta("hq_receipt_key")
         if not (hq_url and key) and not local_only:
-            self.term.close()
+            self.store.close()
             raise WrongState("This terminal is not enrolled with HQ yet; run 'hotpot-terminal enroll'.")
         self.wallet = wallet
-        self.outbox = TerminalOutbox(self.term)
+        self.outbox = TerminalOutbox(self.store, self.terminal_id)
         self.client: HQClient | None = None
         self.syncer: Syncer | None = None  # None: not enrolled, only the seal job runs
         if hq_url and key:
-            self.client = HQClient(hq_url, self.term.terminal_id, wallet.signer.sign_digest)
+            self.client = HQClient(hq_url, self.terminal_id, wallet.signer.sign_digest)
             self.syncer = Syncer(self.outbox, self.client, bytes.fromhex(key))
         self.seal_policy = seal_policy or SealPolicy()
         self.push_every_s, self.pull_every_s, self.seal_every_s = push_every_s, pull_every_s, seal_every_s
@@ -176,7 +175,7 @@ class SyncService:
     def run_once(self) -> SyncRound:
         result = SyncRound()
         with self._lock:
-            result.sealed_blocks = len(self.term.seal(self.wallet, force=True))
+            result.sealed_blocks = len(self._seal(force=True))
             syncer = self.syncer
             if syncer is None:
                 self._changed()
@@ -214,11 +213,15 @@ class SyncService:
                 self.client.close()  # abandons a request in flight: its job fails cleanly, nothing half-applied
             self._scheduler.shutdown(wait=wait)
             self._scheduler = None
-        self.term.close()
+        self.store.close()
+
+    def _seal(self, *, force: bool) -> list[BlockHeader]:
+        return seal_pending(self.store, self.terminal_id, self.wallet.signer.sign_digest, now_ms,
+                            policy=self.seal_policy, force=force)
 
     def _seal_job(self) -> None:
         with self._lock:
-            sealed = self.term.seal(self.wallet, policy=self.seal_policy)
+            sealed = self._seal(force=False)
         if sealed:
             self._changed()
             self._push_job()  # right after a seal

@@ -7,32 +7,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 OURS = ("terminal", "sync", "camera")
-EVERYTHING = {"terminal.core", "terminal.store", "terminal.wallet", "terminal.ledger", "terminal.services",
-              "terminal.syncing", "terminal.cameras",
-              "terminal.cli", "terminal.demo", "terminal.gui", "terminal.__main__", "camera", "sync.protocol",
-              "sync.client", "sync.hq", "terminal", "sync"}
+# The terminal's service layer: the facade (one transaction per counter action) and the services beside it.
+SERVICES = {"terminal.services", "terminal.syncing", "terminal.cameras", "terminal.setup", "terminal.tickets"}
+BELOW_SERVICES = {"terminal.core", "terminal.store", "terminal.wallet", "terminal.ledger", "sync.protocol",
+                  "sync.client", "camera"}
+# What the programs (CLI, GUI, the scripted demo) may reach: the services, and the pure layers. Never the store,
+# the ledger, the wallet or the sync client directly: everything they do goes through a service.
+FOR_PROGRAMS = SERVICES | {"terminal.core", "sync.protocol", "camera"}
 # Component -> the components of ours it may import (its own always allowed).
 ALLOWED: dict[str, set[str]] = {
-    "terminal.core": set(),
     "camera": set(),
     "sync.protocol": set(),
+    "terminal.core": {"sync.protocol"},  # both pure
     "terminal.store": {"terminal.core"},
     "terminal.wallet": {"sync.protocol"},
     "terminal.ledger": {"terminal.core", "terminal.store", "terminal.wallet", "sync.protocol"},
     "sync.client": {"sync.protocol"},
     "sync.hq": {"sync.protocol"},
-    # The application services that the CLI and the GUI share (one transaction per cashier action).
-    "terminal.services": {"terminal.core", "terminal.store", "terminal.wallet", "terminal.ledger", "sync.protocol",
-                          "sync.client", "camera"},
-    # Sync wiring on the terminal: the store as the sync client's Outbox, the background jobs, enrollment.
-    "terminal.syncing": {"terminal.core", "terminal.store", "terminal.wallet", "terminal.ledger", "terminal.services",
-                         "sync.protocol", "sync.client"},
-    # The terminal's cameras: settings in the store, segments and alerts into the ledger, the camera hub running.
-    "terminal.cameras": {"terminal.core", "terminal.store", "terminal.ledger", "terminal.services", "camera"},
-    "terminal.gui": EVERYTHING - {"sync.hq", "terminal.cli", "terminal.__main__", "terminal.demo"},
-    "terminal.cli": EVERYTHING - {"sync.hq", "terminal.gui", "terminal.__main__"},
-    "terminal.demo": EVERYTHING - {"sync.hq", "terminal.gui", "terminal.__main__", "terminal.cli"},
-    "terminal.__main__": EVERYTHING - {"sync.hq"},
+    **{service: BELOW_SERVICES | SERVICES for service in SERVICES},
+    "terminal.gui": FOR_PROGRAMS,
+    "terminal.cli": FOR_PROGRAMS | {"terminal.demo"},
+    "terminal.demo": FOR_PROGRAMS,
+    "terminal.__main__": {"terminal.cli", "terminal.gui"},
     "terminal": set(),
     "sync": set(),
 }

@@ -6,7 +6,7 @@ import json
 import logging
 import time
 
-from sync.hq.app import create_app
+from sync.hq.api.app import create_app
 from sync.hq.auth import load_or_create_jwt_secret
 from sync.hq.config import Settings
 from sync.hq.keys import load_or_create_keys

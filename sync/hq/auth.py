@@ -12,6 +12,7 @@ from typing import Any
 import jwt
 from psycopg import AsyncConnection, errors
 
+from sync.hq.api.errors import ApiError
 from sync.hq.keys import write_new_secret_file
 from sync.protocol.keys import verify_signature
 from sync.protocol.messages import REQUEST_WINDOW_MS, parse_signature_header, request_digest
@@ -20,25 +21,17 @@ ROLES = ("hq_admin", "auditor", "compliance")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
-class AuthError(Exception):
-    """Refused: `status` is the HTTP status, `code` and the message go into the error body."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
 async def terminal_row(conn: AsyncConnection[Any], terminal_id: str) -> dict[str, Any]:
     cur = await conn.execute(
         "SELECT t.id, t.status, t.signing_public_key, t.account_xpub, t.node_id, n.node_type, n.franchise_id "
         "FROM terminals t JOIN nodes n ON n.id = t.node_id WHERE t.id = %s", (terminal_id,))
     row = await cur.fetchone()
     if row is None:
-        raise AuthError(404, "unknown_terminal", f"No terminal {terminal_id} is enrolled at HQ.")
+        raise ApiError(404, "unknown_terminal", f"No terminal {terminal_id} is enrolled at HQ.")
     names = ("id", "status", "signing_public_key", "account_xpub", "node_id", "node_type", "franchise_id")
     terminal = dict(zip(names, row, strict=True))
     if terminal["status"] != "active":
-        raise AuthError(403, "terminal_revoked", f"Terminal {terminal_id} has been revoked.")
+        raise ApiError(403, "terminal_revoked", f"Terminal {terminal_id} has been revoked.")
     return terminal
 
 
@@ -46,22 +39,22 @@ async def check_terminal_request(conn: AsyncConnection[Any], terminal: dict[str,
                                  method: str, path: str, body: bytes) -> None:
     """A signed request within +-5 minutes whose nonce HQ has not seen from this terminal before."""
     if not header:
-        raise AuthError(401, "signature_required", "This call must be signed by the terminal's key.")
+        raise ApiError(401, "signature_required", "This call must be signed by the terminal's key.")
     parsed = parse_signature_header(header)
     if parsed is None:
-        raise AuthError(401, "bad_signature_header", "The X-Hotpot-Signature header is malformed.")
+        raise ApiError(401, "bad_signature_header", "The X-Hotpot-Signature header is malformed.")
     now = time.time_ns() // 1_000_000
     if abs(now - parsed.timestamp_ms) > REQUEST_WINDOW_MS:
-        raise AuthError(401, "stale_request", "The request's time is more than 5 minutes off HQ's clock.")
+        raise ApiError(401, "stale_request", "The request's time is more than 5 minutes off HQ's clock.")
     digest = request_digest(method, path, body, parsed.timestamp_ms, parsed.nonce, terminal["id"])
     if not verify_signature(bytes(terminal["signing_public_key"]), digest, parsed.signature):
-        raise AuthError(401, "bad_signature", "The request's signature does not verify with the terminal's key.")
+        raise ApiError(401, "bad_signature", "The request's signature does not verify with the terminal's key.")
     try:
         async with conn.transaction():
             await conn.execute("INSERT INTO request_nonces (terminal_id, nonce) VALUES (%s, %s)",
                                (terminal["id"], parsed.nonce))
     except errors.UniqueViolation:
-        raise AuthError(401, "replayed_request", "This signed request was already used.") from None
+        raise ApiError(401, "replayed_request", "This signed request was already used.") from None
     if secrets.randbelow(200) == 0:  # now and then, forget nonces older than the window
         await conn.execute("DELETE FROM request_nonces WHERE seen_at < now() - interval '10 minutes'")
 
@@ -104,14 +97,14 @@ def issue_token(secret: str, username: str, role: str, ttl_s: int) -> str:
 
 def read_token(secret: str, authorization: str | None, allowed: tuple[str, ...]) -> dict[str, Any]:
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise AuthError(401, "token_required", "Sign in first: this call needs a staff token.")
+        raise ApiError(401, "token_required", "Sign in first: this call needs a staff token.")
     try:
         claims: dict[str, Any] = jwt.decode(authorization[7:].strip(), secret, algorithms=["HS256"],
                                             options={"require": ["exp", "sub", "role"]})
     except jwt.ExpiredSignatureError:
-        raise AuthError(401, "token_expired", "The staff token has expired; sign in again.") from None
+        raise ApiError(401, "token_expired", "The staff token has expired; sign in again.") from None
     except jwt.InvalidTokenError:
-        raise AuthError(401, "bad_token", "The staff token is not valid.") from None
+        raise ApiError(401, "bad_token", "The staff token is not valid.") from None
     if claims.get("role") not in allowed:
-        raise AuthError(403, "forbidden", f"This needs one of the roles: {', '.join(allowed)}.")
+        raise ApiError(403, "forbidden", f"This needs one of the roles: {', '.join(allowed)}.")
     return claims

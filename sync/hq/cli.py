@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
-import secrets
 import sys
 import tempfile
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
-from sync.hq import reports
-from sync.hq.auth import ROLES, hash_password
+from sync.hq import writes
+from sync.hq.api.errors import ApiError
+from sync.hq.auth import ROLES
 from sync.hq.config import Settings
 from sync.hq.db import migrate
 from sync.protocol.blocks import Block, BlockError, BlockHeader, check_block_alone, check_block_link, decode_header
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 EXIT_OK, EXIT_FAULT, EXIT_USER = 0, 1, 2
+T = TypeVar("T")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--key-dir", default=None, help="HQ key folder (env HOTPOT_HQ_KEY_DIR)")
-    p = sub.add_parser("enroll-code", help="make a one-time code for a terminal to enroll with (valid 24 h)")
+    p.add_argument("--key-dir", default=None,
+                   help="HQ key folder (env HOTPOT_HQ_KEY_DIR; default: ~/.local/share/hotpot-hq/keys)")
+    p = sub.add_parser("enroll-code", help="make a one-time code for a terminal to enroll with")
     p.add_argument("--franchise", required=True)
     p.add_argument("--terminal", required=True, help="the terminal's name")
     p.add_argument("--node", default="Main", help="the point of sale the terminal stands in")
@@ -53,29 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def new_enroll_code() -> str:
-    raw = "".join(secrets.choice(_CROCKFORD) for _ in range(20))  # 100 bits
-    return "-".join(raw[i:i + 5] for i in range(0, 20, 5))
+def _with_connection(url: str, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
+    """Run one of HQ's async writes from the command line, on a connection of its own."""
+
+    async def run() -> T:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            return await work(conn)
+
+    return asyncio.run(run())
 
 
-def enroll_code(url: str, franchise: str, terminal: str, node: str, node_type: str) -> str:
-    code = new_enroll_code()
-    with psycopg.connect(url) as conn:
-        cur = conn.execute("INSERT INTO franchises (name) VALUES (%s) ON CONFLICT (name) DO UPDATE SET name = "
-                           "excluded.name RETURNING id", (franchise,))
-        franchise_id = cur.fetchone()[0]  # type: ignore[index]
-        cur = conn.execute("INSERT INTO nodes (franchise_id, name, node_type) VALUES (%s, %s, %s) "
-                           "ON CONFLICT (franchise_id, name) DO UPDATE SET name = excluded.name "
-                           "RETURNING id, node_type", (franchise_id, node, node_type))
-        node_id, actual_type = cur.fetchone()  # type: ignore[misc]
-        if actual_type != node_type:
-            raise SystemExit(f"hotpot-hq: node {node!r} of {franchise!r} is a {actual_type} node, not {node_type}")
-        conn.execute("INSERT INTO enrollment_codes (code_hash, node_id, terminal_name, expires_at) "
-                     "VALUES (%s, %s, %s, %s)",
-                     (reports.hash_code(code), node_id, terminal, datetime.now(UTC) + timedelta(hours=24)))
-        conn.execute("INSERT INTO audit_log (actor, action, target) VALUES ('cli', 'enroll_code', %s)",
-                     (f"{franchise}/{node}/{terminal}",))
-    return code
+def enroll_code(url: str, franchise: str, terminal: str, node: str, node_type: str,
+                ttl_s: int | None = None) -> str:
+    ttl = ttl_s if ttl_s is not None else Settings().enroll_code_ttl_s
+    return _with_connection(url, lambda conn: writes.issue_enroll_code(conn, "cli", franchise, terminal, node,
+                                                                        node_type, ttl))
 
 
 def verify_stored_chain(url: str, terminal_id: str) -> tuple[int, int]:
@@ -83,7 +76,7 @@ def verify_stored_chain(url: str, terminal_id: str) -> tuple[int, int]:
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT signing_public_key FROM terminals WHERE id = %s", (terminal_id,)).fetchone()
         if row is None:
-            raise SystemExit(f"hotpot-hq: no terminal {terminal_id}")
+            raise ApiError(404, "unknown_terminal", f"No terminal {terminal_id} is enrolled at HQ.")
         key = bytes(row[0])
         previous: BlockHeader | None = None
         blocks = records = 0
@@ -102,22 +95,63 @@ def verify_stored_chain(url: str, terminal_id: str) -> tuple[int, int]:
         return blocks, records
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> int:
+# --- the commands: each takes the settings and its arguments and returns the exit code ----------------------------
+
+
+def _migrate(settings: Settings, _: argparse.Namespace) -> int:
+    applied = migrate(settings.require_database())
+    print(f"Applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else
+                                                    "; the schema is current."))
+    return EXIT_OK
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    os.environ["HOTPOT_DATABASE_URL"] = settings.require_database()
-    os.environ["HOTPOT_HQ_KEY_DIR"] = str(settings.key_dir.resolve())
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hotpot-hq-metrics-")
-    # Keys and the JWT secret are created here, once, before workers race to make them.
     from sync.hq.auth import load_or_create_jwt_secret
     from sync.hq.keys import load_or_create_keys
 
+    os.environ["HOTPOT_DATABASE_URL"] = settings.require_database()
+    os.environ["HOTPOT_HQ_KEY_DIR"] = str(settings.key_dir.resolve())
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hotpot-hq-metrics-")
+    # Keys and the JWT secret are created here, once, before workers race to make them.
     load_or_create_keys(settings.key_dir)
     load_or_create_jwt_secret(settings.jwt_secret, settings.key_dir)
-    uvicorn.run("sync.hq.asgi:app", host=host, port=port, workers=workers, access_log=False, log_config=None,
-                timeout_graceful_shutdown=10)
+    uvicorn.run("sync.hq.asgi:app", host=args.host, port=args.port, workers=args.workers, access_log=False,
+                log_config=None, timeout_graceful_shutdown=10)
     return EXIT_OK
+
+
+def _enroll_code(settings: Settings, args: argparse.Namespace) -> int:
+    print(enroll_code(settings.require_database(), args.franchise, args.terminal, args.node, args.node_type,
+                      settings.enroll_code_ttl_s))
+    return EXIT_OK
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    password = os.environ.get("HOTPOT_HQ_PASSWORD") or (
+        getpass.getpass(f"Password for {args.username}: ") if sys.stdin.isatty() else "")
+    _with_connection(settings.require_database(),
+                     lambda conn: writes.create_staff_user(conn, "cli", args.username, password, args.role))
+    print(f"Created {args.role} {args.username}.")
+    return EXIT_OK
+
+
+def _verify_chain(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        blocks, records = verify_stored_chain(settings.require_database(), args.terminal_id)
+    except BlockError as exc:
+        print(f"verify failed at block {exc.height}: {exc.detail} ({exc.reason})")
+        return EXIT_FAULT
+    print(f"Chain of {args.terminal_id} OK: {blocks} block(s), {records} records.")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "migrate": _migrate, "serve": _serve, "enroll-code": _enroll_code, "create-user": _create_user,
+    "verify-chain": _verify_chain,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,46 +161,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.database_url = args.database_url
     if getattr(args, "key_dir", None):
         settings.key_dir = Path(args.key_dir)
-    url = settings.require_database()
+    settings.require_database()
     try:
-        if args.command == "migrate":
-            applied = migrate(url)
-            print(f"Applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else
-                                                            "; the schema is current."))
-        elif args.command == "serve":
-            return serve(settings, args.host, args.port, args.workers)
-        elif args.command == "enroll-code":
-            code = enroll_code(url, args.franchise, args.terminal, args.node, args.node_type)
-            print(code)
-        elif args.command == "create-user":
-            password = os.environ.get("HOTPOT_HQ_PASSWORD") or (
-                getpass.getpass(f"Password for {args.username}: ") if sys.stdin.isatty() else "")
-            try:
-                hashed = hash_password(password)
-            except ValueError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return EXIT_USER
-            with psycopg.connect(url) as conn:
-                try:
-                    conn.execute("INSERT INTO staff_users (username, password_hash, role) VALUES (%s, %s, %s)",
-                                 (args.username, hashed, args.role))
-                except psycopg.errors.UniqueViolation:
-                    print(f"error: a staff user {args.username!r} exists", file=sys.stderr)
-                    return EXIT_USER
-                except psycopg.errors.CheckViolation:
-                    print("error: a username is 3-40 lowercase letters, digits, dots, dashes or underscores",
-                          file=sys.stderr)
-                    return EXIT_USER
-            print(f"Created {args.role} {args.username}.")
-        elif args.command == "verify-chain":
-            try:
-                blocks, records = verify_stored_chain(url, args.terminal_id)
-            except BlockError as exc:
-                print(f"verify failed at block {exc.height}: {exc.detail} ({exc.reason})")
-                return EXIT_FAULT
-            print(f"Chain of {args.terminal_id} OK: {blocks} block(s), {records} records.")
+        return COMMANDS[args.command](settings, args)
+    except ApiError as exc:  # refused by HQ's own rules: the same words the API would answer with
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_USER
     except psycopg.OperationalError as exc:
         print(f"error: cannot reach the database: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
         return EXIT_FAULT
-    return EXIT_OK
-

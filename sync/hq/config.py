@@ -7,17 +7,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def default_key_dir() -> Path:
+    """HQ's keys live in the service user's data folder, never in whatever folder HQ happened to start in."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "hotpot-hq" / "keys"
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise SystemExit(f"hotpot-hq: {name} must be a whole number, not {value!r}") from None
+
+
 @dataclass
 class Settings:
     database_url: str = field(default_factory=lambda: os.environ.get("HOTPOT_DATABASE_URL", ""))
-    key_dir: Path = field(default_factory=lambda: Path(os.environ.get("HOTPOT_HQ_KEY_DIR", "hq-keys")))
+    key_dir: Path = field(default_factory=lambda: Path(os.environ.get("HOTPOT_HQ_KEY_DIR") or default_key_dir()))
     jwt_secret: str = field(default_factory=lambda: os.environ.get("HOTPOT_HQ_JWT_SECRET", ""))
-    jwt_ttl_s: int = field(default_factory=lambda: int(os.environ.get("HOTPOT_HQ_JWT_TTL_S", "900")))
-    max_body_bytes: int = field(default_factory=lambda: int(os.environ.get("HOTPOT_HQ_MAX_BODY", str(32 * 2**20))))
-    public_rate_per_minute: int = field(default_factory=lambda: int(os.environ.get("HOTPOT_HQ_PUBLIC_RATE", "30")))
+    jwt_ttl_s: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_JWT_TTL_S", 900))
+    max_body_bytes: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_MAX_BODY", 32 * 2**20))
+    public_rate_per_minute: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_PUBLIC_RATE", 30))
     pool_min: int = 2
-    pool_max: int = field(default_factory=lambda: int(os.environ.get("HOTPOT_HQ_POOL_MAX", "10")))
-    enroll_code_ttl_s: int = 24 * 3600
+    pool_max: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_POOL_MAX", 10))
+    enroll_code_ttl_s: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_ENROLL_CODE_TTL_S", 24 * 3600))
 
     def require_database(self) -> str:
         if not self.database_url:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 from yoyo import get_backend, read_migrations
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,3 @@ def pending_migrations(database_url: str) -> list[str]:
     backend = get_backend(_yoyo_url(database_url))
     return [m.id for m in backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))]
 
-
-def normalized(database_url: str) -> str:
-    """A libpq conninfo for psycopg from a URL or a conninfo string."""
-    return make_conninfo(database_url)

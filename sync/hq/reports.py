@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from datetime import date, timedelta
 from typing import Any
 
 from psycopg import AsyncConnection
 
-PARTIES = ("owner", "franchisee", "charity", "customer")
-LANGUAGES = ("ka", "en", "ru")
+from sync.protocol.vocabulary import PARTIES
+
 # DOMAIN.md caps, in basis points of all ST; charity below 80 % of its expected 3 % is an alert too.
 OWNER_CAP_BP, FRANCHISEES_CAP_BP, CUSTOMER_CAP_BP = 4800, 2400, 4900
 CHARITY_EXPECTED_BP, CHARITY_FLOOR_PCT = 300, 80
 SALES_CSV_COLUMNS = ("sale_id", "check_id", "terminal_id", "franchise", "node", "created_at", "cashier", "subtotal",
                      "discount", "total", "cash_amount", "card_amount", "status", "minted")
-_ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-
-
-def hash_code(code: str) -> bytes:
-    """Enrollment codes are stored only as this hash. Dashes, spaces and case do not matter."""
-    normalized = "".join(code.split()).replace("-", "").upper()
-    return hashlib.sha256(b"hotpot/enroll-code/v1\x00" + normalized.encode()).digest()
 
 
 async def _rows(conn: AsyncConnection[Any], sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -59,30 +50,6 @@ async def terminals(conn: AsyncConnection[Any]) -> list[dict[str, Any]]:
         for key in ("enrolled_at", "revoked_at", "last_block_at"):
             row[key] = row[key].isoformat() if row[key] else None
     return rows
-
-
-def menu_item_problem(item: dict[str, Any]) -> str | None:
-    if not _ITEM_ID.match(item["id"]):
-        return "A menu item id is 1-40 lowercase letters, digits or dashes."
-    for lang in LANGUAGES:
-        if not str(item["name"].get(lang, "")).strip():
-            return f"The item needs a name in {lang!r}."
-    for ing in item["ingredients"]:
-        if set(ing) != {"name", "grams", "kcal"} or not isinstance(ing["grams"], int) or not isinstance(
-                ing["kcal"], int) or ing["grams"] < 0 or ing["kcal"] < 0:
-            return "Each ingredient is {name, grams, kcal} with whole, non-negative numbers."
-    return None
-
-
-def policy_problem(shares: dict[str, dict[str, int]]) -> str | None:
-    if set(shares) != {"own", "franchise"}:
-        return "A policy gives shares for exactly the node types own and franchise."
-    for node_type, parts in shares.items():
-        if set(parts) - set(PARTIES):
-            return f"Unknown party in the {node_type} shares."
-        if any(v < 0 for v in parts.values()) or sum(parts.values()) != 10_000:
-            return f"The {node_type} shares must be non-negative basis points adding up to 10000."
-    return None
 
 
 async def sales(conn: AsyncConnection[Any], group: str, since: date | None, until: date | None) -> list[dict[str, Any]]:

@@ -1,16 +1,9 @@
-"""The errors a cashier may see: their text is shown verbatim by the CLI and the GUI."""
+"""The errors a cashier may see: their text is shown verbatim by the CLI and the GUI. Their root is shared with the
+wallet's errors (sync.protocol.errors)."""
 
 from __future__ import annotations
 
-
-class UserFacingError(Exception):
-    """A mistake by the user or a refused action; the message is complete, polite and shown as is."""
-
-    code = "user_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+from sync.protocol.errors import UserFacingError
 
 
 class InvalidInput(UserFacingError):
@@ -43,3 +36,7 @@ class UserLocked(NotAllowed):
     def __init__(self, message: str, locked_until_ms: int) -> None:
         super().__init__(message)
         self.locked_until_ms = locked_until_ms
+
+
+__all__ = ["InvalidInput", "ManagerApprovalRequired", "NotAllowed", "NotFound", "UserFacingError", "UserLocked",
+           "WrongState"]

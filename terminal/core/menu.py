@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sync.protocol.vocabulary import CATEGORIES, LANGUAGES, menu_item_problem
 from terminal.core.errors import InvalidInput
-from terminal.core.money import Tetri, check_amount
+from terminal.core.money import Tetri
 
-LANGUAGES = ("ka", "en", "ru")
-CATEGORIES = ("broth", "meat", "seafood", "vegetables", "noodles", "sides", "drinks", "desserts")
 DEFAULT_PRIORITY = 5
 DEFAULT_COOKING_MINUTES = 15
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
 @dataclass(frozen=True)
@@ -67,58 +64,30 @@ class MenuItem:
 
 
 def menu_item_from_dict(data: Mapping[str, Any]) -> MenuItem:
-    """Build and validate a menu item from its dict form (the store's JSON or an HQ update)."""
-    known = {"id", "name", "description", "category", "price", "available", "priority", "cooking_minutes",
-             "ingredients", "total_kcal", "active"}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise InvalidInput(f"Unknown menu item field: {unknown[0]!r}.")
-    try:
-        item = MenuItem(
-            id=data["id"],
-            name=dict(data["name"]),
-            description=dict(data.get("description") or {}),
-            category=data["category"],
-            price=data["price"],
-            available=data["available"],
-            priority=data.get("priority", DEFAULT_PRIORITY),
-            cooking_minutes=data.get("cooking_minutes", DEFAULT_COOKING_MINUTES),
-            ingredients=tuple(Ingredient(i["name"], i["grams"], i["kcal"]) for i in data.get("ingredients") or ()),
-            active=data.get("active", True),
-        )
-    except KeyError as exc:
-        raise InvalidInput(f"Menu item is missing the field {exc.args[0]!r}.") from None
-    except (TypeError, AttributeError):
-        raise InvalidInput("Menu item has a field of the wrong type.") from None
-    validate_menu_item(item)
-    return item
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """Build a menu item from its dict form (the store's JSON or an HQ update), checked by the shared rules."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput("A menu item must be an object.")
+    problem = menu_item_problem(data)
+    if problem:
+        raise InvalidInput(problem)
+    return MenuItem(
+        id=data["id"],
+        name=dict(data["name"]),
+        description=dict(data.get("description") or {}),
+        category=data["category"],
+        price=data["price"],
+        available=data["available"],
+        priority=data.get("priority", DEFAULT_PRIORITY),
+        cooking_minutes=data.get("cooking_minutes", DEFAULT_COOKING_MINUTES),
+        ingredients=tuple(Ingredient(i["name"], i["grams"], i["kcal"]) for i in data.get("ingredients") or ()),
+        active=data.get("active", True),
+    )
 
 
 def validate_menu_item(item: MenuItem) -> None:
-    if not isinstance(item.id, str) or not _ID_RE.fullmatch(item.id):
-        raise InvalidInput(f"Menu item id {item.id!r} must be 1-40 lowercase letters, digits or dashes.")
-    for lang in LANGUAGES:
-        name = item.name.get(lang)
-        if not isinstance(name, str) or not name.strip():
-            raise InvalidInput(f"Menu item {item.id!r} needs a name in {lang!r}.")
-    if item.category not in CATEGORIES:
-        raise InvalidInput(f"Menu item {item.id!r} has unknown category {item.category!r}.")
-    check_amount(item.price, f"price of {item.id}", allow_zero=False)
-    if not _is_int(item.available) or item.available < 0:
-        raise InvalidInput(f"Menu item {item.id!r} availability must be a whole number, zero or more.")
-    if not _is_int(item.priority) or not 1 <= item.priority <= 10:
-        raise InvalidInput(f"Menu item {item.id!r} priority must be between 1 and 10.")
-    if not _is_int(item.cooking_minutes) or not 0 <= item.cooking_minutes <= 240:
-        raise InvalidInput(f"Menu item {item.id!r} cooking time must be 0-240 minutes.")
-    for ing in item.ingredients:
-        if not ing.name or not _is_int(ing.grams) or not _is_int(ing.kcal) or ing.grams < 0 or ing.kcal < 0:
-            raise InvalidInput(f"Menu item {item.id!r} has an invalid ingredient {ing.name!r}.")
-    if not isinstance(item.active, bool):
-        raise InvalidInput(f"Menu item {item.id!r} active flag must be true or false.")
+    problem = menu_item_problem(item.to_dict())
+    if problem:
+        raise InvalidInput(problem)
 
 
 def index_menu(items: Iterable[MenuItem]) -> dict[str, MenuItem]:
@@ -128,3 +97,7 @@ def index_menu(items: Iterable[MenuItem]) -> dict[str, MenuItem]:
             raise InvalidInput(f"Menu item id {item.id!r} appears twice.")
         result[item.id] = item
     return result
+
+
+__all__ = ["CATEGORIES", "LANGUAGES", "Ingredient", "MenuItem", "index_menu", "menu_item_from_dict",
+           "validate_menu_item"]

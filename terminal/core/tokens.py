@@ -6,12 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sync.protocol.vocabulary import BASIS_POINTS, NODE_TYPES, PARTIES, policy_problem, shares_problem
 from terminal.core.errors import InvalidInput
-
-# The canonical party order: it is also the tie-break order of the largest-remainder split.
-PARTIES = ("owner", "franchisee", "charity", "customer")
-NODE_TYPES = ("own", "franchise")
-BASIS_POINTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -49,35 +45,20 @@ DEFAULT_POLICY = TokenPolicy(
 
 
 def policy_from_dict(data: Mapping[str, Any]) -> TokenPolicy:
-    try:
-        policy = TokenPolicy(
-            version=data["version"], rate_num=data["rate_num"], rate_den=data["rate_den"],
-            shares={str(k): {str(p): v for p, v in s.items()} for k, s in data["shares"].items()},
-        )
-    except (KeyError, TypeError, AttributeError):
-        raise InvalidInput("The token policy is malformed.") from None
-    validate_policy(policy)
-    return policy
-
-
-def validate_policy(policy: TokenPolicy) -> None:
-    for value in (policy.version, policy.rate_num, policy.rate_den):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidInput("Token policy version and rate must be whole numbers.")
-    if policy.version < 1 or policy.rate_num < 0 or policy.rate_den < 1:
-        raise InvalidInput("Token policy needs a positive version, a rate of zero or more and a positive divisor.")
-    for node_type, shares in policy.shares.items():
-        validate_shares(shares, f"node type {node_type!r}")
+    """A token policy from its dict form (HQ's update or the store's JSON), checked by the shared rules."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput("The token policy must be an object.")
+    problem = policy_problem(data)
+    if problem:
+        raise InvalidInput(problem)
+    return TokenPolicy(version=data["version"], rate_num=data["rate_num"], rate_den=data["rate_den"],
+                       shares={str(k): {str(p): v for p, v in s.items()} for k, s in data["shares"].items()})
 
 
 def validate_shares(shares: Mapping[str, int], what: str = "policy") -> None:
-    unknown = sorted(set(shares) - set(PARTIES))
-    if unknown:
-        raise InvalidInput(f"Token split for {what} names an unknown party {unknown[0]!r}.")
-    if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in shares.values()):
-        raise InvalidInput(f"Token split for {what} must use whole, non-negative basis points.")
-    if sum(shares.values()) != BASIS_POINTS:
-        raise InvalidInput(f"Token split for {what} must add up to 100 %, not {sum(shares.values()) / 100:g} %.")
+    problem = shares_problem(shares, what)
+    if problem:
+        raise InvalidInput(problem)
 
 
 def split_tokens(minted: int, shares: Mapping[str, int]) -> dict[str, int]:
@@ -121,3 +102,7 @@ def reversal_parts(original: Mapping[str, int], refunded_before: int, refunded_n
     if after == total:
         after_parts = dict(original)
     return {p: after_parts[p] - before_parts[p] for p in original}
+
+
+__all__ = ["BASIS_POINTS", "DEFAULT_POLICY", "NODE_TYPES", "PARTIES", "TokenPolicy", "policy_from_dict",
+           "reversal_parts", "split_tokens", "validate_shares"]

@@ -34,9 +34,8 @@ from terminal.gui.statusbar import SyncStatusBar
 from terminal.gui.tasks import Tasks
 from terminal.gui.widgets import button, label, show_error
 from terminal.gui.wizard import SetupWizard, demo_passphrase
-from terminal.services import SaleResult, SetupResult, Terminal
-from terminal.store.db import DB_FILENAME
-from terminal.wallet.hd import Wallet
+from terminal.services import SaleResult, Terminal, Wallet
+from terminal.setup import SetupResult
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ class MainWindow(QMainWindow):
     # --- start: wizard or the terminal ---
 
     def start(self) -> None:
-        if (self.data_dir / DB_FILENAME).exists():
+        if Terminal.exists(self.data_dir):
             self.open_terminal(Terminal.open(self.data_dir), None)
             return
         self.show_wizard()

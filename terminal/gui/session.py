@@ -12,9 +12,8 @@ from terminal.core.users import Role, User
 from terminal.gui.qt import QObject, QWidget, Signal
 from terminal.gui.tasks import Tasks
 from terminal.gui.widgets import ManagerApproval
-from terminal.services import Terminal
+from terminal.services import Terminal, Wallet
 from terminal.syncing import SyncService
-from terminal.wallet.hd import Wallet
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

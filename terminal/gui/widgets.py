@@ -31,7 +31,6 @@ from terminal.gui.qt import (
     QWidget,
 )
 from terminal.services import Terminal
-from terminal.wallet.errors import WalletError
 
 logger = logging.getLogger(__name__)
 
@@ -96,14 +95,14 @@ def dialog_buttons(dialog: QDialog, ok_text: str, on_ok: Callable[[], object]) -
 
 
 def message_of(exc: BaseException) -> str:
-    if isinstance(exc, UserFacingError | WalletError):
+    if isinstance(exc, UserFacingError):
         return exc.message
     return tr("Something went wrong that the terminal did not expect. Nothing half-done was saved.")
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
     """A user's mistake is shown as is; a fault is logged with its trace and offers the details to copy."""
-    if isinstance(exc, UserFacingError | WalletError):
+    if isinstance(exc, UserFacingError):
         box = QMessageBox(QMessageBox.Icon.Warning, tr("Cannot do that"), exc.message, QMessageBox.StandardButton.Ok,
                           parent)
         box.setObjectName("user-error")
@@ -195,7 +194,7 @@ class ManagerApproval(QDialog):
             user = self.term.login(str(self.who.currentData() or ""), self.pin.text())
             if not user.role.at_least(Role.MANAGER):
                 raise InvalidInput(tr("{name} is not a manager.", name=user.name))
-        except (UserFacingError, WalletError) as exc:
+        except UserFacingError as exc:
             self.error.setText(message_of(exc))
             self.pin.clear()
             return

@@ -30,9 +30,8 @@ from terminal.gui.qt import (
 from terminal.gui.session import Session
 from terminal.gui.tasks import Tasks
 from terminal.gui.widgets import button, form_layout, label, message_of, panel
-from terminal.services import DEMO_PASSPHRASE, SetupResult, Terminal
-from terminal.wallet.backup import backup_challenge
-from terminal.wallet.hd import Wallet
+from terminal.services import Terminal, Wallet
+from terminal.setup import DEMO_PASSPHRASE, SetupResult, create_terminal
 
 
 def demo_passphrase() -> str:
@@ -41,7 +40,7 @@ def demo_passphrase() -> str:
 
 def create_demo(data_dir: Path) -> tuple[Terminal, Wallet, SetupResult]:
     passphrase = demo_passphrase()
-    term, setup = Terminal.create(data_dir, franchise="HotPot Spot Demo", terminal_name="Counter 1",
+    term, setup = create_terminal(data_dir, franchise="HotPot Spot Demo", terminal_name="Counter 1",
                                   node_type="franchise", demo=True, passphrase=passphrase)
     cameras = Cameras(data_dir)
     try:
@@ -263,7 +262,7 @@ class SetupWizard(QWidget):
         self.show_page(2)
 
         def work() -> tuple[Terminal, Wallet, SetupResult]:
-            term, setup = Terminal.create(data_dir, **args)
+            term, setup = create_terminal(data_dir, **args)
             return term, Wallet(setup.mnemonic), setup
 
         self.tasks.run(work, self._created, lambda exc: self._fail(exc, 1))
@@ -282,7 +281,8 @@ class SetupWizard(QWidget):
         self.show_page(3)
 
     def go_confirm(self) -> None:
-        self.positions = backup_challenge()
+        assert self.wallet is not None
+        self.positions = Terminal.backup_challenge(self.wallet)
         for lab, edit, pos in zip(self.answer_labels, self.answers, self.positions, strict=True):
             lab.setText(tr("Word #{n}", n=pos))
             edit.clear()

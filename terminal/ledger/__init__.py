@@ -1,1 +1,2 @@
-"""The terminal's ledger: appends business records in the caller's transaction; sealing arrives with the wallet."""
+"""The terminal's ledger: records appended in the caller's transaction (journal), sealed into signed blocks and
+verified (sealer, chainworker), and the sync progress of those blocks (progress)."""

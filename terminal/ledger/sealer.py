@@ -50,12 +50,6 @@ def head(conn: sqlite3.Connection) -> Head | None:
     return None if row is None else Head(row[0], row[1], row[2])
 
 
-def pending_count(conn: sqlite3.Connection) -> int:
-    top = head(conn)
-    after = top.last_seq if top else 0
-    return int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger_records").fetchone()[0]) - after
-
-
 def seal_pending(store: Store, terminal_id: str, sign: Callable[[bytes], bytes], now_ms: Callable[[], int], *,
                  policy: SealPolicy = SealPolicy(), force: bool = False) -> list[BlockHeader]:
     """Seal what is due (everything pending when force) into blocks of at most policy.max_records.
@@ -173,5 +167,5 @@ def verify_chain(store: Store, public_key: bytes, *, workers: int | None = None)
     return ChainReport(0 if previous is None else previous.height + 1, records, head(store.conn))
 
 
-__all__ = ["BlockError", "ChainReport", "Head", "SealPolicy", "head", "load_blocks", "pending_count",
-           "seal_pending", "verify_chain"]
+__all__ = ["BlockError", "ChainReport", "Head", "SealPolicy", "head", "load_blocks", "seal_pending",
+           "verify_chain"]

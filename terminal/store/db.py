@@ -130,6 +130,17 @@ class Store:
         value = self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
         return None if value is None else str(value)
 
+    def data_version(self) -> int:
+        """Moves whenever another connection commits a change (PRAGMA data_version): when to reload caches."""
+        return int(self.scalar("PRAGMA data_version"))
+
+    def terminal_id(self) -> str:
+        """The id of the terminal set up in this database."""
+        value = self.meta("terminal_id")
+        if not value:
+            raise StoreError(f"{self.path} has no terminal set up yet. Run 'hotpot-terminal init'.")
+        return value
+
     def integrity_ok(self) -> bool:
         return bool(self.scalar("PRAGMA integrity_check") == "ok")
 
@@ -169,6 +180,11 @@ def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
         marker = conn.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
         if marker is None or marker[0] != APP_MARKER:
             raise StoreError(f"{path} is not a HotPot Spot terminal database.")
+
+
+def store_exists(data_dir: Path) -> bool:
+    """Is there a terminal database in this folder (set up or half set up)?"""
+    return (Path(data_dir) / DB_FILENAME).exists()
 
 
 def open_store(data_dir: Path, *, create: bool = False) -> Store:

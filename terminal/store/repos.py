@@ -124,10 +124,6 @@ def open_shift_row(store: Store) -> sqlite3.Row | None:
     return store.one("SELECT * FROM shifts WHERE status = 'open'")
 
 
-def get_shift(store: Store, shift_id: str) -> sqlite3.Row | None:
-    return store.one("SELECT * FROM shifts WHERE id = ?", (shift_id,))
-
-
 def insert_shift(conn: sqlite3.Connection, shift_id: str, user: str, float_amount: int, now_ms: int) -> None:
     conn.execute("""INSERT INTO shifts (id, status, opened_by, opened_at_ms, float_amount, first_check_number)
                     VALUES (?, 'open', ?, ?, ?, ?)""",
@@ -221,6 +217,24 @@ def sale_details(store: Store, sale_id: str) -> dict[str, Any]:
     return sale
 
 
+def recent_sales(store: Store, limit: int) -> list[dict[str, Any]]:
+    """The newest sales first, with what the history screen lists."""
+    return [dict(r) for r in store.all(
+        "SELECT s.id, s.check_id, s.check_number, s.created_at_ms, s.cashier, s.total, s.status, "
+        "COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0) AS refunded "
+        "FROM sales s ORDER BY s.check_number DESC LIMIT ?", (limit,))]
+
+
+def sale_count(store: Store) -> int:
+    return int(store.scalar("SELECT COUNT(*) FROM sales"))
+
+
+def block_holding(store: Store, record_seq: int) -> dict[str, Any] | None:
+    """The sealed block that holds a ledger record (a sale's, say), or None while it is not sealed yet."""
+    row = store.one("SELECT height, hash FROM blocks WHERE first_seq <= ? AND last_seq >= ?", (record_seq, record_seq))
+    return None if row is None else {"height": row["height"], "hash": row["hash"]}
+
+
 def open_orders(store: Store) -> list[sqlite3.Row]:
     return store.all("SELECT * FROM sales WHERE status NOT IN ('completed', 'cancelled') ORDER BY created_at_ms")
 
@@ -253,3 +267,57 @@ def insert_refund(conn: sqlite3.Connection, refund: Refund) -> None:
          refund.approved_by, refund.created_at_ms))
     conn.executemany("INSERT INTO token_reversals (refund_id, party, amount) VALUES (?, ?, ?)",
                      [(refund.id, p, a) for p, a in refund.token_reversal.items()])
+
+
+# --- cameras ----------------------------------------------------------------------------------------------------
+# Settings are camera.config's JSON (the store does not interpret them); segments and alerts are what the cameras
+# produced, with the SHA-256 of each finished segment (also sealed in the ledger).
+
+
+def save_camera(conn: sqlite3.Connection, camera_id: str, config: dict[str, Any], now_ms: int, by: str) -> None:
+    conn.execute("INSERT INTO cameras (id, config, updated_at_ms, updated_by) VALUES (?, ?, ?, ?) "
+                 "ON CONFLICT (id) DO UPDATE SET config = excluded.config, "
+                 "updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by",
+                 (camera_id, json.dumps(config), now_ms, by))
+
+
+def camera_configs(store: Store) -> list[dict[str, Any]]:
+    return [json.loads(r[0]) for r in store.all("SELECT config FROM cameras ORDER BY id")]
+
+
+def insert_camera_segment(conn: sqlite3.Connection, path: str, camera_id: str, started_at_ms: int,
+                          ended_at_ms: int, frames: int, size: int, sha256: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO camera_segments (path, camera_id, started_at_ms, ended_at_ms, frames, "
+                 "bytes, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 (path, camera_id, started_at_ms, ended_at_ms, frames, size, sha256))
+
+
+def camera_segments(store: Store, camera_id: str, limit: int = 1000) -> list[dict[str, Any]]:
+    """A camera's finished segments, newest first (paths relative to the recordings folder)."""
+    return [dict(r) for r in store.all("SELECT * FROM camera_segments WHERE camera_id = ? "
+                                       "ORDER BY started_at_ms DESC LIMIT ?", (camera_id, limit))]
+
+
+def camera_segment_sha256(store: Store, path: str) -> str | None:
+    value = store.scalar("SELECT sha256 FROM camera_segments WHERE path = ?", (path,))
+    return None if value is None else str(value)
+
+
+def insert_camera_alert(conn: sqlite3.Connection, camera_id: str, at_ms: int, kind: str,
+                        detail: dict[str, Any]) -> int:
+    cur = conn.execute("INSERT INTO camera_alerts (camera_id, at_ms, kind, detail) VALUES (?, ?, ?, ?)",
+                       (camera_id, at_ms, kind, json.dumps(detail)))
+    return int(cur.lastrowid or 0)
+
+
+def camera_alerts(store: Store, *, include_acknowledged: bool, limit: int = 500) -> list[dict[str, Any]]:
+    where = "" if include_acknowledged else "WHERE acknowledged_at_ms IS NULL"
+    rows = store.all(f"SELECT * FROM camera_alerts {where} ORDER BY at_ms DESC LIMIT ?", (limit,))
+    return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
+
+
+def acknowledge_camera_alert(conn: sqlite3.Connection, alert_id: int, now_ms: int, by: str) -> bool:
+    """False when there is no such open alert."""
+    cur = conn.execute("UPDATE camera_alerts SET acknowledged_at_ms = ?, acknowledged_by = ? "
+                       "WHERE id = ? AND acknowledged_at_ms IS NULL", (now_ms, by, alert_id))
+    return cur.rowcount == 1

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+from sync.protocol.errors import UserFacingError
 
-class WalletError(Exception):
+
+class WalletError(UserFacingError):
     code = "wallet_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class WrongPassphrase(WalletError):

@@ -15,13 +15,14 @@ from pathlib import Path
 from terminal.core.orders import Tender
 from terminal.ledger.journal import append_records
 from terminal.services import Terminal
+from terminal.setup import create_terminal
 from terminal.store import repos
 
 RECORDS = int(os.environ.get("BENCH_RECORDS", "100000"))
 
 
 def test_bench_seal_and_verify(tmp_path: Path) -> None:
-    term, _ = Terminal.create(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True,
+    term, _ = create_terminal(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True,
                               passphrase="bench-passphrase")
     cashier = repos.get_user(term.store, "Giorgi")
     assert cashier is not None

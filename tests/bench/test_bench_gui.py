@@ -22,7 +22,7 @@ from terminal.core.orders import Tender
 from terminal.gui.app import make_app
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.qt import QApplication, QElapsedTimer, QTimer
-from terminal.services import Terminal
+from terminal.setup import create_terminal
 from terminal.store import repos
 from terminal.syncing import enroll
 from tests.conftest import TEST_PASSPHRASE
@@ -41,7 +41,7 @@ def pct(values: list[float], p: float) -> float:
 
 def test_bench_cold_start_to_pin_screen(tmp_path: Path) -> None:
     data = tmp_path / "term"
-    term, _ = Terminal.create(data, franchise="Bench", terminal_name="C1", demo=True, passphrase=TEST_PASSPHRASE)
+    term, _ = create_terminal(data, franchise="Bench", terminal_name="C1", demo=True, passphrase=TEST_PASSPHRASE)
     term.close()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOTPOT_GUI_EXIT_AFTER_START": "1"}
     times = []
@@ -122,7 +122,7 @@ def test_bench_event_loop_while_sealing_and_pushing(qtbot: Any, tmp_path: Path, 
         migrate(db)
         with running_hq(db, tmp_path / "hq", workers=2, extra_env={"HOTPOT_HQ_PUBLIC_RATE": "1000"}) as hq:
             data = tmp_path / "term"
-            term, _ = Terminal.create(data, franchise="Bench", terminal_name="C1", demo=True,
+            term, _ = create_terminal(data, franchise="Bench", terminal_name="C1", demo=True,
                                       passphrase=TEST_PASSPHRASE)
             term.store.conn.execute("UPDATE stock SET available = 1000000")
             enroll(term, term.unlock(TEST_PASSPHRASE), hq.url, enroll_code(db, "Bench", "C1", "Main", "franchise"))

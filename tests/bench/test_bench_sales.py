@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from terminal.core.orders import Tender
-from terminal.services import Terminal
+from terminal.setup import create_terminal
 from terminal.store import repos
 
 SALES = int(os.environ.get("BENCH_SALES", "5000"))
@@ -42,7 +42,7 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def test_bench_sales(tmp_path: Path) -> None:
-    term, _ = Terminal.create(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True,
+    term, _ = create_terminal(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True,
                               passphrase="bench-passphrase")
     term.store.conn.execute("UPDATE stock SET available = 1000000")
     cashier = repos.get_user(term.store, "Giorgi")

@@ -16,6 +16,7 @@ from sync.hq.cli import enroll_code
 from sync.hq.db import migrate
 from terminal.core.orders import Tender
 from terminal.services import Terminal
+from terminal.setup import create_terminal
 from terminal.store import repos
 from terminal.syncing import SyncService, TerminalOutbox, enroll
 from tests.hqkit import running_hq
@@ -48,7 +49,7 @@ def test_bench_backlog_drain_and_selling_during_sync(tmp_path: Path, pg_server: 
     try:
         migrate(db)
         with running_hq(db, tmp_path / "hq", workers=2, extra_env={"HOTPOT_HQ_PUBLIC_RATE": "1000"}) as hq:
-            term, _ = Terminal.create(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True,
+            term, _ = create_terminal(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True,
                                       passphrase="bench-passphrase")
             term.store.conn.execute("UPDATE stock SET available = 100000000")
             wallet = term.unlock("bench-passphrase")
@@ -62,7 +63,7 @@ def test_bench_backlog_drain_and_selling_during_sync(tmp_path: Path, pg_server: 
             report = service.syncer.push()
             drain_s = time.perf_counter() - start
             service.stop()
-            assert TerminalOutbox(term).first_unacknowledged() is None
+            assert TerminalOutbox(term.store, term.terminal_id).first_unacknowledged() is None
             print(f"\n[bench sync] backlog of {BACKLOG:,} sales ({records:,} records, {report.acknowledged} blocks) "
                   f"drained in {drain_s:.1f} s = {report.records / drain_s:,.0f} records/s (target <= 20 s)")
 

@@ -8,14 +8,14 @@ import pytest
 
 from terminal.cameras import Cameras
 from terminal.core.errors import InvalidInput, NotAllowed
-from terminal.services import Terminal
+from terminal.setup import create_terminal
 from terminal.store import repos
 from tests.camera.conftest import write_video
 from tests.conftest import TEST_PASSPHRASE
 
 
 def test_per_camera_roles_and_refused_settings(data_dir: Path, tmp_path: Path) -> None:
-    term, _ = Terminal.create(data_dir, franchise="Vake", terminal_name="C1", demo=True, passphrase=TEST_PASSPHRASE)
+    term, _ = create_terminal(data_dir, franchise="Vake", terminal_name="C1", demo=True, passphrase=TEST_PASSPHRASE)
     owner, manager = repos.get_user(term.store, "Owner"), repos.get_user(term.store, "Nino")
     cashier = repos.get_user(term.store, "Giorgi")
     video = write_video(tmp_path / "v.avi", 30, moving=True)

@@ -13,6 +13,7 @@ from sync.hq.cli import enroll_code
 from sync.hq.db import migrate
 from terminal.core.orders import Tender
 from terminal.services import Terminal
+from terminal.setup import create_terminal
 from terminal.store import repos
 from terminal.wallet.hd import Wallet
 from tests.conftest import TEST_PASSPHRASE
@@ -71,7 +72,7 @@ def make_till(hq: HQServer, tmp_path: Path) -> Callable[..., Till]:
     made: list[Terminal] = []
 
     def make(franchise: str = "Vake", node: str = "Main", node_type: str = "franchise") -> Till:
-        term, _ = Terminal.create(tmp_path / f"t{len(made)}", franchise=franchise, terminal_name="Counter",
+        term, _ = create_terminal(tmp_path / f"t{len(made)}", franchise=franchise, terminal_name="Counter",
                                   demo=True, passphrase=TEST_PASSPHRASE, node_type=node_type)
         made.append(term)
         term.store.conn.execute("UPDATE stock SET available = 100000")

@@ -209,3 +209,29 @@ def test_migrations_are_detected_and_idempotent(pg_server: object) -> None:
         assert migrate(url) == []  # idempotent
     finally:
         pg_server.drop_database("t_hq_unmigrated")
+
+
+def test_hq_refuses_a_menu_item_every_terminal_would_refuse(make_till: Callable[..., Till], hq: HQServer,
+                                                            staff_tokens: dict[str, str]) -> None:
+    """One vocabulary: a category no terminal knows is a 422 at HQ, so it can never block a terminal's updates;
+    what HQ accepts, a real terminal applies."""
+    from terminal.syncing import TerminalOutbox
+
+    admin = {"authorization": f"Bearer {staff_tokens['hq_admin']}"}
+    till = make_till()
+    item = {"name": {"ka": "სუპი", "en": "Soup", "ru": "Суп"}, "category": "soups", "price": 900, "available": 5}
+    r = requests.put(f"{hq.url}/api/v1/staff/menu/tom-yum", json=item, headers=admin, timeout=10)
+    _error(r, 422, "invalid_menu_item")
+    assert "soups" in r.json()["error"]["message"]
+    assert sql(hq.database_url, "SELECT count(*) FROM menu_items WHERE id = 'tom-yum'") == [(0,)]
+    _error(requests.put(f"{hq.url}/api/v1/staff/menu/tom-yum", json=dict(item, category="broth", ingredients=[
+        {"name": "chili", "grams": -1, "kcal": 3}]), headers=admin, timeout=10), 422, "invalid_menu_item")
+    # Authentication comes before validation: no token and a bad body is 401, not 422.
+    _error(requests.put(f"{hq.url}/api/v1/staff/menu/tom-yum", json={"nonsense": 1}, timeout=10), 401,
+           "token_required")
+    assert requests.put(f"{hq.url}/api/v1/staff/menu/tom-yum", json=dict(item, category="broth"), headers=admin,
+                        timeout=10).ok
+    path = f"/api/v1/terminals/{till.id}/updates?cursor={till.enrollment['cursor']}"
+    updates = requests.get(hq.url + path, headers=signed_headers(till.wallet, till.id, "GET", path), timeout=10).json()
+    TerminalOutbox(till.term.store, till.id).apply_updates(updates)
+    assert till.term.menu()["tom-yum"].category == "broth"

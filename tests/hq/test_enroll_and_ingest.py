@@ -11,7 +11,7 @@ import requests
 
 from sync.hq.cli import enroll_code
 from sync.protocol.messages import verify_receipt
-from terminal.services import Terminal
+from terminal.setup import create_terminal
 from tests.conftest import TEST_PASSPHRASE
 from tests.hq.conftest import Till, sql
 from tests.hqkit import HQServer, blocks_payload, enroll_body
@@ -29,7 +29,7 @@ def test_enrollment_returns_keys_policy_and_menu(make_till: Callable[..., Till],
 
 
 def test_enrollment_codes_are_one_time_and_expire(hq: HQServer, tmp_path: Any) -> None:
-    term, _ = Terminal.create(tmp_path / "t", franchise="F", terminal_name="C", passphrase=TEST_PASSPHRASE)
+    term, _ = create_terminal(tmp_path / "t", franchise="F", terminal_name="C", passphrase=TEST_PASSPHRASE)
     wallet = term.unlock(TEST_PASSPHRASE)
     url = f"{hq.url}/api/v1/enroll"
     r = requests.post(url, json=enroll_body(wallet, term.terminal_id, "NOPE0-NOPE0-NOPE0-NOPE0"), timeout=10)
@@ -43,7 +43,7 @@ def test_enrollment_codes_are_one_time_and_expire(hq: HQServer, tmp_path: Any) -
     body = enroll_body(wallet, term.terminal_id, code)
     forged = dict(body, signature=body["signature"][:-4] + "0000")
     assert requests.post(url, json=forged, timeout=10).status_code == 401
-    other = Terminal.create(tmp_path / "o", franchise="F", terminal_name="C", passphrase=TEST_PASSPHRASE)[0]
+    other = create_terminal(tmp_path / "o", franchise="F", terminal_name="C", passphrase=TEST_PASSPHRASE)[0]
     mismatch = dict(body, account_xpub=other.account.xpub)
     assert requests.post(url, json=mismatch, timeout=10).json()["error"]["code"] == "key_mismatch"
     assert requests.post(url, json=body, timeout=10).status_code == 200

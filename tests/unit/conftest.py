@@ -7,6 +7,7 @@ import pytest
 
 from terminal.core.users import User
 from terminal.services import Terminal
+from terminal.setup import create_terminal
 from terminal.store import repos
 from tests.conftest import TEST_PASSPHRASE
 
@@ -14,7 +15,7 @@ from tests.conftest import TEST_PASSPHRASE
 @pytest.fixture
 def term(data_dir: Path) -> Iterator[Terminal]:
     """A fresh demo terminal (demo menu, demo staff) in this test's own data folder."""
-    terminal, _ = Terminal.create(data_dir, franchise="Vake", terminal_name="Counter 1", demo=True,
+    terminal, _ = create_terminal(data_dir, franchise="Vake", terminal_name="Counter 1", demo=True,
                                   passphrase=TEST_PASSPHRASE)
     yield terminal
     terminal.close()

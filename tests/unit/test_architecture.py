@@ -29,7 +29,16 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 
 @pytest.mark.parametrize(("files", "expected"), [
     ({"terminal/core/bad.py": "from terminal.store import db\n"}, "terminal.core may not import terminal.store"),
-    ({"terminal/core/bad.py": "import sync.protocol.canonical\n"}, "terminal.core may not import sync.protocol"),
+    ({"terminal/core/bad.py": "import sync.client.http\n"}, "terminal.core may not import sync.client"),
+    ({"terminal/cli.py": "from terminal.store import repos\n"}, "terminal.cli may not import terminal.store"),
+    ({"terminal/cli.py": "def f():\n    from terminal.ledger.sealer import head\n"},
+     "terminal.cli may not import terminal.ledger"),
+    ({"terminal/gui/x.py": "from terminal.store.db import DB_FILENAME\n"},
+     "terminal.gui may not import terminal.store"),
+    ({"terminal/gui/x.py": "from terminal.ledger import progress\n"}, "terminal.gui may not import terminal.ledger"),
+    ({"terminal/gui/x.py": "from terminal.wallet.hd import Wallet\n"}, "terminal.gui may not import terminal.wallet"),
+    ({"terminal/demo.py": "from terminal.store.db import open_store\n"}, "terminal.demo may not import terminal.store"),
+    ({"terminal/store/bad.py": "from sync.protocol import records\n"}, "terminal.store may not import sync.protocol"),
     ({"terminal/store/bad.py": "from ..ledger import journal\n"}, "terminal.store may not import terminal.ledger"),
     ({"terminal/store/bad.py": "import cv2\n"}, "cv2 may only be imported under camera"),
     ({"terminal/core/bad.py": "from PySide6 import QtWidgets\n"}, "PySide6 may only be imported under terminal.gui"),
@@ -54,5 +63,8 @@ def test_checker_accepts_allowed_imports(tmp_path: Path) -> None:
         "terminal/__main__.py": "from terminal.gui import app\n",
         "camera/ok.py": "import cv2\nfrom . import other\n",
         "sync/hq/ok.py": "from sync.protocol.records import Record\n",
+        "terminal/core/ok.py": "from sync.protocol.vocabulary import PARTIES\n",
+        "terminal/cli.py": "from terminal.services import Terminal\nfrom terminal.setup import create_terminal\n",
+        "terminal/syncing.py": "from terminal.store.db import open_store\nfrom terminal.ledger import progress\n",
     })
     assert check_tree(root) == []

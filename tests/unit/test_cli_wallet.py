@@ -94,7 +94,7 @@ def test_backup_check(cli: Cli, words: str, monkeypatch: pytest.MonkeyPatch) -> 
     from terminal.wallet import backup
 
     monkeypatch.setattr(backup, "backup_challenge", lambda n=24: [2, 9, 24])
-    monkeypatch.setattr("terminal.cli.backup_challenge", lambda n=24: [2, 9, 24])
+    monkeypatch.setattr("terminal.services.backup_challenge", lambda n=24: [2, 9, 24])
     w = words.split()
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{w[1]}\n{w[8]}\nwrong\n"))
     code, _, err = cli("wallet", "backup-check")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sync.protocol.records import decode_record
 from terminal.services import Terminal
+from terminal.setup import create_terminal
 
 CHILD = r"""
 import sys
@@ -62,7 +63,7 @@ def _check_consistent(data_dir: Path, returned: set[str]) -> int:
 
 
 def test_sigkill_mid_batch_loses_nothing_that_returned(data_dir: Path) -> None:
-    term, _ = Terminal.create(data_dir, franchise="Vake", terminal_name="C1", demo=True,
+    term, _ = create_terminal(data_dir, franchise="Vake", terminal_name="C1", demo=True,
                               passphrase="crash-test-pass")
     term.open_shift(term.login("Giorgi", "3333"), 10_000)
     term.close()

@@ -215,7 +215,7 @@ def test_claim_ticket_pool_makes_valid_unique_tickets_and_stops() -> None:
     import threading
 
     from terminal.core.checks import claim_matches
-    from terminal.services import ClaimTicketPool
+    from terminal.tickets import ClaimTicketPool
 
     pool = ClaimTicketPool(size=8)
     pool.start()

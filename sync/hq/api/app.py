@@ -1,0 +1,44 @@
+"""The HQ app assembled: the pool and keys on app.state, the error handlers, the routers, the middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from sync.hq import metrics
+from sync.hq.api.errors import ERROR_RESPONSES, install_error_handlers
+from sync.hq.api.middleware import BodyLimit, Observe, RateLimiter
+from sync.hq.api.routes import operations, reports, staff, terminals
+from sync.hq.config import Settings
+from sync.hq.keys import HQKeys
+
+
+def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
+    pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+        settings.require_database(), min_size=settings.pool_min, max_size=settings.pool_max, open=False,
+        kwargs={"autocommit": True})
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await pool.open(wait=False)
+        metrics.watch_pool(pool)
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title="HotPot Spot HQ", version="1", lifespan=lifespan, responses=ERROR_RESPONSES,
+                  description="Ingest of terminals' signed blocks, enrollment, updates, staff API. Every error is "
+                              '{"error": {"code", "message"}} with a fitting status.')
+    app.state.pool, app.state.keys, app.state.settings, app.state.jwt_secret = pool, keys, settings, jwt_secret
+    install_error_handlers(app)
+    for area in (operations, terminals, staff, reports):
+        app.include_router(area.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Observe, limiter=RateLimiter(settings.public_rate_per_minute))
+    return app

@@ -1,0 +1,101 @@
+"""Typed dependencies of the routes: the pool, keys and settings from app.state; a staff user with one of the roles
+a route allows; a terminal whose signed request verified; a JSON body. Authentication runs before the body is
+validated, so a caller without the right to ask learns nothing about what a valid request looks like."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from sync.hq.api.errors import ApiError
+from sync.hq.auth import check_terminal_request, read_token, terminal_row
+from sync.hq.config import Settings
+from sync.hq.keys import HQKeys
+from sync.protocol.messages import SIGNATURE_HEADER
+
+
+def _pool(request: Request) -> AsyncConnectionPool[AsyncConnection[Any]]:
+    pool: AsyncConnectionPool[AsyncConnection[Any]] = request.app.state.pool
+    return pool
+
+
+def _keys(request: Request) -> HQKeys:
+    keys: HQKeys = request.app.state.keys
+    return keys
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _jwt_secret(request: Request) -> str:
+    secret: str = request.app.state.jwt_secret
+    return secret
+
+
+Pool = Annotated[AsyncConnectionPool[AsyncConnection[Any]], Depends(_pool)]
+Keys = Annotated[HQKeys, Depends(_keys)]
+AppSettings = Annotated[Settings, Depends(_settings)]
+JwtSecret = Annotated[str, Depends(_jwt_secret)]
+
+
+@dataclass(frozen=True)
+class Staff:
+    """A signed-in HQ staff member, from a verified token."""
+
+    username: str
+    role: str
+
+
+def _staff_with(*roles: str) -> Callable[[Request, str], Staff]:
+    def dependency(request: Request, secret: JwtSecret) -> Staff:
+        claims = read_token(secret, request.headers.get("authorization"), roles)
+        return Staff(claims["sub"], claims["role"])
+
+    return dependency
+
+
+# The staff roles each kind of route admits.
+Admin = Annotated[Staff, Depends(_staff_with("hq_admin"))]
+Reader = Annotated[Staff, Depends(_staff_with("hq_admin", "auditor"))]
+Overseer = Annotated[Staff, Depends(_staff_with("hq_admin", "auditor", "compliance"))]
+
+
+async def _signed_terminal(request: Request, terminal_id: str, pool: Pool) -> dict[str, Any]:
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    async with pool.connection() as conn:
+        terminal = await terminal_row(conn, terminal_id)
+        await check_terminal_request(conn, terminal, request.headers.get(SIGNATURE_HEADER), request.method, path,
+                                     await request.body())
+    return terminal
+
+
+async def _enrolled_terminal(terminal_id: str, pool: Pool) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        return await terminal_row(conn, terminal_id)
+
+
+# A terminal whose request carries a valid signature of its key (and a fresh nonce).
+SignedTerminal = Annotated[dict[str, Any], Depends(_signed_terminal)]
+# An enrolled, active terminal named in the path; its blocks carry their own signatures.
+EnrolledTerminal = Annotated[dict[str, Any], Depends(_enrolled_terminal)]
+
+
+async def _json_body(request: Request) -> Any:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise ApiError(415, "unsupported_media_type", "Send JSON with Content-Type: application/json.")
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ApiError(400, "bad_json", "The request body is not valid JSON.") from None
+
+
+JsonBody = Annotated[Any, Depends(_json_body)]

@@ -1,0 +1,106 @@
+"""Pure ASGI middleware (a BaseHTTPMiddleware halves the throughput of small requests): the body size limit, and
+metrics by route plus the rate limit of public endpoints."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sync.hq import metrics
+from sync.hq.api.errors import ApiError
+
+PUBLIC_PATHS = frozenset({"/api/v1/enroll", "/api/v1/staff/login"})
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
+
+
+class BodyLimit:
+    """Refuses a request body over the limit with 413, whether or not it announces its length."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = ApiError(413, "body_too_large", f"The request body is over {self.limit} bytes.")
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await send_json(send, too_large.status, too_large.body())
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise too_large
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class RateLimiter:
+    """Per-client sliding window for public endpoints (enrollment, staff login): 429 beyond N a minute."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def check(self, client: str) -> None:
+        now = time.monotonic()
+        window = self.seen[client]
+        while window and now - window[0] > 60:
+            window.popleft()
+        if len(window) >= self.per_minute:
+            raise ApiError(429, "rate_limited", "Too many attempts from this address; wait a minute.",
+                           {"retry_after_s": int(60 - (now - window[0])) + 1})
+        window.append(now)
+
+
+class Observe:
+    """Metrics by route for every request, and the rate limit of public endpoints before any validation, so
+    malformed attempts count too."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+        self.app, self.limiter = app, limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            if scope["path"] in PUBLIC_PATHS:
+                client = scope.get("client")
+                try:
+                    self.limiter.check(client[0] if client else "unknown")
+                except ApiError as exc:
+                    await send_json(record_status, exc.status, exc.body())
+                    return
+            await self.app(scope, receive, record_status)
+        finally:
+            route = scope.get("route")
+            metrics.observe(scope["method"], getattr(route, "path", "unmatched"), status, time.perf_counter() - start)
+
+
+__all__ = ["PUBLIC_PATHS", "BodyLimit", "Observe", "RateLimiter", "send_json"]

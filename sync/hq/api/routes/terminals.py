@@ -1,0 +1,81 @@
+"""What terminals call: enrollment with a one-time code, pushing signed blocks, and (signed) head and updates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from sync.hq import metrics, reports, writes
+from sync.hq.api.deps import EnrolledTerminal, JsonBody, Keys, Pool, SignedTerminal
+from sync.hq.api.errors import ApiError
+from sync.hq.api.schemas import EnrollRequest
+from sync.hq.ingest import head_of, ingest_blocks
+from sync.protocol.blocks import Block, BlockError, block_from_wire
+
+router = APIRouter(tags=["terminals"])
+MAX_BLOCKS_PER_REQUEST = 100
+
+
+@router.post("/api/v1/enroll")
+async def enroll(body: EnrollRequest, pool: Pool, keys: Keys) -> dict[str, Any]:
+    writes.check_enrollment_proof(body.code, body.terminal_id, body.account_xpub, body.signing_public_key,
+                                  body.signature)
+    async with pool.connection() as conn:
+        node_type = await writes.enroll_terminal(conn, body.code, body.terminal_id, body.account_xpub,
+                                                 body.signing_public_key)
+        updates = await reports.updates_since(conn, 0)
+    return {"terminal_id": body.terminal_id, "node_type": node_type,
+            "hq_receipt_public_key": keys.receipt_public.hex(), "hq_kyc_public_key": keys.kyc_public.hex(),
+            "policy": updates["policies"][-1] if updates["policies"] else None, "menu": updates["menu"],
+            "cursor": updates["cursor"]}
+
+
+def _blocks_of(doc: Any) -> tuple[list[Block], list[bytes]]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("blocks"), list) or set(doc) != {"blocks"}:
+        raise ApiError(422, "invalid_request", 'The body is {"blocks": [block, ...]}.')
+    wire_blocks = doc["blocks"]
+    if not 1 <= len(wire_blocks) <= MAX_BLOCKS_PER_REQUEST:
+        raise ApiError(422, "invalid_request", f"Send 1 to {MAX_BLOCKS_PER_REQUEST} blocks per request.")
+    blocks: list[Block] = []
+    stated: list[bytes] = []
+    for wire in wire_blocks:
+        try:
+            block, stated_hash = block_from_wire(wire)
+        except BlockError as exc:
+            metrics.REJECTIONS.labels(exc.reason).inc()
+            raise ApiError(422, "malformed_block", str(exc)) from None
+        if blocks and block.height != blocks[-1].height + 1:
+            raise ApiError(422, "invalid_request", "Blocks must be in consecutive height order.")
+        blocks.append(block)
+        stated.append(stated_hash)
+    return blocks, stated
+
+
+@router.post("/api/v1/terminals/{terminal_id}/blocks")
+async def push_blocks(terminal: EnrolledTerminal, doc: JsonBody, pool: Pool, keys: Keys) -> JSONResponse:
+    blocks, stated = _blocks_of(doc)
+    outcome = await ingest_blocks(pool, keys, terminal, blocks, stated)
+    for result in outcome.results:
+        if result.status == "accepted":
+            metrics.BLOCKS.inc()
+        elif result.reason:
+            metrics.REJECTIONS.labels(result.reason).inc()
+    metrics.RECORDS.inc(outcome.records)
+    return JSONResponse({"results": [r.to_dict() for r in outcome.results], "head": outcome.head},
+                        status_code=outcome.http_status)
+
+
+@router.get("/api/v1/terminals/{terminal_id}/head")
+async def terminal_head(terminal: SignedTerminal, pool: Pool) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        return {"terminal_id": terminal["id"], "head": await head_of(conn, terminal["id"])}
+
+
+@router.get("/api/v1/terminals/{terminal_id}/updates")
+async def terminal_updates(terminal: SignedTerminal, pool: Pool, cursor: int = 0) -> dict[str, Any]:
+    if cursor < 0:
+        raise ApiError(422, "invalid_request", "cursor must be 0 or more.")
+    async with pool.connection() as conn:
+        return await reports.updates_since(conn, cursor)

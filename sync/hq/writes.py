@@ -1,0 +1,217 @@
+"""HQ's writes, each in one transaction with its audit entry: enrollment codes and enrollment, franchises and nodes,
+revoking terminals, menu items, token policies, staff users. The API's routes and the `hotpot-hq` CLI both call
+these; nothing else inserts into those tables."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bip32 import BIP32
+from psycopg import AsyncConnection, errors
+
+from sync.hq.api.errors import ApiError
+from sync.hq.auth import hash_password
+from sync.protocol.keys import verify_signature
+from sync.protocol.messages import enrollment_digest
+from sync.protocol.vocabulary import menu_item_problem, policy_problem
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+Conn = AsyncConnection[Any]
+
+
+def hash_code(code: str) -> bytes:
+    """Enrollment codes are stored only as this hash. Dashes, spaces and case do not matter."""
+    normalized = "".join(code.split()).replace("-", "").upper()
+    return hashlib.sha256(b"hotpot/enroll-code/v1\x00" + normalized.encode()).digest()
+
+
+def new_enroll_code() -> str:
+    raw = "".join(secrets.choice(_CROCKFORD) for _ in range(20))  # 100 bits
+    return "-".join(raw[i:i + 5] for i in range(0, 20, 5))
+
+
+async def audit(conn: Conn, actor: str, action: str, target: str | None,
+                detail: dict[str, Any] | None = None) -> None:
+    await conn.execute("INSERT INTO audit_log (actor, action, target, detail) VALUES (%s, %s, %s, %s)",
+                       (actor, action, target, json.dumps(detail or {})))
+
+
+async def _one(conn: Conn, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    cur = await conn.execute(sql, params)
+    return await cur.fetchone()
+
+
+# --- enrollment ---------------------------------------------------------------------------------------------------
+
+
+async def issue_enroll_code(conn: Conn, actor: str, franchise: str, terminal_name: str, node: str, node_type: str,
+                            ttl_s: int) -> str:
+    """A one-time code for a terminal of `node` (franchise and node are made when new). Only its hash is kept."""
+    code = new_enroll_code()
+    async with conn.transaction():
+        row = await _one(conn, "INSERT INTO franchises (name) VALUES (%s) ON CONFLICT (name) DO UPDATE SET name = "
+                               "excluded.name RETURNING id", (franchise,))
+        assert row is not None
+        row = await _one(conn, "INSERT INTO nodes (franchise_id, name, node_type) VALUES (%s, %s, %s) "
+                               "ON CONFLICT (franchise_id, name) DO UPDATE SET name = excluded.name "
+                               "RETURNING id, node_type", (row[0], node, node_type))
+        assert row is not None
+        node_id, actual_type = row
+        if actual_type != node_type:
+            raise ApiError(409, "node_type_mismatch",
+                           f"Node {node!r} of {franchise!r} is a {actual_type} node, not {node_type}.")
+        await conn.execute("INSERT INTO enrollment_codes (code_hash, node_id, terminal_name, expires_at) "
+                           "VALUES (%s, %s, %s, %s)",
+                           (hash_code(code), node_id, terminal_name, datetime.now(UTC) + timedelta(seconds=ttl_s)))
+        await audit(conn, actor, "enroll_code", f"{franchise}/{node}/{terminal_name}")
+    return code
+
+
+def check_enrollment_proof(code: str, terminal_id: str, account_xpub: str, signing_public_key: str,
+                           signature: str) -> None:
+    """The registered key must be m/0/0 of the account xpub, and it must have signed this enrollment."""
+    try:
+        derived = BIP32.from_xpub(account_xpub).get_pubkey_from_path([0, 0]).hex()
+    except Exception:  # noqa: BLE001 - any malformed xpub is the client's mistake
+        raise ApiError(422, "bad_xpub", "account_xpub is not a valid extended public key.") from None
+    if derived != signing_public_key:
+        raise ApiError(422, "key_mismatch", "signing_public_key is not the key m/0/0 of account_xpub.")
+    digest = enrollment_digest(code, terminal_id, account_xpub, signing_public_key)
+    if not verify_signature(bytes.fromhex(signing_public_key), digest, bytes.fromhex(signature)):
+        raise ApiError(401, "bad_signature", "The enrollment is not signed by the key it registers.")
+
+
+async def enroll_terminal(conn: Conn, code: str, terminal_id: str, account_xpub: str,
+                          signing_public_key: str) -> str:
+    """Use a one-time code to register a terminal's keys (the proof checked first). Returns the node type."""
+    code_hash = hash_code(code)
+    async with conn.transaction():
+        row = await _one(conn, "SELECT e.node_id, e.terminal_name, e.expires_at < now(), e.used_at IS NOT NULL, "
+                               "n.node_type FROM enrollment_codes e JOIN nodes n ON n.id = e.node_id "
+                               "WHERE e.code_hash = %s FOR UPDATE OF e", (code_hash,))
+        if row is None:
+            raise ApiError(404, "unknown_code", "This enrollment code is not known at HQ.")
+        node_id, name, expired, used, node_type = row
+        if used:
+            raise ApiError(409, "code_used", "This enrollment code has already been used.")
+        if expired:
+            raise ApiError(410, "code_expired", "This enrollment code has expired; ask HQ for a new one.")
+        try:
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO terminals (id, node_id, name, account_xpub, signing_public_key) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    (terminal_id, node_id, name, account_xpub, bytes.fromhex(signing_public_key)))
+        except errors.UniqueViolation:
+            raise ApiError(409, "terminal_exists", f"Terminal {terminal_id} is already enrolled.") from None
+        await conn.execute("UPDATE enrollment_codes SET used_at = now(), terminal_id = %s WHERE code_hash = %s",
+                           (terminal_id, code_hash))
+        await audit(conn, f"terminal:{terminal_id}", "enroll", terminal_id, {"node_id": node_id})
+    return str(node_type)
+
+
+async def revoke_terminal(conn: Conn, actor: str, terminal_id: str) -> None:
+    async with conn.transaction():
+        row = await _one(conn, "UPDATE terminals SET status = 'revoked', revoked_at = now() WHERE id = %s "
+                               "RETURNING id", (terminal_id,))
+        if row is None:
+            raise ApiError(404, "not_found", f"No terminal {terminal_id}.")
+        await audit(conn, actor, "revoke_terminal", terminal_id)
+
+
+# --- franchises and nodes -----------------------------------------------------------------------------------------
+
+
+async def create_franchise(conn: Conn, actor: str, name: str) -> int:
+    async with conn.transaction():
+        try:
+            async with conn.transaction():
+                row = await _one(conn, "INSERT INTO franchises (name) VALUES (%s) RETURNING id", (name,))
+        except errors.UniqueViolation:
+            raise ApiError(409, "exists", f"A franchise called {name!r} exists.") from None
+        assert row is not None
+        await audit(conn, actor, "create_franchise", name)
+    return int(row[0])
+
+
+async def create_node(conn: Conn, actor: str, franchise_id: int, name: str, node_type: str) -> int:
+    async with conn.transaction():
+        try:
+            async with conn.transaction():
+                row = await _one(conn, "INSERT INTO nodes (franchise_id, name, node_type) VALUES (%s, %s, %s) "
+                                       "RETURNING id", (franchise_id, name, node_type))
+        except errors.ForeignKeyViolation:
+            raise ApiError(404, "not_found", f"No franchise {franchise_id}.") from None
+        except errors.UniqueViolation:
+            raise ApiError(409, "exists", f"The franchise already has a node {name!r}.") from None
+        assert row is not None
+        await audit(conn, actor, "create_node", name, {"franchise_id": franchise_id})
+    return int(row[0])
+
+
+# --- menu and policy ----------------------------------------------------------------------------------------------
+
+
+async def put_menu_item(conn: Conn, actor: str, item: dict[str, Any]) -> dict[str, Any]:
+    """Add or change a menu item. Refused (422) when a terminal would refuse it: the shared vocabulary decides."""
+    problem = menu_item_problem(item)
+    if problem:
+        raise ApiError(422, "invalid_menu_item", problem)
+    async with conn.transaction():
+        await conn.execute(
+            "INSERT INTO menu_items (id, data, active, update_seq) VALUES (%s, %s, %s, nextval('update_seq')) "
+            "ON CONFLICT (id) DO UPDATE SET data = excluded.data, active = excluded.active, "
+            "update_seq = excluded.update_seq", (item["id"], json.dumps(item, ensure_ascii=False), item["active"]))
+        await audit(conn, actor, "put_menu_item", item["id"])
+    return item
+
+
+async def retire_menu_item(conn: Conn, actor: str, item_id: str) -> None:
+    """Menu items are retired (inactive), never deleted: old sales still name them."""
+    async with conn.transaction():
+        row = await _one(conn, "UPDATE menu_items SET active = false, data = jsonb_set(data, '{active}', 'false'), "
+                               "update_seq = nextval('update_seq') WHERE id = %s RETURNING id", (item_id,))
+        if row is None:
+            raise ApiError(404, "not_found", f"No menu item {item_id!r}.")
+        await audit(conn, actor, "retire_menu_item", item_id)
+
+
+async def new_policy(conn: Conn, actor: str, terms: dict[str, Any]) -> dict[str, Any]:
+    """A new token policy version from its rate and shares; versions only ever go up."""
+    problem = policy_problem(terms, versioned=False)
+    if problem:
+        raise ApiError(422, "invalid_policy", problem)
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE token_policies IN EXCLUSIVE MODE")
+        row = await _one(conn, "SELECT COALESCE(MAX(version), 0) + 1 FROM token_policies", ())
+        version = int(row[0]) if row else 1
+        policy = {"version": version, **terms}
+        await conn.execute("INSERT INTO token_policies (version, data, update_seq) "
+                           "VALUES (%s, %s, nextval('update_seq'))", (version, json.dumps(policy)))
+        await audit(conn, actor, "new_policy", str(version))
+    return policy
+
+
+# --- staff --------------------------------------------------------------------------------------------------------
+
+
+async def create_staff_user(conn: Conn, actor: str, username: str, password: str, role: str) -> None:
+    try:
+        hashed = hash_password(password)
+    except ValueError as exc:
+        raise ApiError(422, "weak_password", str(exc)) from None
+    async with conn.transaction():
+        try:
+            async with conn.transaction():
+                await conn.execute("INSERT INTO staff_users (username, password_hash, role) VALUES (%s, %s, %s)",
+                                   (username, hashed, role))
+        except errors.UniqueViolation:
+            raise ApiError(409, "exists", f"A staff user {username!r} exists.") from None
+        except errors.CheckViolation:
+            raise ApiError(422, "invalid_request", "A username is 3-40 lowercase letters, digits, dots, dashes or "
+                                                   "underscores.") from None
+        await audit(conn, actor, "create_staff_user", username, {"role": role})
