@@ -15,6 +15,7 @@ from terminal.setup import create_terminal
 from tests.conftest import TEST_PASSPHRASE
 from tests.hq.conftest import Till, sql
 from tests.hqkit import HQServer, blocks_payload, enroll_body
+from tests.hqkit import hq as hq_cli
 
 
 def test_enrollment_returns_keys_policy_and_menu(make_till: Callable[..., Till], hq: HQServer) -> None:
@@ -194,3 +195,17 @@ def test_unknown_and_revoked_terminals(make_till: Callable[..., Till], hq: HQSer
     sql(hq.database_url, "UPDATE terminals SET status = 'revoked' WHERE id = %s", (till.id,))
     r = till.push(blocks_payload(till.term))
     assert r.status_code == 403 and r.json()["error"]["code"] == "terminal_revoked"
+
+
+def test_cli_enroll_code_uses_the_configured_lifetime_and_refuses_a_node_type_change(hq: HQServer) -> None:
+    out = hq_cli(hq.database_url, "enroll-code", "--franchise", "Ttl", "--terminal", "C", "--node", "Hall",
+                 env={"HOTPOT_HQ_ENROLL_CODE_TTL_S": "90"}).stdout.strip()
+    assert len(out.replace("-", "")) == 20
+    [(seconds,)] = sql(hq.database_url, "SELECT extract(epoch FROM e.expires_at - e.created_at)::int FROM "
+                                        "enrollment_codes e JOIN nodes n ON n.id = e.node_id WHERE n.name = 'Hall'")
+    assert 89 <= seconds <= 91
+    refused = hq_cli(hq.database_url, "enroll-code", "--franchise", "Ttl", "--terminal", "C", "--node", "Hall",
+                     "--node-type", "own", check=False)
+    assert refused.returncode == 2 and "is a franchise node, not own" in refused.stderr
+    assert sql(hq.database_url, "SELECT count(*) FROM enrollment_codes e JOIN nodes n ON n.id = e.node_id "
+                                "WHERE n.name = 'Hall'") == [(1,)]
