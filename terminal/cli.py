@@ -389,7 +389,11 @@ def _demo(_: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _seal(term: Terminal, args: argparse.Namespace) -> int:
-    blocks = term.seal(_unlock(term), force=True)
+    try:
+        blocks = term.seal(_unlock(term), force=True)
+    except BlockError as exc:  # a stored record HQ would refuse: nothing was sealed
+        print(f"seal refused at block {exc.height}: {exc.detail} ({exc.reason})", file=sys.stderr)
+        return EXIT_FAULT
     top = term.head()
     _out(args, {"sealed": [{"height": b.height, "records": b.record_count, "hash": b.hash().hex()}
                            for b in blocks], "head": {"height": top.height, "hash": top.hash} if top else None},

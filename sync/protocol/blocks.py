@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync.protocol.canonical import CanonicalError, canonical_json, decode_canonical
+from sync.protocol.canonical import MAX_SAFE_INTEGER, CanonicalError, canonical_json, decode_canonical
 from sync.protocol.keys import verify_signature
-from sync.protocol.records import Record, RecordError, decode_record
+from sync.protocol.records import ContentError, Record, RecordError, decode_record
+from sync.protocol.vocabulary import TERMINAL_ID as _TERMINAL_ID
 
 BLOCK_VERSION = 1
 GENESIS_PREV_HASH = bytes(32)
@@ -140,6 +141,12 @@ class BadRecord(BlockError):
     reason = "bad_record"
 
 
+class BadContent(BlockError):
+    """A correctly signed record whose payload breaks its type's schema (docs/protocol.md, record schemas)."""
+
+    reason = "bad_content"
+
+
 class HashMismatch(BlockError):
     reason = "hash_mismatch"
 
@@ -173,8 +180,10 @@ def check_block_alone(block: Block, public_key: bytes, stated_hash: bytes | None
     for offset, body in enumerate(block.records):
         try:
             record = decode_record(body)
+        except ContentError as exc:
+            raise BadContent(h.height, str(exc)) from None
         except RecordError as exc:
-            raise BadRecord(h.height, f"record {h.first_seq + offset} does not decode: {exc}") from None
+            raise BadContent(h.height, f"record {h.first_seq + offset} does not decode: {exc}") from None
         if record.seq != h.first_seq + offset:
             raise BadRecord(h.height, f"record at position {offset} has seq {record.seq}, "
                                       f"expected {h.first_seq + offset}")
@@ -218,10 +227,11 @@ def header_from_wire(hw: Any) -> BlockHeader:
         raise MalformedBlock(None, f"a block header has exactly: {', '.join(sorted(fields))}")
     height = hw["height"] if isinstance(hw["height"], int) and not isinstance(hw["height"], bool) else None
     for key in ("v", "height", "created_at_ms", "first_seq", "record_count"):
-        if not isinstance(hw[key], int) or isinstance(hw[key], bool) or hw[key] < 0:
-            raise MalformedBlock(height, f"header field {key} must be a non-negative integer")
-    if not isinstance(hw["terminal_id"], str) or not hw["terminal_id"]:
-        raise MalformedBlock(height, "header field terminal_id must be a string")
+        if not isinstance(hw[key], int) or isinstance(hw[key], bool) or not 0 <= hw[key] <= MAX_SAFE_INTEGER:
+            raise MalformedBlock(height if height is not None and 0 <= height <= MAX_SAFE_INTEGER else None,
+                                 f"header field {key} must be an integer from 0 to {MAX_SAFE_INTEGER}")
+    if not isinstance(hw["terminal_id"], str) or not _TERMINAL_ID.fullmatch(hw["terminal_id"]):
+        raise MalformedBlock(height, "header field terminal_id must be a terminal id (4-32 of 0-9 A-Z)")
     return BlockHeader(hw["terminal_id"], hw["height"], _hex(hw["prev_hash"], 32, "prev_hash", height),
                        hw["created_at_ms"], hw["first_seq"], hw["record_count"],
                        _hex(hw["merkle_root"], 32, "merkle_root", height), hw["v"])

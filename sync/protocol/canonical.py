@@ -95,6 +95,10 @@ def decode_canonical(data: bytes) -> Any:
         value = _DECODER.decode(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CanonicalError(f"not valid JSON: {exc}") from None
+    except RecursionError:
+        raise CanonicalError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # an integer too long for Python to read: far outside the canonical range anyway
+        raise CanonicalError(f"a number is out of range: {exc}") from None
     if _ENCODER.encode(value).encode() != data:
         raise CanonicalError("bytes are valid JSON but not in canonical form")
     suspicious = _SIXTEEN_DIGITS in data.translate(_DIGIT_MAP) or data.count(b"[") + data.count(b"{") > MAX_DEPTH

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync.protocol.canonical import CanonicalError, canonical_json, decode_canonical
+from sync.protocol.schemas import payload_problem
 
 RECORD_VERSION = 1
 RECORD_TYPES = frozenset({
@@ -40,6 +41,11 @@ class RecordError(ValueError):
     """Record bytes that do not decode into a valid record."""
 
 
+class ContentError(RecordError):
+    """A well-formed record whose payload breaks its type's schema (a field missing, of the wrong type, out of
+    range, or unknown)."""
+
+
 @dataclass(frozen=True)
 class Record:
     terminal_id: str
@@ -59,6 +65,9 @@ def encode_record(record: Record) -> bytes:
         raise RecordError(f"unknown record type {record.type!r}")
     if record.seq < 1:
         raise RecordError("record seq starts at 1")
+    problem = payload_problem(record.type, record.payload)
+    if problem:
+        raise ContentError(f"record {record.seq} ({record.type}): {problem}")
     try:
         return canonical_json(record.to_wire())
     except CanonicalError as exc:
@@ -82,4 +91,7 @@ def decode_record(data: bytes) -> Record:
         raise RecordError("record created_at_ms must be an integer and terminal_id a string")
     if not isinstance(wire["payload"], dict):
         raise RecordError("record payload must be an object")
+    problem = payload_problem(wire["type"], wire["payload"])
+    if problem:
+        raise ContentError(f"record {wire['seq']} ({wire['type']}): {problem}")
     return Record(wire["terminal_id"], wire["seq"], wire["type"], wire["created_at_ms"], wire["payload"])

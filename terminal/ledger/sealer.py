@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sync.protocol.blocks import (
     GENESIS_PREV_HASH,
+    BadContent,
     BadRecord,
     Block,
     BlockError,
@@ -21,6 +22,7 @@ from sync.protocol.blocks import (
     check_block_link,
     decode_header,
 )
+from sync.protocol.schemas import stored_record_problem
 from terminal.ledger.chainworker import blocks_in, check_block, check_range
 from terminal.store.db import Store
 
@@ -71,7 +73,12 @@ def seal_pending(store: Store, terminal_id: str, sign: Callable[[bytes], bytes],
         due = force or len(rows) >= policy.max_records or at - rows[0][1] >= policy.max_age_ms
         if not due:
             break
-        block = build_block(terminal_id=terminal_id, height=0 if top is None else top.height + 1,
+        height = 0 if top is None else top.height + 1
+        for seq, _, body in rows:  # never sign what HQ would refuse for its content
+            problem = stored_record_problem(bytes(body))
+            if problem:
+                raise BadContent(height, f"record {seq} cannot be sealed: {problem}")
+        block = build_block(terminal_id=terminal_id, height=height,
                             prev_hash=GENESIS_PREV_HASH if top is None else bytes.fromhex(top.hash),
                             created_at_ms=at, first_seq=rows[0][0], records=[bytes(r[2]) for r in rows], sign=sign)
         with store.transaction() as tx:

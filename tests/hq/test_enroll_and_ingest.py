@@ -176,7 +176,9 @@ def test_a_second_machine_with_a_copied_terminal_id_is_refused(make_till: Callab
 
     till = make_till()
     forger = Wallet(new_mnemonic())
-    records = [encode_record(Record(till.id, 1, "cash_moved", 1, {"amount": 100, "direction": "out"}))]
+    records = [encode_record(Record(till.id, 1, "cash_moved", 1, {
+        "shift_id": "019a8c5e-0000-7000-8000-000000000001", "amount": 100, "direction": "out", "reason": "x",
+        "user": "Giorgi"}))]
     forged = build_block(terminal_id=till.id, height=0, prev_hash=GENESIS_PREV_HASH, created_at_ms=1, first_seq=1,
                          records=records, sign=forger.signer.sign_digest)
     r = till.push([json.loads(forged.encode())])

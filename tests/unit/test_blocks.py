@@ -31,6 +31,7 @@ from terminal.wallet.hd import Wallet, new_mnemonic
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 WALLET = Wallet(" ".join(["abandon"] * 23 + ["art"]))
 TID = "7K2MQX4P"
+SHIFT = "019a8c5e-0000-7000-8000-000000000001"
 
 
 def vector(name: str) -> str:
@@ -43,10 +44,10 @@ def _records() -> list[bytes]:
     shift = "019a8c5e-0000-7000-8000-000000000001"
     return [
         encode_record(Record(TID, 1, "shift_opened", 1795651200000,
-                             {"shift_id": shift, "user": "Giorgi", "float": 20000, "note": "ხაჭაპური \"ok\"\n"})),
+                             {"shift_id": shift, "user": "გიორგი", "float": 20000})),
         encode_record(Record(TID, 2, "cash_moved", 1795651260000,
-                             {"shift_id": shift, "direction": "in", "amount": 5000, "reason": "change from bank",
-                              "user": "Giorgi"})),
+                             {"shift_id": shift, "direction": "in", "amount": 5000,
+                              "reason": "change from bank, \"small notes\"", "user": "Giorgi"})),
     ]
 
 
@@ -84,8 +85,9 @@ def _chain(n_blocks: int = 3, per_block: int = 4, wallet: Wallet = WALLET) -> li
     blocks: list[Block] = []
     seq = 1
     for h in range(n_blocks):
-        recs = [encode_record(Record(TID, seq + i, "cash_moved", 1_000 + seq + i, {"amount": seq + i}))
-                for i in range(per_block)]
+        recs = [encode_record(Record(TID, seq + i, "cash_moved", 1_000 + seq + i, {
+            "shift_id": SHIFT, "direction": "in", "amount": seq + i, "reason": "float", "user": "Giorgi"}))
+            for i in range(per_block)]
         blocks.append(build_block(terminal_id=TID, height=h, prev_hash=blocks[-1].hash if blocks else
                                   GENESIS_PREV_HASH, created_at_ms=10_000 + h, first_seq=seq, records=recs,
                                   sign=wallet.signer.sign_digest))
