@@ -87,6 +87,7 @@ class Terminal:
         self._busy = False
         self._menu: dict[str, MenuItem] = {}
         self._policy: TokenPolicy | None = None
+        self._menu_version = 0
         self._data_version = -1
         self._cache_checked = 0.0
 
@@ -120,7 +121,13 @@ class Terminal:
         if version != self._data_version or self._policy is None:
             self._menu = repos.load_menu(self.store)
             self._policy = repos.current_policy(self.store)
+            self._menu_version = int(self.store.meta("menu_version") or 0)
             self._data_version = version
+
+    def reload_reference_data(self) -> None:
+        """Read menu, policy and menu version afresh at the next use (after this connection changed them itself,
+        which PRAGMA data_version does not show)."""
+        self._policy = None
 
     def menu(self) -> dict[str, MenuItem]:
         self._refresh_cache()
@@ -255,7 +262,7 @@ class Terminal:
                 cashier=user, discount=discount, node_type=self.node_type, policy=policy,
                 terminal_id=self.terminal_id, shift_id=self._open_shift_id(), check_number=check_number,
                 now_ms=at, claim_base_url=self.claim_base_url, ticket=ticket,
-                claim_address=self.account.claim_address(check_number),
+                claim_address=self.account.claim_address(check_number), menu_version=self._menu_version,
             )
             seq, _ = append_records(conn, self.terminal_id, [("sale", sale.record_payload()),
                                                              ("token_mint", sale.mint_payload())], at)
@@ -315,6 +322,7 @@ class Terminal:
             sale_parts=repos.sale_parts(self.store.conn, row["check_number"]),
             refunded_before=repos.refunded_total(self.store.conn, row["id"]), amount=amount, method=method,
             reason=reason, user=user, shift_id=self._open_shift_id(), now_ms=self.clock(),
+            terminal_id=self.terminal_id, refunds_before=repos.refund_count(self.store.conn, row["id"]),
         )
 
     def _write_refund(self, conn: sqlite3.Connection, refund: Refund) -> None:

@@ -80,7 +80,7 @@ def create_terminal(data_dir: Path, *, franchise: str, terminal_name: str, passp
                     validate_menu_item(item)
                 repos.save_menu_items(conn, DEMO_MENU)
                 append_record(conn, terminal_id, "menu_loaded",
-                              {"source": "demo", "items": [i.id for i in DEMO_MENU]}, at)
+                              {"source": "demo", "version": 0, "prices": {i.id: i.price for i in DEMO_MENU}}, at)
             for name, role, _, pin_hash in hashed:
                 repos.insert_user(conn, name, role, pin_hash, at)
                 append_record(conn, terminal_id, "user_created", {"name": name, "role": role.value,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -71,18 +72,28 @@ class TerminalOutbox:
 
     def apply_updates(self, updates: dict[str, Any]) -> None:
         """Validate everything first, then one transaction: the items, the policies, their records, the cursor."""
+        with self.store.transaction() as conn:
+            self.apply_updates_in(conn, updates, now_ms())
+
+    def apply_updates_in(self, conn: sqlite3.Connection, updates: dict[str, Any], at: int, *,
+                         whole_menu: bool = False) -> None:
+        """Apply HQ's updates inside the caller's transaction. The menu version becomes HQ's cursor whenever menu
+        items arrive (sales record it; HQ checks their prices against that version). With whole_menu (enrollment),
+        HQ's menu replaces the local one: items HQ does not sell are taken off."""
         items = [menu_item_from_dict(data) for data in updates.get("menu", [])]
         policies = [policy_from_dict(data) for data in updates.get("policies", [])]
-        at = now_ms()
-        with self.store.transaction() as conn:
-            if items:
-                repos.save_menu_items(conn, items)
-                append_record(conn, self.terminal_id, "menu_loaded",
-                              {"source": "hq", "items": [i.id for i in items]}, at)
-            for policy in policies:
-                repos.save_policy(conn, policy, at)
-                append_record(conn, self.terminal_id, "policy_received", policy.to_dict(), at)
-            repos.set_meta(conn, "hq_cursor", str(int(updates["cursor"])))
+        cursor = int(updates["cursor"])
+        if whole_menu:
+            repos.take_off_menu_except(conn, [i.id for i in items])
+        if items or whole_menu:
+            repos.save_menu_items(conn, items)
+            append_record(conn, self.terminal_id, "menu_loaded",
+                          {"source": "hq", "version": cursor, "prices": {i.id: i.price for i in items}}, at)
+            repos.set_meta(conn, "menu_version", str(cursor))
+        for policy in policies:
+            repos.save_policy(conn, policy, at)
+            append_record(conn, self.terminal_id, "policy_received", policy.to_dict(), at)
+        repos.set_meta(conn, "hq_cursor", str(cursor))
 
     def note_contact(self, ok: bool, error: str | None) -> None:
         with self.store.transaction() as conn:
@@ -110,15 +121,17 @@ def enroll(term: Terminal, wallet: Wallet, hq_url: str, code: str) -> dict[str, 
     finally:
         client.close()
     outbox = TerminalOutbox(term.store, term.terminal_id)
-    outbox.apply_updates({"cursor": answer.get("cursor", 0), "menu": answer.get("menu") or [],
-                          "policies": [answer["policy"]] if answer.get("policy") else []})
-    with term.store.transaction() as conn:
+    with term.store.transaction() as conn:  # HQ's menu, policy, keys and the enrolled record: all or nothing
+        outbox.apply_updates_in(conn, {"cursor": answer.get("cursor", 0), "menu": answer.get("menu") or [],
+                                       "policies": [answer["policy"]] if answer.get("policy") else []}, now_ms(),
+                                whole_menu=True)
         for key, value in (("hq_url", hq_url.rstrip("/")), ("hq_receipt_key", answer["hq_receipt_public_key"]),
                            ("hq_kyc_key", answer["hq_kyc_public_key"]), ("node_type", answer["node_type"])):
             repos.set_meta(conn, key, value)
         append_record(conn, term.terminal_id, "enrolled", {"hq_url": hq_url.rstrip("/"),
                                                            "node_type": answer["node_type"]}, now_ms())
     term.node_type = answer["node_type"]
+    term.reload_reference_data()  # HQ's menu and policy from the next sale on
     return answer
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import requests
 
 from sync.protocol.messages import SIGNATURE_HEADER, SignatureHeader, enrollment_digest, request_digest
@@ -85,6 +86,19 @@ def running_hq(database_url: str, workdir: Path, workers: int = 1,
         yield server
     finally:
         server.stop()
+
+
+def prepare_hq_database(database_url: str) -> None:
+    """Migrate a test database and give HQ the demo menu (as `hotpot-hq menu load-demo` does), so that the demo
+    terminals the tests enroll sell from a menu HQ issued."""
+    from sync.hq.cli import main as hq_main
+    from sync.hq.db import migrate
+
+    migrate(database_url)
+    with psycopg.connect(database_url) as conn:
+        has_menu = conn.execute("SELECT count(*) FROM menu_items").fetchone()
+    if not has_menu or has_menu[0] == 0:
+        assert hq_main(["--database-url", database_url, "menu", "load-demo"]) == 0
 
 
 def enroll_body(wallet: Wallet, terminal_id: str, code: str) -> dict[str, Any]:

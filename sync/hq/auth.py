@@ -23,12 +23,14 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 async def terminal_row(conn: AsyncConnection[Any], terminal_id: str) -> dict[str, Any]:
     cur = await conn.execute(
-        "SELECT t.id, t.status, t.signing_public_key, t.account_xpub, t.node_id, n.node_type, n.franchise_id "
+        "SELECT t.id, t.status, t.signing_public_key, t.account_xpub, t.node_id, n.node_type, n.franchise_id, "
+        "t.served_seq "
         "FROM terminals t JOIN nodes n ON n.id = t.node_id WHERE t.id = %s", (terminal_id,))
     row = await cur.fetchone()
     if row is None:
         raise ApiError(404, "unknown_terminal", f"No terminal {terminal_id} is enrolled at HQ.")
-    names = ("id", "status", "signing_public_key", "account_xpub", "node_id", "node_type", "franchise_id")
+    names = ("id", "status", "signing_public_key", "account_xpub", "node_id", "node_type", "franchise_id",
+             "served_seq")
     terminal = dict(zip(names, row, strict=True))
     if terminal["status"] != "active":
         raise ApiError(403, "terminal_revoked", f"Terminal {terminal_id} has been revoked.")

@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,9 +18,12 @@ import psycopg
 from sync.hq import writes
 from sync.hq.api.errors import ApiError
 from sync.hq.auth import ROLES
+from sync.hq.books import rules_terminal
 from sync.hq.config import Settings
 from sync.hq.db import migrate
+from sync.hq.rules import ChainState, Lookups, Outcome, Refusal, Terminal, check_block
 from sync.protocol.blocks import Block, BlockError, BlockHeader, check_block_alone, check_block_link, decode_header
+from sync.protocol.records import Record
 
 EXIT_OK, EXIT_FAULT, EXIT_USER = 0, 1, 2
 T = TypeVar("T")
@@ -49,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("create-user", help="create an HQ staff user (password from HOTPOT_HQ_PASSWORD or a prompt)")
     p.add_argument("--username", required=True)
     p.add_argument("--role", required=True, choices=ROLES)
+    menu = sub.add_parser("menu", help="HQ's menu")
+    msub = menu.add_subparsers(dest="menu_command", required=True, parser_class=_Parser)
+    msub.add_parser("load-demo", help="make the demo menu HQ's menu (a demo HQ for demo terminals)")
     p = sub.add_parser("verify-chain", help="re-verify a terminal's stored chain from genesis (exit 1 on a fault)")
     p.add_argument("terminal_id")
     return parser
@@ -72,12 +79,17 @@ def enroll_code(url: str, franchise: str, terminal: str, node: str, node_type: s
 
 
 def verify_stored_chain(url: str, terminal_id: str) -> tuple[int, int]:
-    """Re-verify every stored block and record of a terminal. Raises BlockError at the first fault."""
+    """Re-verify every stored block and record of a terminal, and replay HQ's business rules over the whole chain
+    from genesis. Raises BlockError at the first fault, Refusal (with the block's height) at the first broken rule."""
     with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT signing_public_key FROM terminals WHERE id = %s", (terminal_id,)).fetchone()
+        row = conn.execute("SELECT t.id, t.signing_public_key, t.account_xpub, n.node_type, t.served_seq "
+                           "FROM terminals t JOIN nodes n ON n.id = t.node_id WHERE t.id = %s",
+                           (terminal_id,)).fetchone()
         if row is None:
             raise ApiError(404, "unknown_terminal", f"No terminal {terminal_id} is enrolled at HQ.")
-        key = bytes(row[0])
+        key = bytes(row[1])
+        replay = _Replay(conn, rules_terminal(dict(zip(("id", "signing_public_key", "account_xpub", "node_type",
+                                                        "served_seq"), row, strict=True))))
         previous: BlockHeader | None = None
         blocks = records = 0
         cur = conn.cursor(name="blocks")  # server-side: the chain may be long
@@ -87,12 +99,43 @@ def verify_stored_chain(url: str, terminal_id: str) -> tuple[int, int]:
             bodies = conn.execute("SELECT body FROM records WHERE terminal_id = %s AND seq >= %s AND seq < %s "
                                   "ORDER BY seq", (terminal_id, first_seq, first_seq + count)).fetchall()
             block = Block(decode_header(bytes(header)), bytes(signature), tuple(bytes(b[0]) for b in bodies))
-            check_block_alone(block, key, bytes(stored_hash))
+            decoded = check_block_alone(block, key, bytes(stored_hash))
             check_block_link(block.header, previous)
+            replay.block(block.height, decoded)
             previous = block.header
             blocks += 1
             records += count
         return blocks, records
+
+
+class _Replay:
+    """HQ's business rules over a stored chain, block after block, from an empty state: what ingest checked, again,
+    against HQ's menu history and policies (a rule added later is applied to old blocks too)."""
+
+    def __init__(self, conn: psycopg.Connection[Any], terminal: Terminal) -> None:
+        self.conn, self.terminal = conn, terminal
+        self.outcome = Outcome(ChainState())
+        self.policies = {int(v): d for v, d in conn.execute("SELECT version, data FROM token_policies")}
+        self.menus: dict[int, dict[str, tuple[int, bool]]] = {}
+
+    def prices_at(self, version: int) -> dict[str, tuple[int, bool]]:
+        if version not in self.menus:
+            self.menus[version] = {r[0]: (int(r[1]), bool(r[2])) for r in self.conn.execute(
+                "SELECT DISTINCT ON (item_id) item_id, price, active FROM menu_item_history WHERE update_seq <= %s "
+                "ORDER BY item_id, update_seq DESC", (version,))}
+        return self.menus[version]
+
+    def block(self, height: int, records: list[Record]) -> None:
+        o = self.outcome
+        lookups = Lookups(self.policies, self.prices_at, o.sales, o.open_shifts, o.known_shifts)
+        try:
+            self.outcome = check_block(self.terminal, o.state, records, lookups, time.time_ns() // 1_000_000)
+        except Refusal as exc:
+            raise BusinessRuleBroken(height, f"{exc.detail} ({exc.reason})") from None
+
+
+class BusinessRuleBroken(BlockError):
+    reason = "business_rule"
 
 
 # --- the commands: each takes the settings and its arguments and returns the exit code ----------------------------
@@ -138,6 +181,12 @@ def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _menu(settings: Settings, _: argparse.Namespace) -> int:
+    count = _with_connection(settings.require_database(), lambda conn: writes.load_demo_menu(conn, "cli"))
+    print(f"Loaded the demo menu at HQ: {count} items; enrolled terminals receive it with their next update.")
+    return EXIT_OK
+
+
 def _verify_chain(settings: Settings, args: argparse.Namespace) -> int:
     try:
         blocks, records = verify_stored_chain(settings.require_database(), args.terminal_id)
@@ -150,7 +199,7 @@ def _verify_chain(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": _migrate, "serve": _serve, "enroll-code": _enroll_code, "create-user": _create_user,
-    "verify-chain": _verify_chain,
+    "verify-chain": _verify_chain, "menu": _menu,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,7 +14,9 @@ from typing import Any
 from psycopg import AsyncConnection, errors
 from psycopg_pool import AsyncConnectionPool
 
+from sync.hq.books import load_lookups, load_state, rules_terminal, save_state
 from sync.hq.keys import HQKeys
+from sync.hq.rules import Refusal, check_block
 from sync.protocol.blocks import (
     Block,
     BlockError,
@@ -143,10 +146,18 @@ async def _ingest_one(pool: AsyncConnectionPool[Any], keys: HQKeys, terminal: di
                     check_block_link(block.header, previous)
                 except BlockError as exc:
                     return BlockResult(height, INVALID, exc.reason, exc.detail)
+                state = await load_state(conn, terminal_id)
+                try:
+                    lookups = await load_lookups(conn, terminal_id, state, records)
+                    verdict = check_block(rules_terminal(terminal), state, records, lookups,
+                                          time.time_ns() // 1_000_000)
+                except Refusal as exc:
+                    return BlockResult(height, INVALID, exc.reason, exc.detail)
                 try:
                     async with conn.transaction():  # a savepoint: a refused materialisation leaves nothing
-                        received_at = await _store(conn, terminal, block, records)
-                except (errors.IntegrityError, errors.DataError, KeyError, TypeError, ValueError) as exc:
+                        received_at = await _store(conn, terminal, block, records, verdict.unconfirmed_sales)
+                        await save_state(conn, terminal_id, verdict.state)
+                except (errors.IntegrityError, errors.DataError) as exc:
                     logger.warning("block %s/%s refused while materialising: %s", terminal_id, height, exc)
                     return BlockResult(height, INVALID, "bad_content", _content_error(exc))
                 outcome.records += len(records)
@@ -166,7 +177,7 @@ def _content_error(exc: Exception) -> str:
 
 
 async def _store(conn: AsyncConnection[Any], terminal: dict[str, Any], block: Block,
-                 records: Sequence[Record]) -> datetime:
+                 records: Sequence[Record], unconfirmed: set[str]) -> datetime:
     h = block.header
     cur = await conn.execute(
         """INSERT INTO blocks (terminal_id, height, hash, prev_hash, header, signature, first_seq, record_count,
@@ -180,13 +191,15 @@ async def _store(conn: AsyncConnection[Any], terminal: dict[str, Any], block: Bl
             "COPY records (terminal_id, seq, block_height, type, created_at_ms, body) FROM STDIN") as copy:
         for rec, body in zip(records, block.records, strict=True):
             await copy.write_row((rec.terminal_id, rec.seq, h.height, rec.type, rec.created_at_ms, body))
-    await materialise(conn, terminal, records)
+    await materialise(conn, terminal, records, unconfirmed)
     return received_at
 
 
-async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], records: Sequence[Record]) -> None:
-    """The books from the records: sales and their parts, shifts, refunds, order status. Bulk rows go by COPY;
-    constraints refuse any fact HQ already holds, which rolls the whole block back."""
+async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], records: Sequence[Record],
+                      unconfirmed: set[str]) -> None:
+    """The books from records the rules allowed: sales and their parts, shifts, refunds, order status. Every row
+    carries its terminal; bulk rows go by COPY. A mint in `unconfirmed` (a sale made before the terminal enrolled)
+    is booked but held until an hq_admin confirms it."""
     tid, node = terminal["id"], terminal["node_id"]
     Rows = list[tuple[Any, ...]]
     sales: Rows = []
@@ -194,6 +207,7 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
     payments: Rows = []
     checks: Rows = []
     mints: Rows = []
+    mint_updates: Rows = []
     statuses: Rows = []
     shifts_open: Rows = []
     shifts_closed: Rows = []
@@ -208,31 +222,30 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
             sales.append((p["sale_id"], tid, node, p["shift_id"], p["check"]["id"], p["cashier"], at, p["subtotal"],
                           (p["discount"] or {}).get("amount", 0), p["total"], cash, p["total"] - cash, p["change"],
                           p["status"], rec.seq))
-            items += [(p["sale_id"], n, ln["item_id"], ln["name"], ln["quantity"], ln["unit_price"])
+            items += [(tid, p["sale_id"], n, ln["item_id"], ln["name"], ln["quantity"], ln["unit_price"])
                       for n, ln in enumerate(p["lines"], 1)]
-            payments += [(p["sale_id"], n, x["kind"], x["amount"], x["tendered"], x["change"], x["reference"])
+            payments += [(tid, p["sale_id"], n, x["kind"], x["amount"], x["tendered"], x["change"], x["reference"])
                          for n, x in enumerate(pay, 1)]
             c = p["check"]
-            checks.append((c["id"], p["sale_id"], c["claim_hash"], c["claim_salt"], c["claim_hash_alg"],
+            checks.append((c["id"], tid, p["sale_id"], c["claim_hash"], c["claim_salt"], c["claim_hash_alg"],
                            c["claim_hash_iterations"], c["claim_address"]))
         elif rec.type == "token_mint":
             parts = p["parts"]
-            if set(parts) - {"owner", "franchisee", "charity", "customer"}:
-                raise ValueError("unknown party in a token mint")
-            mints.append((p["sale_id"], p["policy_version"], p["minted"], parts.get("owner", 0),
+            mints.append((tid, p["sale_id"], p["policy_version"], p["minted"], parts.get("owner", 0),
                           parts.get("franchisee", 0), parts.get("charity", 0), parts.get("customer", 0),
-                          p.get("customer_address")))
-            statuses.append(("mint", p["sale_id"], p["node_type"], p["policy_version"], p["minted"]))
+                          p["customer_address"], p["sale_id"] not in unconfirmed))
+            mint_updates.append((p["node_type"], p["policy_version"], p["minted"], tid, p["sale_id"]))
         elif rec.type == "order_status":
-            statuses.append(("status", p["sale_id"], p["to"], None, None))
+            statuses.append((p["to"], tid, p["sale_id"]))
         elif rec.type == "shift_opened":
             shifts_open.append((p["shift_id"], tid, p["user"], at, p["float"]))
         elif rec.type == "shift_closed":
-            shifts_closed.append((p["user"], at, p["counted_cash"], p["expected_cash"], p["variance"], p["shift_id"]))
+            shifts_closed.append((p["user"], at, p["counted_cash"], p["expected_cash"], p["variance"], tid,
+                                  p["shift_id"]))
         elif rec.type == "refund":
             refunds.append((p["refund_id"], p["sale_id"], tid, p["amount"], p["method"], p["reason"],
                             p["approved_by"], at))
-            reversals += [(p["refund_id"], party, amount) for party, amount in p["token_reversal"].items()]
+            reversals += [(tid, p["refund_id"], party, amount) for party, amount in p["token_reversal"].items()]
     cur = conn.cursor()
     if shifts_open:
         await cur.executemany("INSERT INTO shifts (shift_id, terminal_id, opened_by, opened_at, float_amount) "
@@ -245,32 +258,29 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
             for row in sales:
                 await copy.write_row((*row, terminal["node_type"], 0, 0))
         for table, columns, rows in (
-            ("sale_items", "sale_id, line_no, item_id, name, quantity, unit_price", items),
-            ("payments", "sale_id, line_no, kind, amount, tendered, change_given, reference", payments),
-            ("checks", "check_id, sale_id, claim_hash, claim_salt, claim_hash_alg, claim_hash_iterations, "
-                       "claim_address", checks),
+            ("sale_items", "terminal_id, sale_id, line_no, item_id, name, quantity, unit_price", items),
+            ("payments", "terminal_id, sale_id, line_no, kind, amount, tendered, change_given, reference", payments),
+            ("checks", "check_id, terminal_id, sale_id, claim_hash, claim_salt, claim_hash_alg, "
+                       "claim_hash_iterations, claim_address", checks),
         ):
             async with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     await copy.write_row(row)
     if mints:
-        async with cur.copy("COPY token_mints (sale_id, policy_version, minted, owner, franchisee, charity, customer, "
-                            "customer_address) FROM STDIN") as copy:
+        async with cur.copy("COPY token_mints (terminal_id, sale_id, policy_version, minted, owner, franchisee, "
+                            "charity, customer, customer_address, confirmed) FROM STDIN") as copy:
             for row in mints:
                 await copy.write_row(row)
-    mint_updates = [(s[2], s[3], s[4], s[1]) for s in statuses if s[0] == "mint"]
-    if mint_updates:
-        await cur.executemany("UPDATE sales SET node_type = %s, policy_version = %s, minted = %s WHERE sale_id = %s",
-                              mint_updates)
-    status_updates = [(s[2], s[1]) for s in statuses if s[0] == "status"]
-    if status_updates:
-        await cur.executemany("UPDATE sales SET status = %s WHERE sale_id = %s", status_updates)
+        await cur.executemany("UPDATE sales SET node_type = %s, policy_version = %s, minted = %s "
+                              "WHERE terminal_id = %s AND sale_id = %s", mint_updates)
+    if statuses:
+        await cur.executemany("UPDATE sales SET status = %s WHERE terminal_id = %s AND sale_id = %s", statuses)
     if shifts_closed:
         await cur.executemany("UPDATE shifts SET closed_by = %s, closed_at = %s, counted_cash = %s, "
-                              "expected_cash = %s, variance = %s WHERE shift_id = %s", shifts_closed)
+                              "expected_cash = %s, variance = %s WHERE terminal_id = %s AND shift_id = %s",
+                              shifts_closed)
     if refunds:
         await cur.executemany("INSERT INTO refunds (refund_id, sale_id, terminal_id, amount, method, reason, "
                               "approved_by, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", refunds)
-        await cur.executemany("INSERT INTO token_reversals (refund_id, party, amount) VALUES (%s, %s, %s)",
-                              reversals)
-
+        await cur.executemany("INSERT INTO token_reversals (terminal_id, refund_id, party, amount) "
+                              "VALUES (%s, %s, %s, %s)", reversals)

@@ -21,6 +21,8 @@ LATENCY = Histogram("hotpot_hq_request_seconds", "HTTP request latency", ["route
 BLOCKS = Counter("hotpot_hq_blocks_ingested_total", "Blocks accepted")
 RECORDS = Counter("hotpot_hq_records_ingested_total", "Records accepted")
 REJECTIONS = Counter("hotpot_hq_block_rejections_total", "Blocks refused, by reason", ["reason"])
+UNSIGNED_PUSHES = Counter("hotpot_hq_unsigned_pushes_total",
+                          "Pushes refused because a block is not signed by the terminal's enrolled key")
 POOL = Gauge("hotpot_hq_pool_connections", "Database pool connections", ["state"], multiprocess_mode="livesum")
 _pools: list[Any] = []
 

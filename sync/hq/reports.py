@@ -43,7 +43,8 @@ async def terminals(conn: AsyncConnection[Any]) -> list[dict[str, Any]]:
     rows = await _rows(conn, """
         SELECT t.id, t.name, t.status, n.name AS node, f.name AS franchise, t.enrolled_at, t.revoked_at,
                (SELECT max(height) FROM blocks b WHERE b.terminal_id = t.id) AS head_height,
-               (SELECT max(received_at) FROM blocks b WHERE b.terminal_id = t.id) AS last_block_at
+               (SELECT max(received_at) FROM blocks b WHERE b.terminal_id = t.id) AS last_block_at,
+               (SELECT count(*) FROM token_mints m WHERE m.terminal_id = t.id AND NOT m.confirmed) AS held_mints
         FROM terminals t JOIN nodes n ON n.id = t.node_id JOIN franchises f ON f.id = n.franchise_id
         ORDER BY t.enrolled_at""")
     for row in rows:
@@ -66,13 +67,17 @@ _NET = """
     WITH net AS (
         SELECT p.party, CASE WHEN p.party = 'customer' THEN m.customer_address END AS address, n.franchise_id,
                p.amount
-        FROM token_mints m JOIN sales s ON s.sale_id = m.sale_id JOIN nodes n ON n.id = s.node_id
+        FROM token_mints m JOIN sales s ON s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id
+        JOIN nodes n ON n.id = s.node_id
         CROSS JOIN LATERAL (VALUES ('owner', m.owner), ('franchisee', m.franchisee), ('charity', m.charity),
                                    ('customer', m.customer)) AS p (party, amount)
+        WHERE m.confirmed
         UNION ALL
         SELECT r.party, CASE WHEN r.party = 'customer' THEN c.claim_address END, n.franchise_id, -r.amount
-        FROM token_reversals r JOIN refunds f ON f.refund_id = r.refund_id JOIN sales s ON s.sale_id = f.sale_id
-        JOIN nodes n ON n.id = s.node_id JOIN checks c ON c.sale_id = s.sale_id
+        FROM token_reversals r JOIN refunds f ON f.terminal_id = r.terminal_id AND f.refund_id = r.refund_id
+        JOIN sales s ON s.terminal_id = f.terminal_id AND s.sale_id = f.sale_id
+        JOIN token_mints m ON m.terminal_id = s.terminal_id AND m.sale_id = s.sale_id AND m.confirmed
+        JOIN nodes n ON n.id = s.node_id JOIN checks c ON c.terminal_id = s.terminal_id AND c.sale_id = s.sale_id
     )"""
 
 

@@ -15,6 +15,7 @@ from psycopg import AsyncConnection, errors
 
 from sync.hq.api.errors import ApiError
 from sync.hq.auth import hash_password
+from sync.protocol.demo_menu import DEMO_MENU_ITEMS
 from sync.protocol.keys import verify_signature
 from sync.protocol.messages import enrollment_digest
 from sync.protocol.vocabulary import menu_item_problem, policy_problem
@@ -114,6 +115,12 @@ async def enroll_terminal(conn: Conn, code: str, terminal_id: str, account_xpub:
     return str(node_type)
 
 
+async def note_served(conn: Conn, terminal_id: str, cursor: int) -> None:
+    """HQ handed this terminal the updates up to `cursor`: it may now sell under menu versions up to it."""
+    await conn.execute("UPDATE terminals SET served_seq = GREATEST(served_seq, %s) WHERE id = %s",
+                       (cursor, terminal_id))
+
+
 async def revoke_terminal(conn: Conn, actor: str, terminal_id: str) -> None:
     async with conn.transaction():
         row = await _one(conn, "UPDATE terminals SET status = 'revoked', revoked_at = now() WHERE id = %s "
@@ -121,6 +128,18 @@ async def revoke_terminal(conn: Conn, actor: str, terminal_id: str) -> None:
         if row is None:
             raise ApiError(404, "not_found", f"No terminal {terminal_id}.")
         await audit(conn, actor, "revoke_terminal", terminal_id)
+
+
+async def confirm_early_mints(conn: Conn, actor: str, terminal_id: str) -> int:
+    """Book the held mints of the sales a terminal made before it enrolled (checked against the menu and policy in
+    its own chain, which HQ never issued): an hq_admin looked at them and vouches for them."""
+    async with conn.transaction():
+        if await _one(conn, "SELECT 1 FROM terminals WHERE id = %s", (terminal_id,)) is None:
+            raise ApiError(404, "not_found", f"No terminal {terminal_id}.")
+        cur = await conn.execute("UPDATE token_mints SET confirmed = true WHERE terminal_id = %s AND NOT confirmed",
+                                 (terminal_id,))
+        await audit(conn, actor, "confirm_early_mints", terminal_id, {"mints": cur.rowcount})
+    return cur.rowcount
 
 
 # --- franchises and nodes -----------------------------------------------------------------------------------------
@@ -166,8 +185,24 @@ async def put_menu_item(conn: Conn, actor: str, item: dict[str, Any]) -> dict[st
             "INSERT INTO menu_items (id, data, active, update_seq) VALUES (%s, %s, %s, nextval('update_seq')) "
             "ON CONFLICT (id) DO UPDATE SET data = excluded.data, active = excluded.active, "
             "update_seq = excluded.update_seq", (item["id"], json.dumps(item, ensure_ascii=False), item["active"]))
+        await _remember_menu_version(conn, item["id"])
         await audit(conn, actor, "put_menu_item", item["id"])
     return item
+
+
+async def _remember_menu_version(conn: Conn, item_id: str) -> None:
+    """The item's price and state at its new version, kept for good: sales are checked against the version they
+    were sold under."""
+    await conn.execute("INSERT INTO menu_item_history (item_id, update_seq, price, active, name) "
+                       "SELECT id, update_seq, (data ->> 'price')::bigint, active, data -> 'name' ->> 'en' "
+                       "FROM menu_items WHERE id = %s", (item_id,))
+
+
+async def load_demo_menu(conn: Conn, actor: str) -> int:
+    """Make the demo menu HQ's menu (each item a change of its own), so a demo terminal enrolled here sells at once."""
+    for item in DEMO_MENU_ITEMS:
+        await put_menu_item(conn, actor, dict(item))
+    return len(DEMO_MENU_ITEMS)
 
 
 async def retire_menu_item(conn: Conn, actor: str, item_id: str) -> None:
@@ -177,6 +212,7 @@ async def retire_menu_item(conn: Conn, actor: str, item_id: str) -> None:
                                "update_seq = nextval('update_seq') WHERE id = %s RETURNING id", (item_id,))
         if row is None:
             raise ApiError(404, "not_found", f"No menu item {item_id!r}.")
+        await _remember_menu_version(conn, item_id)
         await audit(conn, actor, "retire_menu_item", item_id)
 
 

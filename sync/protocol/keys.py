@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import coincurve
@@ -10,10 +11,14 @@ _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ADDRESS_PREFIX = "HP"
 
 
+_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD.encode())
+
+
 def _base32(data: bytes) -> str:
-    bits = int.from_bytes(data, "big")
-    n = len(data) * 8 // 5
-    return "".join(_CROCKFORD[(bits >> (5 * (n - 1 - i))) & 31] for i in range(n))
+    """Crockford base32 of a whole number of 5-byte groups (RFC 4648's encoder, Crockford's alphabet)."""
+    if len(data) % 5:
+        raise ValueError("base32 here encodes whole 5-byte groups")
+    return base64.b32encode(data).translate(_FROM_RFC4648).decode("ascii")
 
 
 def claim_address(public_key: bytes) -> str:

@@ -82,9 +82,10 @@ class Sale(Payload):
     subtotal: Money
     discount: SaleDiscount | None
     total: Money
-    payments: Annotated[list[SalePayment], Meta(min_length=1, max_length=20)]
+    payments: Annotated[list[SalePayment], Meta(max_length=20)]  # none when a discount makes the total 0
     change: Money
     status: Literal["pending"]
+    menu_version: Annotated[int, Meta(ge=0, le=2**53)]
     check: SaleCheck
 
 
@@ -133,7 +134,8 @@ class TerminalInitialized(Payload):
 
 class MenuLoaded(Payload):
     source: Literal["demo", "hq"]
-    items: Annotated[list[ItemId], Meta(max_length=10_000)]
+    version: Annotated[int, Meta(ge=0, le=2**53)]  # HQ's update cursor; 0 for the terminal's own (demo) menu
+    prices: Annotated[dict[ItemId, Price], Meta(max_length=10_000)]  # the items loaded, with their prices
 
 
 class UserCreated(Payload):

@@ -14,6 +14,11 @@ NODE_TYPES = ("own", "franchise")
 LANGUAGES = ("ka", "en", "ru")
 CATEGORIES = ("broth", "meat", "seafood", "vegetables", "noodles", "sides", "drinks", "desserts")
 BASIS_POINTS = 10_000  # shares are basis points: 1 % = 100
+# An order's way through the kitchen; it may be cancelled (with a reason) until it is completed.
+ORDER_STATUSES = ("pending", "confirmed", "in_progress", "ready", "completed", "cancelled")
+NEXT_ORDER_STATUS = {"pending": "confirmed", "confirmed": "in_progress", "in_progress": "ready", "ready": "completed"}
+# A discount above this share of the subtotal needs a manager (basis points: 1000 = 10 %).
+DISCOUNT_LIMIT_BP = 1000
 
 ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 TERMINAL_ID = re.compile(r"^[0-9A-Z]{4,32}$")

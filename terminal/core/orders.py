@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sync.protocol.vocabulary import DISCOUNT_LIMIT_BP, NEXT_ORDER_STATUS, ORDER_STATUSES
 from terminal.core.errors import InvalidInput, ManagerApprovalRequired, NotFound, WrongState
 from terminal.core.menu import MenuItem
 from terminal.core.money import Tetri, check_amount, format_gel
@@ -13,14 +14,11 @@ from terminal.core.users import Role, User
 
 MAX_QUANTITY = 999
 MAX_LINES = 100
-# A discount above this share of the subtotal needs a manager (basis points: 1000 = 10 %).
-DISCOUNT_LIMIT_BP = 1000
 MAX_TEXT = 200
 
-PENDING, CONFIRMED, IN_PROGRESS, READY, COMPLETED, CANCELLED = (
-    "pending", "confirmed", "in_progress", "ready", "completed", "cancelled")
-STATUSES = (PENDING, CONFIRMED, IN_PROGRESS, READY, COMPLETED, CANCELLED)
-_NEXT = {PENDING: CONFIRMED, CONFIRMED: IN_PROGRESS, IN_PROGRESS: READY, READY: COMPLETED}
+PENDING, CONFIRMED, IN_PROGRESS, READY, COMPLETED, CANCELLED = ORDER_STATUSES
+STATUSES = ORDER_STATUSES
+_NEXT = NEXT_ORDER_STATUS
 
 
 @dataclass(frozen=True)

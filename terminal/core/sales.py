@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sync.protocol.ids import bound_uuid7, refund_id_parts, sale_id_parts
 from terminal.core.checks import CLAIM_HASH_ALG, CLAIM_HASH_ITERATIONS, ClaimTicket, claim_url
 from terminal.core.errors import InvalidInput, WrongState
-from terminal.core.ids import uuid7
 from terminal.core.menu import MenuItem
 from terminal.core.money import Tetri, check_amount, format_gel
 from terminal.core.orders import (
@@ -65,6 +65,7 @@ class Sale:
     minted: int
     parts: Mapping[str, int]
     check: CheckInfo
+    menu_version: int = 0  # HQ's menu version (its update cursor) the prices came from; 0: the terminal's own menu
 
     @property
     def subtotal(self) -> Tetri:
@@ -98,6 +99,7 @@ class Sale:
             "payments": [p.to_dict() for p in self.payments],
             "change": self.change,
             "status": PENDING,
+            "menu_version": self.menu_version,
             "check": {"id": self.check.id, "number": self.check.number, "claim_hash": self.check.claim_hash,
                       "claim_salt": self.check.claim_salt, "claim_hash_alg": CLAIM_HASH_ALG,
                       "claim_hash_iterations": CLAIM_HASH_ITERATIONS, "claim_address": self.check.claim_address},
@@ -126,6 +128,7 @@ def prepare_sale(
     claim_base_url: str,
     ticket: ClaimTicket,
     claim_address: str,
+    menu_version: int = 0,
 ) -> Sale:
     """Validate and compute a whole sale. Raises a UserFacingError and computes nothing partial on bad input."""
     if shift_id is None:
@@ -145,9 +148,10 @@ def prepare_sale(
         claim_salt=ticket.salt.hex(), claim_address=claim_address,
     )
     return Sale(
-        id=uuid7(now_ms), terminal_id=terminal_id, shift_id=shift_id, cashier=cashier.name, created_at_ms=now_ms,
+        id=bound_uuid7(now_ms, terminal_id, *sale_id_parts(check_number)), terminal_id=terminal_id,
+        shift_id=shift_id, cashier=cashier.name, created_at_ms=now_ms,
         lines=tuple(lines), discount=disc, payments=tuple(payments), node_type=node_type,
-        policy_version=policy.version, minted=minted, parts=parts, check=check,
+        policy_version=policy.version, minted=minted, parts=parts, check=check, menu_version=menu_version,
     )
 
 
@@ -184,6 +188,8 @@ def prepare_refund(
     user: User,
     shift_id: str | None,
     now_ms: int,
+    terminal_id: str,
+    refunds_before: int,
 ) -> Refund:
     """A refund is a manager's act against one sale; it reverses the sale's tokens in proportion."""
     require_role(user, Role.MANAGER, "refund a sale")
@@ -199,7 +205,8 @@ def prepare_refund(
         raise InvalidInput(f"Only {format_gel(remaining)} of this sale can still be refunded.")
     reason = clean_text(reason, "reason for the refund")
     reversal = reversal_parts(sale_parts, refunded_before, amount, sale_total)
-    return Refund(uuid7(now_ms), sale_id, shift_id, amount, method, reason, user.name, now_ms, reversal)
+    refund_id = bound_uuid7(now_ms, terminal_id, *refund_id_parts(sale_id, refunds_before))
+    return Refund(refund_id, sale_id, shift_id, amount, method, reason, user.name, now_ms, reversal)
 
 
 def check_text(sale: Sale, *, franchise: str, terminal_name: str, width: int = 44) -> str:

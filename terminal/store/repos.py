@@ -45,6 +45,16 @@ def save_menu_items(conn: sqlite3.Connection, items: Iterable[MenuItem]) -> None
         [(i.id, i.available) for i in items])
 
 
+def take_off_menu_except(conn: sqlite3.Connection, keep: Sequence[str]) -> None:
+    """Mark every menu item not in `keep` as not sold (enrollment: HQ's menu replaces the local one)."""
+    items = [r[0] for r in conn.execute("SELECT id FROM menu_items")]
+    for item_id in set(items) - set(keep):
+        row = conn.execute("SELECT data FROM menu_items WHERE id = ?", (item_id,)).fetchone()
+        data = {**json.loads(row[0]), "active": False}
+        conn.execute("UPDATE menu_items SET active = 0, data = ? WHERE id = ?", (json.dumps(data, ensure_ascii=False),
+                                                                                  item_id))
+
+
 def load_menu(store: Store) -> dict[str, MenuItem]:
     menu: dict[str, MenuItem] = {}
     for row in store.all("SELECT m.data, s.available FROM menu_items m JOIN stock s ON s.item_id = m.id "
@@ -257,6 +267,10 @@ def set_sale_status(conn: sqlite3.Connection, sale_id: str, old: str, new: str, 
 
 def refunded_total(conn: sqlite3.Connection, sale_id: str) -> int:
     return int(conn.execute("SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE sale_id = ?", (sale_id,)).fetchone()[0])
+
+
+def refund_count(conn: sqlite3.Connection, sale_id: str) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM refunds WHERE sale_id = ?", (sale_id,)).fetchone()[0])
 
 
 def insert_refund(conn: sqlite3.Connection, refund: Refund) -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from sync.hq.cli import enroll_code
-from sync.hq.db import migrate
 from terminal.cameras import Cameras
 from terminal.core.orders import Tender
 from terminal.gui.app import make_app
@@ -26,8 +25,8 @@ from terminal.setup import create_terminal
 from terminal.store import repos
 from terminal.syncing import enroll
 from tests.conftest import TEST_PASSPHRASE
-from tests.gui.conftest import dispose
-from tests.hqkit import running_hq
+from tests.gui.helpers import dispose
+from tests.hqkit import prepare_hq_database, running_hq
 from tests.pg import PgServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +118,7 @@ def test_bench_event_loop_while_sealing_and_pushing(qtbot: Any, tmp_path: Path, 
     name = f"bench_gui_{uuid.uuid4().hex[:6]}"
     db = pg_server.create_database(name)
     try:
-        migrate(db)
+        prepare_hq_database(db)
         with running_hq(db, tmp_path / "hq", workers=2, extra_env={"HOTPOT_HQ_PUBLIC_RATE": "1000"}) as hq:
             data = tmp_path / "term"
             term, _ = create_terminal(data, franchise="Bench", terminal_name="C1", demo=True,

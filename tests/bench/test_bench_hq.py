@@ -20,18 +20,19 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import requests
 
 from sync.hq.cli import enroll_code
-from sync.hq.db import migrate
 from sync.protocol.blocks import GENESIS_PREV_HASH, build_block
-from sync.protocol.keys import claim_address
+from sync.protocol.ids import bound_uuid7, sale_id_parts
 from sync.protocol.records import Record, encode_record
-from terminal.core.ids import new_terminal_id, uuid7
-from terminal.wallet.hd import Wallet, new_mnemonic
-from tests.hqkit import enroll_body, running_hq
+from terminal.core.ids import new_terminal_id
+from terminal.core.tokens import split_tokens
+from terminal.wallet.hd import Account, Wallet, new_mnemonic
+from tests.hqkit import enroll_body, prepare_hq_database, running_hq
 from tests.pg import PgServer
 
 TERMINALS = int(os.environ.get("BENCH_TERMINALS", "20"))
@@ -40,27 +41,50 @@ PER_BLOCK = 500
 TABLES = ("blocks", "records", "sales", "sale_items", "payments", "checks", "token_mints", "shifts")
 
 
-def _sale_records(terminal_id: str, wallet: Wallet, shift_id: str, seq: int, n: int) -> list[bytes]:
-    """n/2 sales with their token mints, shaped exactly as a terminal writes them (terminal/core/sales.py)."""
+ITEMS = (("udon", 2), ("tofu", 1), ("broth-spicy", 1))
+
+
+def _genesis(terminal_id: str, wallet: Wallet, answer: dict[str, Any], shift_id: str, now: int) -> list[bytes]:
+    """The records a real terminal starts its chain with: set-up, its cashier, HQ's menu and policy, enrollment,
+    an open shift (HQ's rules check every later sale against them)."""
+    prices = {item["id"]: item["price"] for item in answer["menu"]}
+    facts = [
+        ("terminal_initialized", {"franchise": "Bench", "terminal_name": "C", "node_type": "franchise",
+                                  "account_xpub": wallet.account_xpub,
+                                  "signing_public_key": wallet.signer.public_key.hex()}),
+        ("user_created", {"name": "Giorgi", "role": "cashier", "by": "init"}),
+        ("menu_loaded", {"source": "hq", "version": answer["cursor"], "prices": prices}),
+        ("policy_received", answer["policy"]),
+        ("enrolled", {"hq_url": "http://127.0.0.1", "node_type": answer["node_type"]}),
+        ("shift_opened", {"shift_id": shift_id, "user": "Giorgi", "float": 10000}),
+    ]
+    return [encode_record(Record(terminal_id, n + 1, kind, now, payload)) for n, (kind, payload) in enumerate(facts)]
+
+
+def _sale_records(terminal_id: str, account: Account, answer: dict[str, Any], shift_id: str, seq: int,
+                  first_check: int, n: int, now: int) -> list[bytes]:
+    """n/2 sales with their token mints, shaped exactly as a terminal writes them (terminal/core/sales.py) and
+    true in every number HQ checks."""
     out = []
-    now = int(time.time() * 1000)
+    prices = {item["id"]: item for item in answer["menu"]}
+    lines = [{"item_id": i, "name": prices[i]["name"]["en"], "quantity": q, "unit_price": prices[i]["price"],
+              "total": q * prices[i]["price"]} for i, q in ITEMS]
+    total = sum(line["total"] for line in lines)
+    parts = split_tokens(total, answer["policy"]["shares"]["franchise"])
     for i in range(n // 2):
-        sale_id, number = uuid7(now + i), seq + i
-        check_id = f"{terminal_id}-{number}"
-        address = claim_address(bytes(wallet.signer.public_key))  # realistic bytes; derivation itself not measured
-        sale = {"sale_id": sale_id, "shift_id": shift_id, "cashier": "Giorgi",
-                "lines": [{"item_id": "udon", "name": "Udon noodles", "quantity": 2, "unit_price": 700, "total": 1400},
-                          {"item_id": "tofu", "name": "Silken tofu", "quantity": 1, "unit_price": 800, "total": 800},
-                          {"item_id": "broth-spicy", "name": "Spicy Sichuan broth", "quantity": 1,
-                           "unit_price": 1800, "total": 1800}],
-                "subtotal": 4000, "discount": None, "total": 4000,
-                "payments": [{"kind": "cash", "amount": 4000, "tendered": 5000, "change": 1000, "reference": ""}],
-                "change": 1000, "status": "pending",
+        number = first_check + i
+        sale_id, check_id = bound_uuid7(now + i, terminal_id, *sale_id_parts(number)), f"{terminal_id}-{number}"
+        address = account.claim_address(number)
+        sale = {"sale_id": sale_id, "shift_id": shift_id, "cashier": "Giorgi", "lines": lines, "subtotal": total,
+                "discount": None, "total": total,
+                "payments": [{"kind": "cash", "amount": total, "tendered": total + 1000, "change": 1000,
+                              "reference": ""}],
+                "change": 1000, "status": "pending", "menu_version": answer["cursor"],
                 "check": {"id": check_id, "number": number, "claim_hash": secrets.token_hex(32),
                           "claim_salt": secrets.token_hex(16), "claim_hash_alg": "pbkdf2-sha256",
                           "claim_hash_iterations": 600, "claim_address": address}}
-        mint = {"sale_id": sale_id, "check_id": check_id, "node_type": "franchise", "policy_version": 1,
-                "minted": 4000, "parts": {"owner": 1000, "franchisee": 960, "charity": 120, "customer": 1920},
+        mint = {"sale_id": sale_id, "check_id": check_id, "node_type": "franchise",
+                "policy_version": answer["policy"]["version"], "minted": total, "parts": parts,
                 "customer_address": address}
         out.append(encode_record(Record(terminal_id, seq + 2 * i, "sale", now, sale)))
         out.append(encode_record(Record(terminal_id, seq + 2 * i + 1, "token_mint", now, mint)))
@@ -70,18 +94,22 @@ def _sale_records(terminal_id: str, wallet: Wallet, shift_id: str, seq: int, n: 
 def _prepare(hq_url: str, db_url: str) -> list[tuple[str, list[bytes]]]:
     """Enroll the terminals and seal their blocks before the clock starts: request bodies ready to send."""
     prepared = []
+    now = int(time.time() * 1000)
     for t in range(TERMINALS):
         wallet, terminal_id = Wallet(new_mnemonic()), new_terminal_id()
+        account = Account(wallet.account_xpub)
         code = enroll_code(db_url, f"Bench {t % 4}", f"Counter {t}", "Main", "franchise")
         r = requests.post(f"{hq_url}/api/v1/enroll", json=enroll_body(wallet, terminal_id, code), timeout=30)
         assert r.status_code == 200, r.text
+        answer = r.json()
         shift = str(uuid.uuid4())
-        first = [encode_record(Record(terminal_id, 1, "shift_opened", 1, {"shift_id": shift, "user": "Giorgi",
-                                                                          "float": 10000}))]
-        bodies, seq, prev = [], 1, GENESIS_PREV_HASH
+        first = _genesis(terminal_id, wallet, answer, shift, now)
+        bodies, seq, prev, check = [], 1, GENESIS_PREV_HASH, 1
         for h in range(BLOCKS_EACH):
-            recs = first + _sale_records(terminal_id, wallet, shift, seq + len(first), PER_BLOCK - len(first))
-            block = build_block(terminal_id=terminal_id, height=h, prev_hash=prev, created_at_ms=h + 1,
+            recs = first + _sale_records(terminal_id, account, answer, shift, seq + len(first), check,
+                                         PER_BLOCK - len(first), now)
+            check += (PER_BLOCK - len(first)) // 2
+            block = build_block(terminal_id=terminal_id, height=h, prev_hash=prev, created_at_ms=now,
                                 first_seq=seq, records=recs, sign=wallet.signer.sign_digest)
             bodies.append(json.dumps({"blocks": [json.loads(block.encode())]}).encode())
             seq += len(recs)
@@ -127,8 +155,8 @@ def test_bench_hq_ingest_and_health(tmp_path: Path, pg_server: PgServer) -> None
     names = (f"bench_hq_{uuid.uuid4().hex[:6]}", f"bench_copy_{uuid.uuid4().hex[:6]}")
     db, copy_db = (pg_server.create_database(name) for name in names)
     try:
-        migrate(db)
-        migrate(copy_db)
+        prepare_hq_database(db)
+        prepare_hq_database(copy_db)
         with running_hq(db, tmp_path, workers=2, extra_env={"HOTPOT_HQ_PUBLIC_RATE": "100000",
                                                             "HOTPOT_HQ_POOL_MAX": "12"}) as hq:
             prepared = _prepare(hq.url, db)

@@ -13,13 +13,12 @@ import uuid
 from pathlib import Path
 
 from sync.hq.cli import enroll_code
-from sync.hq.db import migrate
 from terminal.core.orders import Tender
 from terminal.services import Terminal
 from terminal.setup import create_terminal
 from terminal.store import repos
 from terminal.syncing import SyncService, TerminalOutbox, enroll
-from tests.hqkit import running_hq
+from tests.hqkit import prepare_hq_database, running_hq
 from tests.pg import PgServer
 
 BACKLOG = int(os.environ.get("BENCH_BACKLOG", "50000"))
@@ -47,7 +46,7 @@ def test_bench_backlog_drain_and_selling_during_sync(tmp_path: Path, pg_server: 
     name = f"bench_sync_{uuid.uuid4().hex[:6]}"
     db = pg_server.create_database(name)
     try:
-        migrate(db)
+        prepare_hq_database(db)
         with running_hq(db, tmp_path / "hq", workers=2, extra_env={"HOTPOT_HQ_PUBLIC_RATE": "1000"}) as hq:
             term, _ = create_terminal(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True,
                                       passphrase="bench-passphrase")

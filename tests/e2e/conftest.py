@@ -13,9 +13,8 @@ import psycopg
 import pytest
 
 from sync.hq.cli import enroll_code
-from sync.hq.db import migrate
 from tests.conftest import TEST_PASSPHRASE
-from tests.hqkit import ROOT, HQServer, running_hq
+from tests.hqkit import ROOT, HQServer, prepare_hq_database, running_hq
 
 ENV = {**os.environ, "HOTPOT_PASSPHRASE": TEST_PASSPHRASE, "HOTPOT_KEYSTORE_SCRYPT_N": "4096",
        "PYTHONPATH": str(ROOT)}
@@ -89,7 +88,7 @@ def assert_agree(hq: HQServer, data_dir: Path, terminal_id: str) -> int:
 
 @pytest.fixture(scope="module")
 def hq_db(pg_database: str) -> str:
-    migrate(pg_database)
+    prepare_hq_database(pg_database)
     return pg_database
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.e2e.conftest import assert_agree, cli, cli_json, termproc
-from tests.hqkit import HQServer, running_hq
+from tests.hqkit import HQServer, prepare_hq_database, running_hq
 
 
 def _wait(proc: subprocess.Popen[str], timeout: float) -> list[str]:
@@ -180,7 +180,6 @@ def test_hq_killed_and_postgres_restarted_mid_ingest(tmp_path: Path, monkeypatch
     import subprocess as sp
 
     from sync.hq.cli import enroll_code
-    from sync.hq.db import migrate
     from tests import pg
     from tests.e2e.conftest import cli_json
 
@@ -189,7 +188,7 @@ def test_hq_killed_and_postgres_restarted_mid_ingest(tmp_path: Path, monkeypatch
     cluster = pg.start_pg_server(tmp_path / "cluster")
     try:
         db = cluster.create_database("hq_restarts")
-        migrate(db)
+        prepare_hq_database(db)
         port = __import__("tests.hqkit", fromlist=["free_port"]).free_port()
         keys = {"HOTPOT_HQ_KEY_DIR": str(tmp_path / "keys"), "HOTPOT_HQ_PUBLIC_RATE": "1000"}
         with running_hq(db, tmp_path / "hq1", extra_env=keys, port=port) as first:

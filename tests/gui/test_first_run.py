@@ -11,14 +11,13 @@ import psycopg
 import pytest
 
 from sync.hq.cli import enroll_code
-from sync.hq.db import migrate
 from terminal.core.demo_menu import DEMO_MENU
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.qt import QLabel, QPushButton, Qt
 from terminal.wallet.hd import Wallet, new_mnemonic
 from tests.conftest import TEST_PASSPHRASE
 from tests.gui.helpers import click, dispose, login, on_modal, type_into
-from tests.hqkit import running_hq
+from tests.hqkit import prepare_hq_database, running_hq
 
 
 def start_wizard(qtbot: Any, data_dir: Path, choice: str) -> MainWindow:
@@ -106,7 +105,7 @@ def test_restore_from_words_and_bad_words(qtbot: Any, data_dir: Path) -> None:
 @pytest.mark.slow
 def test_enroll_from_the_wizard_then_sync_now_over_http(qtbot: Any, data_dir: Path, tmp_path: Path,
                                                          pg_database: str) -> None:
-    migrate(pg_database)
+    prepare_hq_database(pg_database)
     with running_hq(pg_database, tmp_path / "hq") as hq:
         code = enroll_code(pg_database, "Vake", "Counter 2", "Vake", "own")
         with psycopg.connect(pg_database) as conn:  # HQ's menu, as HQ staff would have put it

@@ -10,19 +10,19 @@ import pytest
 import requests
 
 from sync.hq.cli import enroll_code
-from sync.hq.db import migrate
 from terminal.core.orders import Tender
 from terminal.services import Terminal
 from terminal.setup import create_terminal
 from terminal.store import repos
+from terminal.syncing import enroll
 from terminal.wallet.hd import Wallet
 from tests.conftest import TEST_PASSPHRASE
-from tests.hqkit import HQServer, enroll_body, running_hq
+from tests.hqkit import HQServer, prepare_hq_database, running_hq
 
 
 @pytest.fixture(scope="module")
 def hq_db(pg_database: str) -> str:
-    migrate(pg_database)
+    prepare_hq_database(pg_database)
     return pg_database
 
 
@@ -75,15 +75,14 @@ def make_till(hq: HQServer, tmp_path: Path) -> Callable[..., Till]:
         term, _ = create_terminal(tmp_path / f"t{len(made)}", franchise=franchise, terminal_name="Counter",
                                   demo=True, passphrase=TEST_PASSPHRASE, node_type=node_type)
         made.append(term)
-        term.store.conn.execute("UPDATE stock SET available = 100000")
         wallet = term.unlock(TEST_PASSPHRASE)
         code = enroll_code(hq.database_url, franchise, "Counter", node, node_type)
-        r = requests.post(f"{hq.url}/api/v1/enroll", json=enroll_body(wallet, term.terminal_id, code), timeout=30)
-        assert r.status_code == 200, r.text
+        answer = enroll(term, wallet, hq.url, code)  # as the terminal does: HQ's menu replaces the demo menu
+        term.store.conn.execute("UPDATE stock SET available = 100000")
         cashier = repos.get_user(term.store, "Giorgi")
         assert cashier is not None
         term.open_shift(cashier, 10_000)
-        return Till(term, wallet, hq, r.json())
+        return Till(term, wallet, hq, answer)
 
     yield make  # type: ignore[misc]
     for term in made:

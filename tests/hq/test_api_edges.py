@@ -203,7 +203,7 @@ def test_migrations_are_detected_and_idempotent(pg_server: object) -> None:
         assert r.returncode != 0
         from sync.hq.db import migrate, pending_migrations
 
-        assert pending_migrations(url) == ["0001_initial", "0002_default_policy"]
+        assert pending_migrations(url) == ["0001_initial", "0002_default_policy", "0003_terminal_books"]
         migrate(url)
         assert pending_migrations(url) == []
         assert migrate(url) == []  # idempotent

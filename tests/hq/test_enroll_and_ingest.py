@@ -78,8 +78,8 @@ def test_ingest_materialises_and_resending_is_idempotent(make_till: Callable[...
     records = till.term.status()["records"]
     assert counts == (len(blocks), records, 30, 60, 30)
     [(parts_sum, minted)] = sql(hq.database_url, "SELECT sum(owner + franchisee + charity + customer), sum(m.minted) "
-                                                 "FROM token_mints m JOIN sales s USING (sale_id) WHERE terminal_id = "
-                                                 "%s", (till.id,))
+                                                 "FROM token_mints m JOIN sales s USING (sale_id) "
+                                                 "WHERE s.terminal_id = %s", (till.id,))
     assert parts_sum == minted == 30 * 1500
     [(payload,)] = sql(hq.database_url, "SELECT payload FROM record_payloads WHERE terminal_id = %s AND type = "
                                         "'sale' ORDER BY seq LIMIT 1", (till.id,))
@@ -130,10 +130,10 @@ def _tampered(blocks: list[dict[str, Any]], how: str) -> list[dict[str, Any]]:
 
 def test_every_tamper_case_is_refused_with_its_reason(make_till: Callable[..., Till], hq: HQServer) -> None:
     expected = {"byte changed": "merkle_mismatch", "record deleted": "bad_record", "records swapped": "bad_record",
-                "prev hash edited": "hash_mismatch", "other terminal's signature": "bad_signature"}
+                "prev hash edited": "hash_mismatch"}
     till = make_till()
     till.sell(8)
-    till.seal(per_block=5)
+    till.seal(per_block=10)  # block 1 holds sales only
     blocks = blocks_payload(till.term)
     for how, reason in expected.items():
         r = till.push(_tampered(blocks, how))
@@ -142,6 +142,8 @@ def test_every_tamper_case_is_refused_with_its_reason(make_till: Callable[..., T
         assert results[0]["status"] in ("accepted", "duplicate")
         assert (results[1]["status"], results[1]["reason"]) == ("invalid", reason), how
         assert all(x["status"] == "not_processed" for x in results[2:])
+    r = till.push(_tampered(blocks, "other terminal's signature"))
+    assert r.status_code == 401 and r.json()["error"]["code"] == "bad_signature"  # not signed by this terminal
     [(n,)] = sql(hq.database_url, "SELECT count(*) FROM blocks WHERE terminal_id = %s", (till.id,))
     assert n == 1  # only the good first block
 
@@ -169,23 +171,37 @@ def test_fork_is_refused_with_409_and_an_alert(make_till: Callable[..., Till], h
 
 def test_a_second_machine_with_a_copied_terminal_id_is_refused(make_till: Callable[..., Till],
                                                                hq: HQServer) -> None:
-    """Another machine signs a chain under this terminal's id with its own key: refused, and HQ raises an alert."""
+    """Another machine signs a chain under this terminal's id with its own key: refused as unauthenticated (401),
+    with no alert per request (anyone could flood them) and no word about the terminal's chain; a metric counts
+    them, and a source that keeps trying is slowed down (429)."""
     from sync.protocol.blocks import GENESIS_PREV_HASH, build_block
     from sync.protocol.records import Record, encode_record
     from terminal.wallet.hd import Wallet, new_mnemonic
 
     till = make_till()
+    till.sell(1)
+    till.seal()
+    assert till.push(blocks_payload(till.term)).status_code == 200  # HQ now holds a head it must not reveal
     forger = Wallet(new_mnemonic())
     records = [encode_record(Record(till.id, 1, "cash_moved", 1, {
         "shift_id": "019a8c5e-0000-7000-8000-000000000001", "amount": 100, "direction": "out", "reason": "x",
         "user": "Giorgi"}))]
     forged = build_block(terminal_id=till.id, height=0, prev_hash=GENESIS_PREV_HASH, created_at_ms=1, first_seq=1,
                          records=records, sign=forger.signer.sign_digest)
+    before = _metric(hq, "hotpot_hq_unsigned_pushes_total")
     r = till.push([json.loads(forged.encode())])
-    assert r.status_code == 422 and r.json()["results"][0]["reason"] == "bad_signature"
-    [(kind, detail)] = sql(hq.database_url, "SELECT kind, detail FROM alerts WHERE terminal_id = %s", (till.id,))
-    assert kind == "invalid_block" and detail["reason"] == "bad_signature"
-    assert sql(hq.database_url, "SELECT count(*) FROM blocks WHERE terminal_id = %s", (till.id,)) == [(0,)]
+    assert r.status_code == 401 and set(r.json()) == {"error"} and r.json()["error"]["code"] == "bad_signature"
+    assert "head" not in r.text and "height" not in r.text
+    assert sql(hq.database_url, "SELECT count(*) FROM alerts WHERE terminal_id = %s", (till.id,)) == [(0,)]
+    assert sql(hq.database_url, "SELECT count(*) FROM blocks WHERE terminal_id = %s", (till.id,)) == [(1,)]
+    assert _metric(hq, "hotpot_hq_unsigned_pushes_total") == before + 1
+
+
+def _metric(hq: HQServer, name: str) -> float:
+    for line in requests.get(f"{hq.url}/metrics", timeout=10).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
 
 
 def test_unknown_and_revoked_terminals(make_till: Callable[..., Till], hq: HQServer) -> None:
@@ -211,3 +227,23 @@ def test_cli_enroll_code_uses_the_configured_lifetime_and_refuses_a_node_type_ch
     assert refused.returncode == 2 and "is a franchise node, not own" in refused.stderr
     assert sql(hq.database_url, "SELECT count(*) FROM enrollment_codes e JOIN nodes n ON n.id = e.node_id "
                                 "WHERE n.name = 'Hall'") == [(1,)]
+
+
+def test_a_source_that_keeps_pushing_unsigned_blocks_is_slowed_down(hq_db: str, tmp_path: Any) -> None:
+    from sync.protocol.blocks import GENESIS_PREV_HASH, build_block
+    from sync.protocol.records import Record, encode_record
+    from terminal.syncing import enroll
+    from terminal.wallet.hd import Wallet, new_mnemonic
+    from tests.hqkit import running_hq
+
+    with running_hq(hq_db, tmp_path / "hq", extra_env={"HOTPOT_HQ_PUBLIC_RATE": "3"}) as server:
+        term, _ = create_terminal(tmp_path / "t", franchise="F", terminal_name="C", passphrase=TEST_PASSPHRASE)
+        enroll(term, term.unlock(TEST_PASSPHRASE), server.url, enroll_code(hq_db, "F", "C", "Main", "franchise"))
+        records = [encode_record(Record(term.terminal_id, 1, "login_failed", 1, {"user": "Giorgi"}))]
+        forged = build_block(terminal_id=term.terminal_id, height=0, prev_hash=GENESIS_PREV_HASH, created_at_ms=1,
+                             first_seq=1, records=records, sign=Wallet(new_mnemonic()).signer.sign_digest)
+        url = f"{server.url}/api/v1/terminals/{term.terminal_id}/blocks"
+        codes = [requests.post(url, json={"blocks": [json.loads(forged.encode())]}, timeout=10).status_code
+                 for _ in range(5)]
+        term.close()
+    assert codes == [401, 401, 401, 429, 429]

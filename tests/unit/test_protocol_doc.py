@@ -113,3 +113,14 @@ def test_hq_message_vectors() -> None:
     assert hq.sign(receipt_digest_input(receipt)).hex() == v["receipt signature"]
     assert verify_receipt(receipt, v["receipt signature"], public)
     assert not verify_receipt(dict(receipt, height=1), v["receipt signature"], public)
+
+
+def test_bound_ids_vector() -> None:
+    from sync.protocol.ids import bound_uuid7, is_bound, refund_id_parts, sale_id_parts
+
+    sale_id = bound_uuid7(1795651200000, "7K2MQX4P", *sale_id_parts(5))
+    refund_id = bound_uuid7(1795651260000, "7K2MQX4P", *refund_id_parts(sale_id, 0))
+    assert [sale_id, refund_id] == vector("ids").splitlines()
+    assert is_bound(sale_id, "7K2MQX4P", *sale_id_parts(5))
+    assert not is_bound(sale_id, "7K2MQX4Q", *sale_id_parts(5)) and not is_bound(sale_id, "7K2MQX4P", "sale", "6")
+    assert not is_bound(refund_id, "7K2MQX4P", *refund_id_parts(sale_id, 1))

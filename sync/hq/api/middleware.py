@@ -59,6 +59,12 @@ class RateLimiter:
         self.seen: dict[str, deque[float]] = defaultdict(deque)
 
     def check(self, client: str) -> None:
+        """Count an attempt; 429 when this client is over its allowance."""
+        self.refuse_if_over(client)
+        self.seen[client].append(time.monotonic())
+
+    def refuse_if_over(self, client: str) -> None:
+        """429 when this client is over its allowance, without counting this call."""
         now = time.monotonic()
         window = self.seen[client]
         while window and now - window[0] > 60:
@@ -66,7 +72,6 @@ class RateLimiter:
         if len(window) >= self.per_minute:
             raise ApiError(429, "rate_limited", "Too many attempts from this address; wait a minute.",
                            {"retry_after_s": int(60 - (now - window[0])) + 1})
-        window.append(now)
 
 
 class Observe:

@@ -64,6 +64,14 @@ async def revoke(who: Admin, terminal_id: str, pool: Pool) -> dict[str, Any]:
     return {"terminal_id": terminal_id, "status": "revoked"}
 
 
+@router.post("/terminals/{terminal_id}/confirm-mints")
+async def confirm_early_mints(who: Admin, terminal_id: str, pool: Pool) -> dict[str, Any]:
+    """Book the mints of sales a terminal made before it enrolled (held until now)."""
+    async with pool.connection() as conn:
+        confirmed = await writes.confirm_early_mints(conn, who.username, terminal_id)
+    return {"terminal_id": terminal_id, "confirmed": confirmed}
+
+
 @router.put("/menu/{item_id}")
 async def put_menu_item(who: Admin, item_id: str, body: MenuItemIn, pool: Pool) -> dict[str, Any]:
     async with pool.connection() as conn:
