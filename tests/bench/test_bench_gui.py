@@ -123,8 +123,8 @@ def test_bench_event_loop_while_sealing_and_pushing(qtbot: Any, tmp_path: Path, 
             data = tmp_path / "term"
             term, _ = create_terminal(data, franchise="Bench", terminal_name="C1", demo=True,
                                       passphrase=TEST_PASSPHRASE)
-            term.store.conn.execute("UPDATE stock SET available = 1000000")
             enroll(term, term.unlock(TEST_PASSPHRASE), hq.url, enroll_code(db, "Bench", "C1", "Main", "franchise"))
+            term.store.conn.execute("UPDATE stock SET available = 1000000")  # HQ's menu came with its stock
             term.open_shift(repos.get_user(term.store, "Giorgi"), 0)  # type: ignore[arg-type]
             term.sell(repos.get_user(term.store, "Giorgi"), [("udon", 1)], [Tender("cash")])  # type: ignore[arg-type]
             cameras = Cameras(data)  # the demo's two cameras record all the while, as at a real counter

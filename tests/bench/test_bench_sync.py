@@ -50,9 +50,9 @@ def test_bench_backlog_drain_and_selling_during_sync(tmp_path: Path, pg_server: 
         with running_hq(db, tmp_path / "hq", workers=2, extra_env={"HOTPOT_HQ_PUBLIC_RATE": "1000"}) as hq:
             term, _ = create_terminal(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True,
                                       passphrase="bench-passphrase")
-            term.store.conn.execute("UPDATE stock SET available = 100000000")
             wallet = term.unlock("bench-passphrase")
             enroll(term, wallet, hq.url, enroll_code(db, "Bench", "C1", "Main", "franchise"))
+            term.store.conn.execute("UPDATE stock SET available = 100000000")  # HQ's menu came with its stock
             term.open_shift(repos.get_user(term.store, "Giorgi"), 0)  # type: ignore[arg-type]
             _sell(term, BACKLOG)  # a busy week without HQ
             term.seal(wallet, force=True)
