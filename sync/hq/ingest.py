@@ -213,15 +213,21 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
     shifts_closed: Rows = []
     refunds: Rows = []
     reversals: Rows = []
+    # A sale's token_mint is the very next record: when both are in this block, the sale row is written complete
+    # (one COPY) instead of being patched by an UPDATE per sale.
+    mint_of = {r.payload["sale_id"]: r.payload for r in records if r.type == "token_mint"}
+    sold_here = {r.payload["sale_id"] for r in records if r.type == "sale"}
     for rec in records:
         p = rec.payload
         at = _ts(rec.created_at_ms)
         if rec.type == "sale":
             pay = p["payments"]
             cash = sum(x["amount"] for x in pay if x["kind"] == "cash")
+            mint = mint_of.get(p["sale_id"])
             sales.append((p["sale_id"], tid, node, p["shift_id"], p["check"]["id"], p["cashier"], at, p["subtotal"],
                           (p["discount"] or {}).get("amount", 0), p["total"], cash, p["total"] - cash, p["change"],
-                          p["status"], rec.seq))
+                          p["status"], rec.seq, mint["node_type"] if mint else terminal["node_type"],
+                          mint["policy_version"] if mint else 0, mint["minted"] if mint else 0))
             items += [(tid, p["sale_id"], n, ln["item_id"], ln["name"], ln["quantity"], ln["unit_price"])
                       for n, ln in enumerate(p["lines"], 1)]
             payments += [(tid, p["sale_id"], n, x["kind"], x["amount"], x["tendered"], x["change"], x["reference"])
@@ -234,7 +240,8 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
             mints.append((tid, p["sale_id"], p["policy_version"], p["minted"], parts.get("owner", 0),
                           parts.get("franchisee", 0), parts.get("charity", 0), parts.get("customer", 0),
                           p["customer_address"], p["sale_id"] not in unconfirmed))
-            mint_updates.append((p["node_type"], p["policy_version"], p["minted"], tid, p["sale_id"]))
+            if p["sale_id"] not in sold_here:  # its sale came in the previous block
+                mint_updates.append((p["node_type"], p["policy_version"], p["minted"], tid, p["sale_id"]))
         elif rec.type == "order_status":
             statuses.append((p["to"], tid, p["sale_id"]))
         elif rec.type == "shift_opened":
@@ -251,12 +258,11 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
         await cur.executemany("INSERT INTO shifts (shift_id, terminal_id, opened_by, opened_at, float_amount) "
                               "VALUES (%s, %s, %s, %s, %s)", shifts_open)
     if sales:
-        # A sale row is completed by its token_mint record (the next record, same block or the next one).
         async with cur.copy("COPY sales (sale_id, terminal_id, node_id, shift_id, check_id, cashier, created_at, "
                             "subtotal, discount, total, cash_amount, card_amount, change_given, status, record_seq, "
                             "node_type, policy_version, minted) FROM STDIN") as copy:
             for row in sales:
-                await copy.write_row((*row, terminal["node_type"], 0, 0))
+                await copy.write_row(row)
         for table, columns, rows in (
             ("sale_items", "terminal_id, sale_id, line_no, item_id, name, quantity, unit_price", items),
             ("payments", "terminal_id, sale_id, line_no, kind, amount, tendered, change_given, reference", payments),
@@ -271,8 +277,9 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                             "charity, customer, customer_address, confirmed) FROM STDIN") as copy:
             for row in mints:
                 await copy.write_row(row)
-        await cur.executemany("UPDATE sales SET node_type = %s, policy_version = %s, minted = %s "
-                              "WHERE terminal_id = %s AND sale_id = %s", mint_updates)
+        if mint_updates:
+            await cur.executemany("UPDATE sales SET node_type = %s, policy_version = %s, minted = %s "
+                                  "WHERE terminal_id = %s AND sale_id = %s", mint_updates)
     if statuses:
         await cur.executemany("UPDATE sales SET status = %s WHERE terminal_id = %s AND sale_id = %s", statuses)
     if shifts_closed:

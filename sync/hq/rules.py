@@ -60,12 +60,13 @@ class ClaimKeys:
 
     def __init__(self, claim_chain_key: bytes, claim_chain_code: bytes) -> None:
         self.key, self.code = claim_chain_key, claim_chain_code
+        self._point = coincurve.PublicKey(claim_chain_key)  # parsed once: every check of the terminal adds to it
 
     def address(self, check_number: int) -> str:
         if not 1 <= check_number < 2**31:
             raise ValueError("check numbers run from 1 to 2^31 - 1")
         i = hmac.new(self.code, self.key + check_number.to_bytes(4, "big"), hashlib.sha512).digest()
-        return claim_address(coincurve.PublicKey(self.key).add(i[:32]).format(compressed=True))
+        return claim_address(self._point.add(i[:32]).format(compressed=True))
 
 
 # --- what HQ knows when a block arrives -------------------------------------------------------------------------

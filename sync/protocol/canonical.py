@@ -8,8 +8,9 @@ strings, arrays or objects.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import msgspec
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEPTH = 32
@@ -67,19 +68,24 @@ def _ok(value: Any, depth: int) -> bool:
     return True
 
 
+def _refuse_float(text: str) -> Any:
+    raise ValueError(f"floats are not allowed: {text}")
+
+
+# msgspec writes exactly what json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) writes (the same
+# escapes; keys in code-point order: tests/unit/test_protocol_doc.py checks it on every code point), five times
+# faster; its decoder hands floats to a hook that refuses them.
+_ENCODER = msgspec.json.Encoder(order="sorted")
+_DECODER = msgspec.json.Decoder(float_hook=_refuse_float)
+
+
 def canonical_json(value: Any) -> bytes:
     """Encode a value in canonical JSON; raises CanonicalError for anything outside the rules."""
     if not _ok([value], -1):
         raise CanonicalError(_explain(value, "$", 0) or "value has a type that is not plain JSON")
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _ENCODER.encode(value)
 
 
-def _no_floats(text: str) -> Any:
-    raise CanonicalError(f"floats are not allowed: {text}")
-
-
-_DECODER = json.JSONDecoder(parse_float=_no_floats, parse_constant=_no_floats)
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 # An integer outside +-(2**53 - 1) has at least 16 digits; so does a long digit run inside a string. Only bytes with
 # such a run, or with more brackets than the depth limit, need the full walk below. (Digits -> "9", all else -> " ",
 # then a substring search: ~20x faster than a regular expression here.)
@@ -92,14 +98,12 @@ def decode_canonical(data: bytes) -> Any:
     keys) is refused. The hot path of verification: the parse refuses floats, re-encoding must give the same bytes,
     and the integer-range and depth rules are walked only when a cheap scan of the bytes says they could fail."""
     try:
-        value = _DECODER.decode(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = _DECODER.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:  # not JSON, a float, a number past any range
         raise CanonicalError(f"not valid JSON: {exc}") from None
     except RecursionError:
         raise CanonicalError(f"nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:  # an integer too long for Python to read: far outside the canonical range anyway
-        raise CanonicalError(f"a number is out of range: {exc}") from None
-    if _ENCODER.encode(value).encode() != data:
+    if _ENCODER.encode(value) != data:
         raise CanonicalError("bytes are valid JSON but not in canonical form")
     suspicious = _SIXTEEN_DIGITS in data.translate(_DIGIT_MAP) or data.count(b"[") + data.count(b"{") > MAX_DEPTH
     if suspicious and not _ok([value], -1):

@@ -18,14 +18,13 @@ def _bits(terminal_id: str, parts: tuple[str, ...]) -> int:
     return int.from_bytes(digest[:10], "big") >> (80 - _RAND_BITS)
 
 
+def _layout(rand: int) -> int:
+    """The 80 bits below a UUIDv7's timestamp: version 7, 12 bits, variant 10, 62 bits."""
+    return 0x7 << 76 | (rand >> 62) << 64 | 0b10 << 62 | rand & ((1 << 62) - 1)
+
+
 def bound_uuid7(now_ms: int, terminal_id: str, *parts: str) -> str:
-    rand = _bits(terminal_id, parts)
-    value = (now_ms & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76  # version
-    value |= (rand >> 62) << 64  # rand_a: 12 bits
-    value |= 0b10 << 62  # variant
-    value |= rand & ((1 << 62) - 1)  # rand_b: 62 bits
-    return str(uuid.UUID(int=value))
+    return str(uuid.UUID(int=(now_ms & ((1 << 48) - 1)) << 80 | _layout(_bits(terminal_id, parts))))
 
 
 def is_bound(value: str, terminal_id: str, *parts: str) -> bool:
@@ -34,7 +33,7 @@ def is_bound(value: str, terminal_id: str, *parts: str) -> bool:
         got = uuid.UUID(value).int
     except ValueError:
         return False
-    return got & _RAND_MASK == int(uuid.UUID(bound_uuid7(0, terminal_id, *parts))) & _RAND_MASK
+    return got & _RAND_MASK == _layout(_bits(terminal_id, parts)) & _RAND_MASK
 
 
 def sale_id_parts(check_number: int) -> tuple[str, ...]:

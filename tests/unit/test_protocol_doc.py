@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sync.protocol.canonical import CanonicalError, canonical_json, decode_canonical
 from sync.protocol.records import Record, RecordError, decode_record, encode_record
@@ -124,3 +126,26 @@ def test_bound_ids_vector() -> None:
     assert is_bound(sale_id, "7K2MQX4P", *sale_id_parts(5))
     assert not is_bound(sale_id, "7K2MQX4Q", *sale_id_parts(5)) and not is_bound(sale_id, "7K2MQX4P", "sale", "6")
     assert not is_bound(refund_id, "7K2MQX4P", *refund_id_parts(sale_id, 1))
+
+
+def _json_dumps_canonical(value: object) -> bytes:
+    import json
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_canonical_bytes_are_json_dumps_bytes_for_every_code_point() -> None:
+    """The encoder is msgspec for speed; the rule (section 1) is json.dumps's output. Every code point agrees."""
+    chars = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF)
+    for start in range(0, len(chars), 4096):
+        value = {chars[start:start + 4096]: chars[start:start + 4096], "n": [start, -start, None, True]}
+        encoded = canonical_json(value)
+        assert encoded == _json_dumps_canonical(value)
+        assert decode_canonical(encoded) == value
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                    max_leaves=20))
+def test_canonical_bytes_are_json_dumps_bytes(value: object) -> None:
+    assert canonical_json(value) == _json_dumps_canonical(value)
