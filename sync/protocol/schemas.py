@@ -297,26 +297,25 @@ def parse_payload(record_type: str, payload: Any) -> Payload:
         raise ValueError(str(exc).replace("`$", "`payload")) from None
 
 
-class _Envelope(Struct):
-    """Just enough of a stored record to check its payload quickly (the bytes were written canonical by us)."""
-
-    type: str
-    payload: msgspec.Raw
-
-
-_ENVELOPE = msgspec.json.Decoder(_Envelope)
-_PAYLOAD_DECODERS = {name: msgspec.json.Decoder(schema) for name, schema in SCHEMAS.items()}
+def _record_decoder(record_type: str, schema: type[Payload]) -> msgspec.json.Decoder[Any]:
+    """A whole stored record of one type, payload included, checked in one pass (its `type` must be this one)."""
+    envelope = msgspec.defstruct(f"{schema.__name__}Record", [
+        ("v", Literal[1]), ("terminal_id", str), ("seq", int), ("created_at_ms", int), ("payload", schema)],
+        tag_field="type", tag=record_type, forbid_unknown_fields=True)
+    return msgspec.json.Decoder(envelope)
 
 
-def stored_record_problem(body: bytes) -> str | None:
-    """What is wrong with the payload of a record's bytes, or None: the check a terminal runs before sealing, fast
-    enough for every record (msgspec decodes straight into the schema, no intermediate dicts)."""
+_RECORD_DECODERS = {name: _record_decoder(name, schema) for name, schema in SCHEMAS.items()}
+
+
+def stored_record_problem(body: bytes, record_type: str) -> str | None:
+    """What is wrong with a stored record of this type, or None: the check a terminal runs on every record before
+    sealing it, one msgspec pass straight into the schema (no intermediate dicts)."""
+    decoder = _RECORD_DECODERS.get(record_type)
+    if decoder is None:
+        return f"unknown record type {record_type!r}"
     try:
-        envelope = _ENVELOPE.decode(body)
-        decoder = _PAYLOAD_DECODERS.get(envelope.type)
-        if decoder is None:
-            return f"unknown record type {envelope.type!r}"
-        decoder.decode(envelope.payload)
+        decoder.decode(body)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-        return str(exc).replace("`$", "`payload")
+        return str(exc).replace("`$.payload", "`payload").replace("`$", "`record")
     return None

@@ -66,16 +66,16 @@ def seal_pending(store: Store, terminal_id: str, sign: Callable[[bytes], bytes],
         conn = store.conn
         top = head(conn)
         after = top.last_seq if top else 0
-        rows = conn.execute("SELECT seq, created_at_ms, body FROM ledger_records WHERE seq > ? ORDER BY seq LIMIT ?",
-                            (after, policy.max_records)).fetchall()
+        rows = conn.execute("SELECT seq, created_at_ms, body, type FROM ledger_records WHERE seq > ? ORDER BY seq "
+                            "LIMIT ?", (after, policy.max_records)).fetchall()
         if not rows:
             break
         due = force or len(rows) >= policy.max_records or at - rows[0][1] >= policy.max_age_ms
         if not due:
             break
         height = 0 if top is None else top.height + 1
-        for seq, _, body in rows:  # never sign what HQ would refuse for its content
-            problem = stored_record_problem(bytes(body))
+        for seq, _, body, record_type in rows:  # never sign what HQ would refuse for its content
+            problem = stored_record_problem(body, record_type)
             if problem:
                 raise BadContent(height, f"record {seq} cannot be sealed: {problem}")
         block = build_block(terminal_id=terminal_id, height=height,

@@ -45,11 +45,12 @@ def test_every_record_a_real_day_writes_fits_its_schema(term: Terminal) -> None:
     term.refund(manager, sale.id, "cold broth", 300, "cash")
     term.move_cash(cashier, "out", 200, "bank")
     term.close_shift(cashier, 9_000)
-    bodies = [bytes(r[0]) for r in term.store.all("SELECT body FROM ledger_records ORDER BY seq")]
-    assert len(bodies) > 10
-    for body in bodies:
-        assert stored_record_problem(body) is None
-        decode_record(body)
+    rows = term.store.all("SELECT body, type FROM ledger_records ORDER BY seq")
+    assert len(rows) > 10
+    for body, record_type in rows:
+        assert stored_record_problem(body, record_type) is None
+        assert decode_record(body).type == record_type
+    assert stored_record_problem(rows[0][0], "sale") is not None  # a body must be of the type it is filed as
 
 
 def test_append_refuses_a_bad_payload_and_writes_nothing(term: Terminal) -> None:
