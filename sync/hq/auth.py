@@ -69,6 +69,15 @@ def hash_password(password: str) -> str:
     return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
 
 
+# Hashed for a login name that does not exist, so an unknown name costs what a wrong password costs.
+_DUMMY_HASH = f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${'00' * 16}${'00' * 32}"
+
+
+def login_matches(password: str, stored: str | None) -> bool:
+    """The password against the stored hash, or against a dummy one when there is none (same work either way)."""
+    return password_matches(password, stored or _DUMMY_HASH) and stored is not None
+
+
 def password_matches(password: str, stored: str) -> bool:
     try:
         _, n, r, p, salt, digest = stored.split("$")

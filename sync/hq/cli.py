@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--forwarded-allow-ips", default=None, metavar="IPS",
+                   help="reverse proxies whose X-Forwarded-For is believed, comma-separated (env "
+                        "HOTPOT_HQ_TRUSTED_PROXIES; default: none)")
     p.add_argument("--key-dir", default=None,
                    help="HQ key folder (env HOTPOT_HQ_KEY_DIR; default: ~/.local/share/hotpot-hq/keys)")
     p = sub.add_parser("enroll-code", help="make a one-time code for a terminal to enroll with")
@@ -161,8 +164,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     # Keys and the JWT secret are created here, once, before workers race to make them.
     load_or_create_keys(settings.key_dir)
     load_or_create_jwt_secret(settings.jwt_secret, settings.key_dir)
+    trusted = args.forwarded_allow_ips if args.forwarded_allow_ips is not None else settings.trusted_proxies
+    # Without trusted proxies, uvicorn's proxy-header handling is off entirely (its default trusts 127.0.0.1).
     uvicorn.run("sync.hq.asgi:app", host=args.host, port=args.port, workers=args.workers, access_log=False,
-                log_config=None, timeout_graceful_shutdown=10)
+                log_config=None, timeout_graceful_shutdown=10, proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted or None)
     return EXIT_OK
 
 

@@ -31,6 +31,9 @@ class Settings:
     public_rate_per_minute: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_PUBLIC_RATE", 30))
     pool_min: int = 2
     pool_max: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_POOL_MAX", 10))
+    # Addresses of the reverse proxies whose X-Forwarded-For HQ believes (comma-separated); none by default, so a
+    # client cannot dodge the rate limits by sending the header itself.
+    trusted_proxies: str = field(default_factory=lambda: os.environ.get("HOTPOT_HQ_TRUSTED_PROXIES", ""))
     enroll_code_ttl_s: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_ENROLL_CODE_TTL_S", 24 * 3600))
 
     def require_database(self) -> str:

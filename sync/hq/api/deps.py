@@ -5,7 +5,7 @@ validated, so a caller without the right to ask learns nothing about what a vali
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -54,9 +54,17 @@ class Staff:
     role: str
 
 
-def _staff_with(*roles: str) -> Callable[[Request, str], Staff]:
-    def dependency(request: Request, secret: JwtSecret) -> Staff:
+def _staff_with(*roles: str) -> Callable[[Request, str, AsyncConnectionPool[AsyncConnection[Any]]],
+                                         Awaitable[Staff]]:
+    async def dependency(request: Request, secret: JwtSecret, pool: Pool) -> Staff:
         claims = read_token(secret, request.headers.get("authorization"), roles)
+        # The token is only as good as the account behind it: a user deactivated, deleted or moved to another role
+        # since the token was issued is refused at once, not when the token expires.
+        async with pool.connection() as conn:
+            cur = await conn.execute("SELECT role, active FROM staff_users WHERE username = %s", (claims["sub"],))
+            row = await cur.fetchone()
+        if row is None or not row[1] or row[0] != claims["role"]:
+            raise ApiError(401, "account_disabled", "This staff account is no longer active; sign in again.")
         return Staff(claims["sub"], claims["role"])
 
     return dependency

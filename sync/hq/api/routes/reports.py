@@ -15,6 +15,15 @@ from sync.hq.api.deps import Overseer, Pool, Reader
 from sync.hq.api.errors import ApiError
 
 router = APIRouter(prefix="/api/v1/staff", tags=["reports"])
+# A text cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is written with a leading apostrophe (OWASP's advice)."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
 
 
 @router.get("/reports/sales")
@@ -48,7 +57,7 @@ async def sales_csv(who: Reader, pool: Pool, since: date, until: date) -> Respon
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(reports.SALES_CSV_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     name = f"sales-{since}-{until}.csv"
     return Response(out.getvalue(), media_type="text/csv",
                     headers={"content-disposition": f'attachment; filename="{name}"'})

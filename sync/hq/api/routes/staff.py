@@ -12,7 +12,7 @@ from sync.hq import reports, writes
 from sync.hq.api.deps import Admin, AppSettings, JwtSecret, Pool, Reader
 from sync.hq.api.errors import ApiError
 from sync.hq.api.schemas import FranchiseIn, LoginRequest, MenuItemIn, NodeIn, PolicyIn
-from sync.hq.auth import issue_token, password_matches
+from sync.hq.auth import issue_token, login_matches
 
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
@@ -23,7 +23,8 @@ async def login(body: LoginRequest, pool: Pool, settings: AppSettings, secret: J
         cur = await conn.execute("SELECT password_hash, role, active FROM staff_users WHERE username = %s",
                                  (body.username,))
         row = await cur.fetchone()
-        ok = row is not None and row[2] and await asyncio.to_thread(password_matches, body.password, row[0])
+        matches = await asyncio.to_thread(login_matches, body.password, row[0] if row else None)
+        ok = row is not None and row[2] and matches
         await writes.audit(conn, body.username, "login" if ok else "login_failed", None)
     if not ok or row is None:
         raise ApiError(401, "bad_credentials", "Wrong username or password.")
