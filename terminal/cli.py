@@ -153,15 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_item_spec(spec: str) -> tuple[str, int]:
-    item_id, _, qty = spec.partition(":")
+    item_id, colon, qty = spec.partition(":")
     if not item_id:
         raise InvalidInput(f"{spec!r} is not an item; write ITEM_ID or ITEM_ID:QTY.")
-    if not qty:
+    if not colon:
         return item_id, 1
-    try:
-        return item_id, int(qty, 10)
-    except ValueError:
-        raise InvalidInput(f"The quantity in {spec!r} must be a whole number.") from None
+    # ASCII digits only: int() would also take "٣", "１２", "1_0" and "+5".
+    if not (qty.isascii() and qty.isdigit()) or len(qty) > 4:
+        raise InvalidInput(f"The quantity in {spec!r} must be a whole number written with the digits 0-9.")
+    return item_id, int(qty)
 
 
 def parse_tender(spec: str) -> Tender:

@@ -22,7 +22,16 @@ from terminal.core.orders import CANCELLED, Tender, check_transition, clean_text
 from terminal.core.sales import DiscountRequest, Refund, Sale, prepare_refund, prepare_sale
 from terminal.core.shifts import ZReport, check_cash_movement, check_float
 from terminal.core.tokens import TokenPolicy
-from terminal.core.users import Role, User, attempt_login, hash_pin, require_role, validate_user_name
+from terminal.core.users import (
+    Role,
+    User,
+    hash_pin,
+    pin_matches,
+    require_role,
+    reserve_attempt,
+    settle_attempt,
+    validate_user_name,
+)
 from terminal.ledger import progress
 from terminal.ledger.journal import append_record, append_records
 from terminal.ledger.sealer import ChainReport, Head, SealPolicy, head, load_blocks, seal_pending, verify_chain
@@ -151,17 +160,23 @@ class Terminal:
         raise NotFound("This terminal has no owner account.")
 
     def login(self, name: str, pin: str) -> User:
-        user = repos.get_user(self.store, name.strip())
-        if user is None:
-            raise NotFound(f"There is no user {name!r} on this terminal.")
+        """Check a PIN. The attempt is counted under the write lock before the (slow) check, so processes guessing
+        at once share the 3 tries; a locked user is refused before the PIN is checked."""
         at = self.clock()
-        result = attempt_login(user, pin, at)  # raises UserLocked while locked, writing nothing
-        if result.user != user:
-            with self.store.transaction() as conn:
-                repos.save_login_state(conn, result.user)
-                if not result.ok:
-                    kind = "user_locked" if result.user.locked_until_ms else "login_failed"
-                    append_record(conn, self.terminal_id, kind, {"user": user.name}, at)
+        with self.store.transaction():
+            user = repos.get_user(self.store, name.strip())
+            if user is None:
+                raise NotFound(f"There is no user {name!r} on this terminal.")
+            repos.save_login_state(self.store.conn, reserve_attempt(user, at))  # raises UserLocked
+        matched = pin_matches(pin, user.pin_hash)
+        with self.store.transaction() as conn:
+            current = repos.get_user(self.store, user.name)
+            assert current is not None
+            result = settle_attempt(current, matched, at)
+            repos.save_login_state(conn, result.user)
+            if not result.ok:
+                kind = "user_locked" if result.user.locked_until_ms else "login_failed"
+                append_record(conn, self.terminal_id, kind, {"user": user.name}, at)
         if not result.ok:
             raise NotAllowed(result.message)
         return result.user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,7 +91,15 @@ class Discount:
         return {"amount": self.amount, "reason": self.reason, "approved_by": self.approved_by}
 
 
+# Characters that have no business in a name or a reason: NUL and other controls (tab, newline and CR are folded
+# into spaces instead), and the invisible marks that reverse the direction of text (an RTL override on a printed
+# check makes it say something else than it stores).
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
 def clean_text(text: str, what: str, *, required: bool = True) -> str:
+    if _HIDDEN.search(text or ""):
+        raise InvalidInput(f"The {what} holds a control or text-direction character; please type it again.")
     cleaned = " ".join((text or "").split())
     if required and not cleaned:
         raise InvalidInput(f"Please give a {what}.")

@@ -88,26 +88,39 @@ class LoginResult:
     message: str = ""
 
 
-def attempt_login(user: User, pin: str, now_ms: int) -> LoginResult:
-    """Check a PIN and return the user's new lockout state. A locked user is refused before the PIN is checked."""
+def reserve_attempt(user: User, now_ms: int) -> User:
+    """Count a PIN attempt before the PIN is checked (the caller stores it under the write lock), so that processes
+    guessing at once get MAX_PIN_ATTEMPTS tries between them, not each. Refuses a disabled or locked user, and one
+    whose attempts are all taken by checks still under way."""
     if not user.active:
         raise NotAllowed(f"User {user.name} is disabled.")
-    if user.locked_until_ms > now_ms:
-        wait_s = -(-(user.locked_until_ms - now_ms) // 1000)
+    if user.locked_until_ms > now_ms or user.failed_attempts >= MAX_PIN_ATTEMPTS:
+        until = max(user.locked_until_ms, now_ms + LOCKOUT_MS if user.locked_until_ms <= now_ms else 0)
+        wait_s = -(-(until - now_ms) // 1000)
         raise UserLocked(
             f"{user.name} is locked after {MAX_PIN_ATTEMPTS} wrong PINs; "
             f"try again in {wait_s // 60} min {wait_s % 60} s.",
-            user.locked_until_ms,
+            until,
         )
-    if pin_matches(pin, user.pin_hash):
-        return LoginResult(True, replace(user, failed_attempts=0, locked_until_ms=0))
-    failed = user.failed_attempts + 1
-    if failed >= MAX_PIN_ATTEMPTS:
-        locked = replace(user, failed_attempts=0, locked_until_ms=now_ms + LOCKOUT_MS)
-        return LoginResult(False, locked, f"Wrong PIN. {user.name} is now locked for 5 minutes.")
-    left = MAX_PIN_ATTEMPTS - failed
-    return LoginResult(False, replace(user, failed_attempts=failed),
-                       f"Wrong PIN. {left} attempt{'s' if left > 1 else ''} left before {user.name} is locked.")
+    return replace(user, failed_attempts=user.failed_attempts + 1)
+
+
+def settle_attempt(current: User, matched: bool, now_ms: int) -> LoginResult:
+    """The outcome of a reserved attempt, from the user's state as stored now (its attempts already counted)."""
+    if matched:
+        return LoginResult(True, replace(current, failed_attempts=0, locked_until_ms=0))
+    if current.failed_attempts >= MAX_PIN_ATTEMPTS:
+        locked = replace(current, failed_attempts=0, locked_until_ms=now_ms + LOCKOUT_MS)
+        return LoginResult(False, locked, f"Wrong PIN. {current.name} is now locked for 5 minutes.")
+    left = MAX_PIN_ATTEMPTS - current.failed_attempts
+    return LoginResult(False, current,
+                       f"Wrong PIN. {left} attempt{'s' if left > 1 else ''} left before {current.name} is locked.")
+
+
+def attempt_login(user: User, pin: str, now_ms: int) -> LoginResult:
+    """One attempt in one step (reserve, check, settle): raises UserLocked while the user is locked."""
+    reserved = reserve_attempt(user, now_ms)
+    return settle_attempt(reserved, pin_matches(pin, user.pin_hash), now_ms)
 
 
 def require_role(user: User, role: Role, action: str) -> None:

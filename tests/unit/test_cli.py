@@ -109,7 +109,14 @@ def test_order_flow_by_cli(ready: Cli) -> None:
 BAD = [
     (["sell", "pizza"], "no menu item 'pizza'"),
     (["sell", "udon:0"], "at least 1"),
-    (["sell", "udon:-3"], "at least 1"),
+    (["sell", "udon:-3"], "digits 0-9"),
+    (["sell", "udon:\u0663"], "digits 0-9"),  # Arabic-Indic three
+    (["sell", "udon:\uff11\uff12"], "digits 0-9"),  # full-width twelve
+    (["sell", "udon:1_0"], "digits 0-9"),
+    (["sell", "udon:+5"], "digits 0-9"),
+    (["sell", "udon:"], "digits 0-9"),
+    (["shift", "cash", "in", "500", "--reason", "change \u202efrom bank"], "text-direction"),
+    (["shift", "cash", "in", "500", "--reason", "bell\x07"], "control"),
     (["sell", "udon:1000"], "more than 999"),
     (["sell", "udon:two"], "must be a whole number"),
     (["sell", "udon", "--pay", "cash:ten"], "whole number of tetri"),

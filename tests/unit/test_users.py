@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,24 @@ def test_roles() -> None:
     with pytest.raises(NotAllowed, match="Only a manager"):
         require_role(cashier, Role.MANAGER, "refund a sale")
     require_role(User(2, "O", Role.OWNER, "x"), Role.MANAGER, "refund a sale")
+
+
+def test_parallel_guessers_share_three_tries(tmp_path: Path) -> None:
+    """Eight processes guess Giorgi's PIN at the same moment: three of them get their guess checked, the others are
+    told the user is locked (before, each process had three tries of its own)."""
+    import subprocess
+    import sys
+
+    from terminal.setup import create_terminal
+    from tests.conftest import TEST_PASSPHRASE
+
+    data = tmp_path / "t"
+    create_terminal(data, franchise="V", terminal_name="C", demo=True, passphrase=TEST_PASSPHRASE)[0].close()
+    root = Path(__file__).resolve().parents[2]
+    guessers = [subprocess.Popen([sys.executable, "-m", "terminal", "--data-dir", str(data), "--user", "Giorgi",
+                                  "--pin", f"{n:04d}", "shift", "report"], cwd=root, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for n in range(8)]
+    errors = [g.communicate(timeout=120)[1] for g in guessers]
+    checked = [e for e in errors if "Wrong PIN" in e]
+    locked = [e for e in errors if "is locked after 3 wrong PINs" in e]
+    assert len(checked) == 3 and len(locked) == 5, errors
