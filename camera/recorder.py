@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -83,6 +84,14 @@ def enforce_retention(folder: Path, *, retention_days: int, quota_bytes: int, no
     return deleted
 
 
+def _private_folder(path: Path) -> None:
+    """A folder (and any missing parents) readable by its owner only, whatever the umask."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for made in missing:
+        os.chmod(made, 0o700)
+
+
 class Recorder:
     """Writes one camera's processed frames into segments. Not thread-safe: one processing thread calls it."""
 
@@ -90,7 +99,7 @@ class Recorder:
                  *, on_deleted: Callable[[list[Path]], None] | None = None) -> None:
         self.config = config
         self.folder = Path(root) / config.id
-        self.folder.mkdir(parents=True, exist_ok=True)
+        _private_folder(self.folder)
         self.on_segment = on_segment
         self.on_deleted = on_deleted
         self._writer: cv2.VideoWriter | None = None
@@ -125,12 +134,13 @@ class Recorder:
             self.on_deleted(deleted)
         stamp = datetime.fromtimestamp(at)
         day = self.folder / stamp.strftime("%Y-%m-%d")
-        day.mkdir(exist_ok=True)
+        _private_folder(day)
         path = day / f"{stamp:%H%M%S}-{int(at * 1000) % 1000:03d}{SEGMENT_SUFFIX}"
         writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*FOURCC), float(self.config.fps),
                                  (self.config.width, self.config.height))
         if not writer.isOpened():
             raise OSError(f"cannot write a recording to {path}")
+        os.chmod(path, 0o600)  # footage of people: the owner's only, whatever the umask
         self._writer, self._path, self._started, self._last, self._frames = writer, path, at, at, 0
 
     def _finish(self) -> Segment | None:
@@ -153,10 +163,11 @@ def snapshot(image: np.ndarray, folder: Path, camera_id: str, at: float | None =
     """Save one frame as a JPEG in folder/snapshots/; returns its path."""
     at = time.time() if at is None else at
     target = Path(folder) / "snapshots"
-    target.mkdir(parents=True, exist_ok=True)
+    _private_folder(target)
     path = target / f"{camera_id}-{datetime.fromtimestamp(at):%Y%m%d-%H%M%S}-{int(at * 1000) % 1000:03d}.jpg"
     if not cv2.imwrite(str(path), image):
         raise OSError(f"cannot write the snapshot {path}")
+    os.chmod(path, 0o600)
     return path
 
 

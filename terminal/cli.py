@@ -571,8 +571,8 @@ def main(argv: Sequence[str] | None = None, gui: Callable[[Path, bool], int] | N
         trace = traceback.format_exc()
         log = data_dir / "logs" / "faults.log"
         try:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with log.open("a", encoding="utf-8") as fh:
+            log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with os.fdopen(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8") as fh:
                 fh.write(trace + "\n")
             where = f"details in {log}"
         except OSError:

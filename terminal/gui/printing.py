@@ -141,6 +141,7 @@ def fill_text_document(text: QTextDocument, doc: Document) -> QTextDocument:
 def pdf_folder(data_dir: Path) -> Path:
     folder = data_dir / "prints"
     folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
     return folder
 
 
@@ -165,5 +166,6 @@ def print_document(doc: Document, data_dir: Path) -> str:
     writer.setPageMargins(QMarginsF(4, 4, 4, 4), QPageLayout.Unit.Millimeter)
     text.print_(writer)
     del writer  # finishes the file
+    os.chmod(tmp, 0o600)  # a check carries its claim code: the owner's only, whatever the umask
     os.replace(tmp, path)
     return str(path)

@@ -35,6 +35,17 @@ def _check_data_dir(data_dir: Path) -> None:
         raise StoreError(f"Cannot create the data folder {data_dir}: {exc.strerror}.") from None
     if not data_dir.is_dir():
         raise StoreError(f"The data folder {data_dir} is not a folder.")
+    # Whoever can write the folder can swap the database; whoever can read it reads PIN hashes and the keystore.
+    info = data_dir.stat()
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise StoreError(f"The data folder {data_dir} belongs to another user (uid {info.st_uid}); the terminal keeps "
+                         "its data only in a folder of its own user. Choose another folder.")
+    if info.st_mode & 0o077:
+        try:
+            data_dir.chmod(0o700)  # ours, but open to others: close it
+        except OSError as exc:
+            raise StoreError(f"The data folder {data_dir} is open to other users and cannot be closed "
+                             f"({exc.strerror}).") from None
     probe = data_dir / f".write-test-{os.getpid()}"
     try:
         probe.write_bytes(b"")

@@ -65,3 +65,50 @@ def test_failed_migration_is_rolled_back_with_a_clear_error(data_dir: Path, monk
         assert store.integrity_ok()
     finally:
         store.close()
+
+
+def test_a_data_folder_open_to_others_is_closed_and_one_of_another_user_refused(tmp_path: Path) -> None:
+    import os
+    import stat
+    import subprocess
+
+    from terminal.store.db import StoreError, open_store
+
+    folder = tmp_path / "open"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    open_store(folder, create=True).close()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700  # ours: closed to group and others
+    if os.getuid() != 0:
+        return
+    other = tmp_path / "theirs"
+    other.mkdir()
+    subprocess.run(["chown", "nobody", str(other)], check=True)
+    before = sorted(p.name for p in other.iterdir())
+    with pytest.raises(StoreError, match="belongs to another user"):
+        open_store(other, create=True)
+    assert sorted(p.name for p in other.iterdir()) == before
+
+
+def test_recordings_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    import numpy as np
+
+    from camera.config import parse_camera_config
+    from camera.recorder import Recorder
+
+    old = os.umask(0)
+    try:
+        cam = parse_camera_config({"id": "door", "name": "Door", "kind": "security", "source": "usb:0",
+                                   "width": 64, "height": 48, "fps": 5, "segment_s": 60})
+        recorder = Recorder(cam, tmp_path / "recordings")
+        recorder.write(np.zeros((48, 64, 3), dtype=np.uint8), 1_000.0)
+        segment = recorder.close()
+    finally:
+        os.umask(old)
+    assert segment is not None
+    assert stat.S_IMODE(segment.path.stat().st_mode) == 0o600
+    for folder in (segment.path.parent, segment.path.parent.parent, tmp_path / "recordings"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
