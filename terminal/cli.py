@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sale_id")
     p.add_argument("--reason", required=True)
     p.add_argument("--amount", default=None, help="tetri; default: everything not yet refunded")
-    p.add_argument("--method", choices=["cash", "card"], default="cash")
+    p.add_argument("--method", choices=["cash", "card"], default=None,
+                   help="default: the way the sale was paid (card first, then cash)")
 
     user = sub.add_parser("user", parents=[common], help="manage terminal users")
     usub = user.add_subparsers(dest="user_command", required=True, parser_class=_Parser)

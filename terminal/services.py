@@ -320,16 +320,33 @@ class Terminal:
         with self.store.transaction() as conn:
             row = self._sale_row(sale_id)
             check_transition(row["status"], CANCELLED)
-            refund = None
-            if row["total"] > repos.refunded_total(conn, row["id"]):
-                refund = self._refund_plan(user, row, None, "cash", f"order cancelled: {reason}")
             repos.set_sale_status(conn, row["id"], row["status"], CANCELLED, at, reason)
             append_record(conn, self.terminal_id, "order_status", {"sale_id": row["id"], "from": row["status"],
                                                                     "to": CANCELLED, "reason": reason,
                                                                     "user": user.name}, at)
-            if refund is not None:
+            refunds = self._refund_as_paid(conn, user, row, None, f"order cancelled: {reason}")
+        return {"sale_id": row["id"], "status": CANCELLED, "refund": sum(r.amount for r in refunds),
+                "refunds": [{"amount": r.amount, "method": r.method} for r in refunds]}
+
+    def _refund_as_paid(self, conn: sqlite3.Connection, user: User, row: sqlite3.Row, amount: int | None,
+                        reason: str) -> list[Refund]:
+        """Money goes back the way it came: to the card up to what the card paid (less card refunds so far), the
+        rest in cash. A split sale so gets two refunds, card first."""
+        remaining = row["total"] - repos.refunded_total(conn, row["id"])
+        if amount is None and remaining == 0:
+            return []  # nothing was paid, or all of it went back already
+        wanted = remaining if amount is None else amount
+        if wanted <= 0 or wanted > remaining:
+            self._refund_plan(user, row, amount, "cash", reason)  # says what is wrong, in the refund's own words
+            return []
+        to_card = min(wanted, max(0, row["card_amount"] - repos.refunded_total(conn, row["id"], "card")))
+        done = []
+        for method, part in (("card", to_card), ("cash", wanted - to_card)):
+            if part > 0:
+                refund = self._refund_plan(user, row, part, method, reason)
                 self._write_refund(conn, refund)
-        return {"sale_id": row["id"], "status": CANCELLED, "refund": refund.amount if refund else 0}
+                done.append(refund)
+        return done
 
     def _refund_plan(self, user: User, row: sqlite3.Row, amount: int | None, method: str, reason: str) -> Refund:
         return prepare_refund(
@@ -353,13 +370,25 @@ class Terminal:
         ], refund.created_at_ms)
 
     def refund(self, user: User, sale_id: str, reason: str, amount: int | None = None,
-               method: str = "cash") -> dict[str, Any]:
+               method: str | None = None) -> dict[str, Any]:
+        """Refund (part of) a sale. Without a method the money goes back the way it was paid (card first); a
+        manager may choose cash or card instead."""
         with self.store.transaction() as conn:
             row = self._sale_row(sale_id)
-            refund = self._refund_plan(user, row, amount, method, reason)
-            self._write_refund(conn, refund)
-        return {"refund_id": refund.id, "sale_id": refund.sale_id, "amount": refund.amount,
-                "method": refund.method, "token_reversal": dict(refund.token_reversal)}
+            if method is None:
+                refunds = self._refund_as_paid(conn, user, row, amount, reason)
+                if not refunds:  # nothing left to give back: say so, in the refund's own words
+                    self._refund_plan(user, row, amount, "cash", reason)
+            else:
+                refunds = [self._refund_plan(user, row, amount, method, reason)]
+                self._write_refund(conn, refunds[0])
+        reversal: dict[str, int] = {}
+        for r in refunds:
+            for party, units in r.token_reversal.items():
+                reversal[party] = reversal.get(party, 0) + units
+        return {"refund_id": refunds[0].id, "sale_id": refunds[0].sale_id, "amount": sum(r.amount for r in refunds),
+                "method": "+".join(r.method for r in refunds), "token_reversal": reversal,
+                "refunds": [{"refund_id": r.id, "amount": r.amount, "method": r.method} for r in refunds]}
 
     # --- history and the kitchen --------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ class RefundDialog(QDialog):
         self.amount = MoneyEdit("refund amount")
         self.amount.set_value(remaining)
         self.method = QComboBox()
+        self.method.addItem(tr("As paid"), None)
         self.method.addItem(tr("Cash"), "cash")
         self.method.addItem(tr("Card"), "card")
         self.reason = QLineEdit()
@@ -164,7 +165,7 @@ class HistoryView(QWidget):
         dialog = RefundDialog(self, sale)
         if dialog.exec() != RefundDialog.DialogCode.Accepted:
             return
-        amount, method, reason = dialog.value, str(dialog.method.currentData()), dialog.reason.text()
+        amount, method, reason = dialog.value, dialog.method.currentData(), dialog.reason.text()
         try:
             self.session.as_manager(self, tr("A refund needs a manager's approval."),
                                     lambda user: self.session.term.refund(user, sale["id"], reason, amount, method))

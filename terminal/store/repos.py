@@ -265,8 +265,14 @@ def set_sale_status(conn: sqlite3.Connection, sale_id: str, old: str, new: str, 
         raise sqlite3.IntegrityError("order status changed underneath")
 
 
-def refunded_total(conn: sqlite3.Connection, sale_id: str) -> int:
-    return int(conn.execute("SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE sale_id = ?", (sale_id,)).fetchone()[0])
+def refunded_total(conn: sqlite3.Connection, sale_id: str, method: str | None = None) -> int:
+    """What was refunded on a sale so far: in all, or by one method."""
+    if method is None:
+        row = conn.execute("SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE sale_id = ?", (sale_id,)).fetchone()
+    else:
+        row = conn.execute("SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE sale_id = ? AND method = ?",
+                           (sale_id, method)).fetchone()
+    return int(row[0])
 
 
 def refund_count(conn: sqlite3.Connection, sale_id: str) -> int:

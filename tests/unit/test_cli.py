@@ -82,10 +82,21 @@ def test_split_tender_refund_and_close_by_cli(ready: Cli) -> None:
     assert code == 2 and "Only a manager" in err
     refund = ready.json("--user", "Nino", "--pin", "2222", "refund", sale["check"]["id"], "--reason", "cold",
                         "--amount", "1000")
-    assert refund["amount"] == 1000  # type: ignore[index]
+    assert refund["amount"] == 1000 and refund["method"] == "card"  # type: ignore[index]  # back to the card first
     x = ready.json("shift", "report")
-    assert x["expected_cash"] == 20000 + 2000 - 1000  # type: ignore[index]
-    z = ready.json("shift", "close", "--counted", "20900")
+    assert x["expected_cash"] == 20000 + 2000 and x["card_refunds"] == 1000  # type: ignore[index]
+    # The rest of the card part and then the cash part, as paid: 2000 to the card, 1000 in cash.
+    rest = ready.json("--user", "Nino", "--pin", "2222", "refund", sale["check"]["id"], "--reason", "cold",
+                      "--amount", "3000")
+    assert rest["method"] == "card+cash" and [r["amount"] for r in rest["refunds"]] == [2000, 1000]  # type: ignore
+    # A manager may choose otherwise.
+    sale2 = ready.json("sell", "udon", "--pay", "card:AUTH-8")
+    chosen = ready.json("--user", "Nino", "--pin", "2222", "refund", sale2["sale_id"], "--reason", "no card",  # type: ignore[index]
+                        "--method", "cash")
+    assert chosen["method"] == "cash"  # type: ignore[index]
+    x = ready.json("shift", "report")
+    assert x["expected_cash"] == 20000 + 2000 - 1000 - 700 and x["cash_refunds"] == 1700  # type: ignore[index]
+    z = ready.json("shift", "close", "--counted", "20200")
     assert z["variance"] == -100  # type: ignore[index]
     code, _, err = ready("shift", "close", "--counted", "0")
     assert code == 2 and err.strip() == "error: There is no open shift to close."
@@ -247,3 +258,14 @@ def test_cameras_by_cli_managers_only_and_bad_settings_refused(ready: Cli) -> No
     assert [c["id"] for c in ready.json("camera", "list")] == ["door"]  # type: ignore[index, union-attr]
     code, _, err = ready("--user", "Giorgi", "--pin", "3333", "camera", "list")
     assert code == 2 and "Giorgi is a cashier" in err
+
+
+def test_cancelling_a_card_order_refunds_the_card_not_the_drawer(ready: Cli) -> None:
+    """The money bug: a 14.00 card order cancelled took 14.00 out of the expected cash (100.00 -> 86.00)."""
+    before = ready.json("shift", "report")["expected_cash"]  # type: ignore[index]
+    sale = ready.json("sell", "udon:2", "--pay", "card:AUTH-9")
+    cancelled = ready.json("--user", "Nino", "--pin", "2222", "order", "cancel", sale["sale_id"],  # type: ignore[index]
+                           "--reason", "customer left")
+    assert cancelled["refunds"] == [{"amount": 1400, "method": "card"}]  # type: ignore[index]
+    x = ready.json("shift", "report")
+    assert x["expected_cash"] == before and x["card_refunds"] == 1400 and x["cash_refunds"] == 0  # type: ignore

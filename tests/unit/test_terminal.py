@@ -124,7 +124,8 @@ def test_order_status_flow_and_cancel_refunds(term: Terminal, cashier: User, man
     with pytest.raises(NotAllowed):  # cancelling a paid order gives money back: manager only
         term.cancel_order(cashier, other.id, "guest left")
     res = term.cancel_order(manager, other.id, "guest left")
-    assert res == {"sale_id": other.id, "status": "cancelled", "refund": 800}
+    assert res == {"sale_id": other.id, "status": "cancelled", "refund": 800,
+                   "refunds": [{"amount": 800, "method": "cash"}]}  # paid in cash: back in cash
     assert term.store.scalar("SELECT status FROM sales WHERE id = ?", (other.id,)) == "cancelled"
 
 
