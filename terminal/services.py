@@ -521,7 +521,7 @@ class Terminal:
             **ledger,
             "wallet_backed_up": self.wallet_backed_up(),
             "hq": meta.get("hq_url"),
-            "last_error": meta.get("sync_last_error") or None,
+            "last_error": meta.get("sync_last_error") or meta.get("sync_update_error") or None,
             "online": bool(contact) and contact >= failure and at - contact < ONLINE_WITHIN_MS,
         }
 

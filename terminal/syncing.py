@@ -22,8 +22,8 @@ from sync.client.syncer import QuarantineStop, Syncer, backoff_s
 from sync.protocol.blocks import BlockHeader
 from sync.protocol.messages import enrollment_digest
 from terminal.core.errors import InvalidInput, WrongState
-from terminal.core.menu import menu_item_from_dict
-from terminal.core.tokens import policy_from_dict
+from terminal.core.menu import MenuItem, menu_item_from_dict
+from terminal.core.tokens import TokenPolicy, policy_from_dict
 from terminal.ledger import progress
 from terminal.ledger.journal import append_record
 from terminal.ledger.sealer import SealPolicy, load_blocks, seal_pending
@@ -80,9 +80,19 @@ class TerminalOutbox:
         """Apply HQ's updates inside the caller's transaction. The menu version becomes HQ's cursor whenever menu
         items arrive (sales record it; HQ checks their prices against that version). With whole_menu (enrollment),
         HQ's menu replaces the local one: items HQ does not sell are taken off."""
-        items = [menu_item_from_dict(data) for data in updates.get("menu", [])]
-        policies = [policy_from_dict(data) for data in updates.get("policies", [])]
+        items, policies, refused = _usable(updates)
         cursor = int(updates["cursor"])
+        for what, problem in refused:
+            # One update this terminal cannot apply must not hold back every later one: it is skipped (HQ sends
+            # the item again when it is changed), recorded, and shown, and the rest is applied.
+            append_record(conn, self.terminal_id, "update_refused", {"what": what, "problem": problem[:1000]}, at)
+            logger.warning("HQ update refused: %s: %s", what, problem)
+        if refused:  # kept until an update applies cleanly (a contact with HQ does not clear it)
+            repos.set_meta(conn, "sync_update_error", f"HQ's update of {refused[0][0]} could not be applied: "
+                                                      f"{refused[0][1]}" + (f" (and {len(refused) - 1} more)"
+                                                                             if len(refused) > 1 else ""))
+        elif items or policies:
+            repos.set_meta(conn, "sync_update_error", "")
         if whole_menu:
             repos.take_off_menu_except(conn, [i.id for i in items])
         if items or whole_menu:
@@ -99,6 +109,26 @@ class TerminalOutbox:
         with self.store.transaction() as conn:
             repos.set_meta(conn, "sync_last_contact_ms" if ok else "sync_last_failure_ms", str(now_ms()))
             repos.set_meta(conn, "sync_last_error", error or "")
+
+
+def _usable(updates: dict[str, Any]) -> tuple[list[MenuItem], list[TokenPolicy], list[tuple[str, str]]]:
+    """HQ's updates this terminal can apply, and (what, why) for each it cannot."""
+    items: list[MenuItem] = []
+    policies: list[TokenPolicy] = []
+    refused: list[tuple[str, str]] = []
+    for data in updates.get("menu", []):
+        try:
+            items.append(menu_item_from_dict(data))
+        except InvalidInput as exc:
+            name = data.get("id") if isinstance(data, dict) else None
+            refused.append((f"menu item {name!r}" if isinstance(name, str) else "a menu item", exc.message))
+    for data in updates.get("policies", []):
+        try:
+            policies.append(policy_from_dict(data))
+        except InvalidInput as exc:
+            version = data.get("version") if isinstance(data, dict) else None
+            refused.append((f"token policy {version!r}", exc.message))
+    return items, policies, refused
 
 
 def enroll(term: Terminal, wallet: Wallet, hq_url: str, code: str) -> dict[str, Any]:

@@ -210,6 +210,7 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
     mint_updates: Rows = []
     statuses: Rows = []
     shifts_open: Rows = []
+    refused_updates: Rows = []
     shifts_closed: Rows = []
     refunds: Rows = []
     reversals: Rows = []
@@ -249,11 +250,16 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
         elif rec.type == "shift_closed":
             shifts_closed.append((p["user"], at, p["counted_cash"], p["expected_cash"], p["variance"], tid,
                                   p["shift_id"]))
+        elif rec.type == "update_refused":  # a terminal could not apply one of HQ's updates: someone should look
+            refused_updates.append((tid, json.dumps({"seq": rec.seq, **p})))
         elif rec.type == "refund":
             refunds.append((p["refund_id"], p["sale_id"], tid, p["amount"], p["method"], p["reason"],
                             p["approved_by"], at))
             reversals += [(tid, p["refund_id"], party, amount) for party, amount in p["token_reversal"].items()]
     cur = conn.cursor()
+    if refused_updates:
+        await cur.executemany("INSERT INTO alerts (terminal_id, kind, detail) VALUES (%s, 'update_refused', %s)",
+                              refused_updates)
     if shifts_open:
         await cur.executemany("INSERT INTO shifts (shift_id, terminal_id, opened_by, opened_at, float_amount) "
                               "VALUES (%s, %s, %s, %s, %s)", shifts_open)

@@ -34,6 +34,7 @@ RECORD_TYPES = frozenset({
     "camera_alert",
     "camera_alert_acknowledged",
     "table_consent",
+    "update_refused",
 })
 
 

@@ -246,7 +246,13 @@ class TableConsent(Payload):
     user: Name
 
 
+class UpdateRefused(Payload):
+    what: Annotated[str, Meta(min_length=1, max_length=200)]
+    problem: Text
+
+
 SCHEMAS: dict[str, type[Payload]] = {
+    "update_refused": UpdateRefused,
     "terminal_initialized": TerminalInitialized,
     "menu_loaded": MenuLoaded,
     "user_created": UserCreated,

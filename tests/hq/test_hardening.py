@@ -76,3 +76,49 @@ def test_an_unknown_login_name_costs_what_a_wrong_password_costs(hq: HQServer) -
     known, unknown = median_ms("timing-user"), median_ms("no-such-user")
     # The password hash (scrypt) is most of a login: without the dummy hash an unknown name answers ~20x faster.
     assert unknown > known * 0.6, (known, unknown)
+
+
+def test_an_update_the_terminal_cannot_apply_never_stops_the_feed(make_till: Callable[..., Till],
+                                                                 hq: HQServer) -> None:
+    """An item HQ should never have issued (written straight into its database, as an older HQ could have) reaches
+    a real terminal over HTTP: the terminal applies the rest, records and shows what it refused, moves its cursor
+    on, and applies the next updates; HQ raises an alert when the record arrives."""
+    import json
+
+    from terminal.syncing import SyncService
+
+    admin = _user(hq, "feed-admin", "hq_admin")
+    till = make_till()
+    bad = {"id": "tom-yum", "name": {"ka": "სუპი", "en": "Soup", "ru": "Суп"}, "category": "soups", "price": 900,
+           "available": 5, "active": True}
+    sql(hq.database_url, "INSERT INTO menu_items (id, data, active, update_seq) VALUES ('tom-yum', %s, true, "
+                         "nextval('update_seq'))", (json.dumps(bad),))
+    good = {"name": {"ka": "ჩაი", "en": "Green tea", "ru": "Зелёный чай"}, "category": "drinks", "price": 450,
+            "available": 40}
+    assert requests.put(f"{hq.url}/api/v1/staff/menu/green-tea", json=good, headers=admin, timeout=10).ok
+    service = SyncService(till.term.data_dir, till.wallet)
+    try:
+        first = service.run_once()
+    finally:
+        service.stop()
+    assert first.ok, first.errors
+    menu = till.term.menu()
+    assert "green-tea" in menu and "tom-yum" not in menu
+    status = till.term.status()
+    assert "tom-yum" in status["last_error"] and "unknown category 'soups'" in status["last_error"]
+    cursor = int(till.term.store.meta("hq_cursor") or 0)
+    assert cursor >= 1
+    # The next update goes through, and clears the error; the refusal reached HQ as an alert.
+    assert requests.put(f"{hq.url}/api/v1/staff/menu/green-tea", json=dict(good, price=500), headers=admin,
+                        timeout=10).ok
+    service = SyncService(till.term.data_dir, till.wallet)
+    try:
+        second = service.run_once()
+    finally:
+        service.stop()
+    assert second.ok and second.applied_updates == 1, second
+    till.term.reload_reference_data()
+    assert till.term.menu()["green-tea"].price == 500 and till.term.status()["last_error"] is None
+    alerts = sql(hq.database_url, "SELECT detail FROM alerts WHERE terminal_id = %s AND kind = 'update_refused'",
+                 (till.id,))
+    assert len(alerts) == 1 and alerts[0][0]["what"] == "menu item 'tom-yum'"
