@@ -53,7 +53,9 @@ from terminal.wallet.keystore import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CLAIM_BASE_URL = "https://claim.hotpotspot.ge"
+# A terminal not enrolled with HQ prints a claim link that says so (.invalid never resolves, RFC 2606); enrollment
+# replaces it with HQ's own claim page.
+DEMO_CLAIM_BASE_URL = "https://not-enrolled-demo-terminal.invalid/c"
 ONLINE_WITHIN_MS = 2 * 60 * 1000  # "online" means HQ answered within the last two minutes
 
 
@@ -88,7 +90,7 @@ class Terminal:
         self.franchise = meta.get("franchise", "")
         self.terminal_name = meta.get("terminal_name", "")
         self.node_type = meta.get("node_type", "franchise")
-        self.claim_base_url = meta.get("claim_base_url", DEFAULT_CLAIM_BASE_URL)
+        self.claim_base_url = meta.get("claim_base_url", DEMO_CLAIM_BASE_URL)
         self.account = Account(meta["account_xpub"])
         self.signing_public_key = bytes.fromhex(meta["signing_public_key"])
         self._next_check = 1
@@ -526,4 +528,4 @@ class Terminal:
         }
 
 
-__all__ = ["DEFAULT_CLAIM_BASE_URL", "ONLINE_WITHIN_MS", "SaleResult", "Terminal", "Wallet", "now_ms"]
+__all__ = ["DEMO_CLAIM_BASE_URL", "ONLINE_WITHIN_MS", "SaleResult", "Terminal", "Wallet", "now_ms"]

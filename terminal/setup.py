@@ -16,7 +16,7 @@ from terminal.core.orders import clean_text
 from terminal.core.tokens import DEFAULT_POLICY, NODE_TYPES
 from terminal.core.users import Role, hash_pin, validate_pin
 from terminal.ledger.journal import append_record
-from terminal.services import DEFAULT_CLAIM_BASE_URL, Terminal, now_ms
+from terminal.services import DEMO_CLAIM_BASE_URL, Terminal, now_ms
 from terminal.store import repos
 from terminal.store.db import open_store
 from terminal.wallet.hd import Wallet, new_mnemonic
@@ -67,7 +67,7 @@ def create_terminal(data_dir: Path, *, franchise: str, terminal_name: str, passp
         at = clock()
         with store.transaction() as conn:
             meta = {"terminal_id": terminal_id, "franchise": franchise, "terminal_name": terminal_name,
-                    "node_type": node_type, "claim_base_url": DEFAULT_CLAIM_BASE_URL,
+                    "node_type": node_type, "claim_base_url": DEMO_CLAIM_BASE_URL,
                     "account_xpub": wallet.account_xpub, "signing_public_key": signing_key}
             for key, value in meta.items():
                 repos.set_meta(conn, key, value)

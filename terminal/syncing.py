@@ -155,12 +155,17 @@ def enroll(term: Terminal, wallet: Wallet, hq_url: str, code: str) -> dict[str, 
         outbox.apply_updates_in(conn, {"cursor": answer.get("cursor", 0), "menu": answer.get("menu") or [],
                                        "policies": [answer["policy"]] if answer.get("policy") else []}, now_ms(),
                                 whole_menu=True)
+        claim_base = answer.get("claim_base_url")
+        if not isinstance(claim_base, str) or not claim_base.startswith(("https://", "http://")):
+            claim_base = hq_url.rstrip("/") + "/c"  # an HQ from before it said where its claim page is
         for key, value in (("hq_url", hq_url.rstrip("/")), ("hq_receipt_key", answer["hq_receipt_public_key"]),
-                           ("hq_kyc_key", answer["hq_kyc_public_key"]), ("node_type", answer["node_type"])):
+                           ("hq_kyc_key", answer["hq_kyc_public_key"]), ("node_type", answer["node_type"]),
+                           ("claim_base_url", claim_base)):
             repos.set_meta(conn, key, value)
         append_record(conn, term.terminal_id, "enrolled", {"hq_url": hq_url.rstrip("/"),
                                                            "node_type": answer["node_type"]}, now_ms())
     term.node_type = answer["node_type"]
+    term.claim_base_url = claim_base
     term.reload_reference_data()  # HQ's menu and policy from the next sale on
     return answer
 

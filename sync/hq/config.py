@@ -34,6 +34,8 @@ class Settings:
     # Addresses of the reverse proxies whose X-Forwarded-For HQ believes (comma-separated); none by default, so a
     # client cannot dodge the rate limits by sending the header itself.
     trusted_proxies: str = field(default_factory=lambda: os.environ.get("HOTPOT_HQ_TRUSTED_PROXIES", ""))
+    # Where customers reach HQ (its claim page is {public_url}/c); default: the address a terminal enrolled through.
+    public_url: str = field(default_factory=lambda: os.environ.get("HOTPOT_HQ_PUBLIC_URL", "").rstrip("/"))
     enroll_code_ttl_s: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_ENROLL_CODE_TTL_S", 24 * 3600))
 
     def require_database(self) -> str:

@@ -122,3 +122,12 @@ def test_an_update_the_terminal_cannot_apply_never_stops_the_feed(make_till: Cal
     alerts = sql(hq.database_url, "SELECT detail FROM alerts WHERE terminal_id = %s AND kind = 'update_refused'",
                  (till.id,))
     assert len(alerts) == 1 and alerts[0][0]["what"] == "menu item 'tom-yum'"
+
+
+def test_the_checks_claim_link_points_at_hqs_own_claim_page(make_till: Callable[..., Till], hq: HQServer) -> None:
+    till = make_till()
+    cashier = till.term.login("Giorgi", "3333")
+    from terminal.core.orders import Tender
+
+    sale = till.term.sell(cashier, [("udon", 1)], [Tender("cash")])
+    assert sale.sale.check.claim_url.startswith(f"{hq.url}/c/claim/{sale.sale.check.id}#")

@@ -239,3 +239,9 @@ def test_check_text_shows_what_the_customer_needs(term: Terminal, cashier: User)
                      "Change", "21.00 ₾", sale.check.id, sale.id, sale.check.short_code, sale.check.claim_url):
         assert expected in text, expected
     assert max(len(line) for line in text.splitlines() if "://" not in line) <= 44
+
+
+def test_a_terminal_not_enrolled_prints_a_claim_link_that_says_so(term: Terminal, cashier: User) -> None:
+    term.open_shift(cashier, 0)
+    url = term.sell(cashier, [("udon", 1)], [Tender("cash")]).sale.check.claim_url
+    assert url.startswith("https://not-enrolled-demo-terminal.invalid/c/claim/")

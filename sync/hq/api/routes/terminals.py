@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from sync.hq import metrics, reports, writes
-from sync.hq.api.deps import EnrolledTerminal, JsonBody, Keys, Pool, SignedTerminal
+from sync.hq.api.deps import AppSettings, EnrolledTerminal, JsonBody, Keys, Pool, SignedTerminal
 from sync.hq.api.errors import ApiError
 from sync.hq.api.middleware import RateLimiter
 from sync.hq.api.schemas import EnrollRequest
@@ -21,7 +21,8 @@ MAX_BLOCKS_PER_REQUEST = 100
 
 
 @router.post("/api/v1/enroll")
-async def enroll(body: EnrollRequest, pool: Pool, keys: Keys) -> dict[str, Any]:
+async def enroll(request: Request, body: EnrollRequest, pool: Pool, keys: Keys,
+                 settings: AppSettings) -> dict[str, Any]:
     writes.check_enrollment_proof(body.code, body.terminal_id, body.account_xpub, body.signing_public_key,
                                   body.signature)
     async with pool.connection() as conn:
@@ -32,7 +33,8 @@ async def enroll(body: EnrollRequest, pool: Pool, keys: Keys) -> dict[str, Any]:
     return {"terminal_id": body.terminal_id, "node_type": node_type,
             "hq_receipt_public_key": keys.receipt_public.hex(), "hq_kyc_public_key": keys.kyc_public.hex(),
             "policy": updates["policies"][-1] if updates["policies"] else None, "menu": updates["menu"],
-            "cursor": updates["cursor"]}
+            "cursor": updates["cursor"],
+            "claim_base_url": (settings.public_url or str(request.base_url).rstrip("/")) + "/c"}
 
 
 def _blocks_of(doc: Any) -> tuple[list[Block], list[bytes]]:
