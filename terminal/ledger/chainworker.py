@@ -22,7 +22,10 @@ def blocks_in(conn: sqlite3.Connection, first: int, last: int | None) -> Iterato
             rows_ = conn.execute("SELECT seq, body, block_height FROM ledger_records WHERE seq BETWEEN ? AND ? "
                                  "ORDER BY seq", (first_seq, last_seq)).fetchall()
             stray = next((r[0] for r in rows_ if r[2] != h), None)
-            yield (Block(decode_header(bytes(header)), bytes(signature), tuple(bytes(r[1]) for r in rows_)),
+            changed = next((r for r in rows_ if not isinstance(r[1], bytes)), None)
+            if changed is not None:  # the bytes were turned into something else: what was signed is gone
+                raise BadRecord(h, f"record {changed[0]} is stored as {type(changed[1]).__name__}, not as its bytes")
+            yield (Block(decode_header(bytes(header)), bytes(signature), tuple(r[1] for r in rows_)),
                    bytes.fromhex(stored_hash), stray)
             height = h + 1
 
@@ -38,11 +41,10 @@ def check_range(db_path: str, first: int, last: int, public_key: bytes) -> Block
     process's own (WAL lets readers run beside the terminal's writer)."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        for block, stated, stray in blocks_in(conn, first, last):
-            try:
-                check_block(block, public_key, stated, stray)
-            except BlockError as exc:
-                return exc
+        for block, stated, stray in blocks_in(conn, first, last):  # a record that cannot be read raises here
+            check_block(block, public_key, stated, stray)
+    except BlockError as exc:
+        return exc
     finally:
         conn.close()
     return None

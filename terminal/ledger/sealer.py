@@ -75,6 +75,9 @@ def seal_pending(store: Store, terminal_id: str, sign: Callable[[bytes], bytes],
             break
         height = 0 if top is None else top.height + 1
         for seq, _, body, record_type in rows:  # never sign what HQ would refuse for its content
+            if not isinstance(body, bytes):
+                raise BadContent(height, f"record {seq} cannot be sealed: it is stored as {type(body).__name__}, "
+                                         "not as the bytes the terminal wrote")
             problem = stored_record_problem(body, record_type)
             if problem:
                 raise BadContent(height, f"record {seq} cannot be sealed: {problem}")

@@ -109,8 +109,9 @@ def _parse(data: bytes) -> dict[str, Any]:
             raise KeystoreDamaged("The wallet keystore file is damaged (checksum mismatch). Restore it from the "
                                   "recovery words.")
         _header(doc)
-    except (KeyError, TypeError):
-        raise KeystoreDamaged("The wallet keystore file is damaged (fields missing).") from None
+    except (KeyError, TypeError, ValueError):  # a field missing, or of a kind no keystore holds (a float, say)
+        raise KeystoreDamaged("The wallet keystore file is damaged (fields missing or of the wrong kind). Restore "
+                              "it from the recovery words.") from None
     return doc
 
 
@@ -190,6 +191,9 @@ def load_keystore(data_dir: Path, passphrase: str, *, terminal_id: str | None = 
         data = path.read_bytes()
     except FileNotFoundError:
         raise KeystoreMissing(f"There is no wallet keystore at {path}. Restore it from the recovery words.") from None
+    except OSError as exc:  # a folder in its place, no permission, an I/O error
+        raise KeystoreDamaged(f"The wallet keystore {path} cannot be read ({exc.strerror}). Move it aside and "
+                              "restore the wallet from its recovery words.") from None
     return decrypt_keystore(data, passphrase, terminal_id=terminal_id)
 
 

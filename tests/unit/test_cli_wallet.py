@@ -129,3 +129,45 @@ def test_restore(cli: Cli, words: str, data_dir: Path, monkeypatch: pytest.Monke
     assert code == 0, err
     assert cli.json("seal")["head"]["height"] == 0  # type: ignore[index]
     assert cli.json("verify")["ok"] is True  # type: ignore[index]
+
+
+def test_damaged_keystores_and_ledger_are_one_line_refusals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Each of these once ended in "internal error": a float in the keystore's KDF parameters, a folder where the
+    keystore should be, a ledger record whose bytes were turned into text."""
+    import json
+    import shutil
+    import sqlite3
+
+    from terminal.cli import main
+
+    data = tmp_path / "t"
+    monkeypatch.setenv("HOTPOT_PASSPHRASE", "long enough passphrase")
+    assert main(["--data-dir", str(data), "init", "--franchise", "V", "--terminal", "C", "--demo-menu"]) == 0
+    keystore = data / KEYSTORE_FILENAME
+    original = keystore.read_bytes()
+    doc = json.loads(original)
+    doc["kdf"]["n"] = float(doc["kdf"]["n"])
+    keystore.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "seal"]) == 2
+    assert "damaged (fields missing or of the wrong kind)" in capsys.readouterr().err
+    keystore.unlink()
+    keystore.mkdir()
+    assert main(["--data-dir", str(data), "seal"]) == 2
+    assert "cannot be read (Is a directory)" in capsys.readouterr().err
+    shutil.rmtree(keystore)
+    keystore.write_bytes(original)
+    assert main(["--data-dir", str(data), "seal"]) == 0
+    assert main(["--data-dir", str(data), "shift", "open", "--float", "100"]) == 0
+    conn = sqlite3.connect(data / DB_FILENAME)
+    conn.execute("UPDATE ledger_records SET body = CAST(body AS TEXT) WHERE seq = 2")  # a sealed one
+    conn.execute("UPDATE ledger_records SET body = CAST(body AS TEXT) WHERE seq = (SELECT MAX(seq) FROM "
+                 "ledger_records)")  # one still to seal
+    conn.commit()
+    conn.close()
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "seal"]) == 1
+    assert main(["--data-dir", str(data), "verify"]) == 1
+    out, err = capsys.readouterr()
+    assert "internal error" not in out + err and "stored as str" in err and "stored as str" in out
