@@ -122,6 +122,14 @@ class CaptureThread:
                 self._on_state(state, error)
 
     def _run(self) -> None:
+        """The reader thread: a fault of ours in it must not leave the camera 'starting' for ever."""
+        try:
+            self._run_reading()
+        except Exception as exc:  # noqa: BLE001 - the thread's last word: say the camera failed, and why
+            logger.exception("camera %s: reader thread died", self.config.id)
+            self._set_state(FAILED, f"{self._describe()} stopped on a fault: {type(exc).__name__}: {exc}")
+
+    def _run_reading(self) -> None:
         failures = 0
         while not self._stop.is_set():
             cap = self._opener(self.config)

@@ -73,6 +73,7 @@ class CameraConfig:
         return out
 
 
+MAX_USB_INDEX = 63  # /dev/video0 .. /dev/video63
 _FIELDS = ("id", "name", "kind", "source", "width", "height", "fps", "recording", "segment_s", "retention_days",
            "quota_mb", "privacy", "masks", "motion_min_area", "motion_cooldown_s", "opening_hours", "loop", "roles")
 _REQUIRED = ("id", "name", "kind", "source")
@@ -115,8 +116,13 @@ def parse_camera_config(data: Mapping[str, Any]) -> CameraConfig:
     source = data["source"]
     if not isinstance(source, str) or len(source) > 1000:
         raise CameraConfigError("camera setting 'source' must be a text: usb:N, an rtsp:// or http:// URL, or a file")
-    if source.startswith("usb:") and not source[4:].isdigit():
-        raise CameraConfigError(f"camera setting 'source' {source!r}: a USB camera is usb:N with N its index")
+    if source.startswith("usb:") and not (source[4:].isascii() and source[4:].isdigit()
+                                          and int(source[4:]) <= MAX_USB_INDEX and len(source) <= 6):
+        raise CameraConfigError(f"camera setting 'source' {source!r}: a USB camera is usb:N with N its index "
+                                f"(0-{MAX_USB_INDEX})")
+    if any(ch in source for ch in "!\n\r\t\x00") or source.startswith(("appsrc", "v4l2src", "gst", "pipeline:")):
+        raise CameraConfigError(f"camera setting 'source' {source!r}: a camera is usb:N, an rtsp:// or http:// URL or "
+                                "a video file, never a media pipeline")
     values["source"] = source
     for key in _INT_RANGES:
         if key in data:

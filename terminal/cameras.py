@@ -25,6 +25,8 @@ from terminal.store.db import open_store
 logger = logging.getLogger(__name__)
 
 RECORDINGS = "recordings"
+VIDEO = "video"  # video files a manager may play as a camera (a demo, a recorded test feed)
+DEMO_VIDEO = "demo-video"
 
 
 def require_camera_access(user: User | None) -> User:
@@ -66,6 +68,8 @@ class Cameras:
             cam = parse_camera_config(settings)
         except CameraConfigError as exc:
             raise InvalidInput(f"Camera settings refused: {exc}.") from None
+        if cam.source_kind() == "file":
+            self._check_video_file(cam.source)
         at = now_ms()
         with self._lock, self.store.transaction() as conn:
             repos.save_camera(conn, cam.id, cam.to_dict(), at, who.name)
@@ -73,9 +77,20 @@ class Cameras:
                           {"camera_id": cam.id, "user": who.name, "config": cam.to_dict()}, at)
         return cam
 
+    def video_folders(self) -> tuple[Path, ...]:
+        """Where a file source may be: the data folder's video folder (and the demo's), nowhere else."""
+        return (self.data_dir / VIDEO, self.data_dir / DEMO_VIDEO)
+
+    def _check_video_file(self, source: str) -> None:
+        path = Path(source)
+        resolved = path.resolve()  # ".." and links followed: where the file really is
+        if not path.is_absolute() or not any(resolved.is_relative_to(f.resolve()) for f in self.video_folders()):
+            raise InvalidInput(f"Camera settings refused: a video file source is a full path inside "
+                               f"{self.data_dir / VIDEO} (not {source!r}).")
+
     def install_demo(self, user: User) -> list[CameraConfig]:
         """Two demo cameras fed by generated looping videos, so a newcomer sees the wall work."""
-        folder = self.data_dir / "demo-video"
+        folder = self.data_dir / DEMO_VIDEO
         made = []
         for cam_id, name, kind, scene in (("counter", "Counter", "security", "counter"),
                                           ("kitchen", "Kitchen", "kitchen", "kitchen")):

@@ -18,7 +18,8 @@ def test_per_camera_roles_and_refused_settings(data_dir: Path, tmp_path: Path) -
     term, _ = create_terminal(data_dir, franchise="Vake", terminal_name="C1", demo=True, passphrase=TEST_PASSPHRASE)
     owner, manager = repos.get_user(term.store, "Owner"), repos.get_user(term.store, "Nino")
     cashier = repos.get_user(term.store, "Giorgi")
-    video = write_video(tmp_path / "v.avi", 30, moving=True)
+    (data_dir / "video").mkdir()
+    video = write_video(data_dir / "video" / "v.avi", 30, moving=True)
     cams = Cameras(data_dir)
     try:
         cams.save(owner, {"id": "safe", "name": "Safe room", "kind": "security", "source": str(video),
@@ -44,3 +45,53 @@ def test_per_camera_roles_and_refused_settings(data_dir: Path, tmp_path: Path) -
     finally:
         cams.close()
         term.close()
+
+
+@pytest.mark.parametrize(("source", "why"), [
+    ("/etc/passwd", "full path inside"),
+    ("{video}/../../../etc/passwd", "full path inside"),
+    ("{video}/link.avi", "full path inside"),  # a link out of the video folder
+    ("v.avi", "full path inside"),
+    ("usb:999", "usb:N"),
+    ("usb:\u0663", "usb:N"),
+    ("videotestsrc ! appsink", "never a media pipeline"),
+])
+def test_camera_sources_are_kept_to_cameras_and_the_video_folder(data_dir: Path, source: str, why: str) -> None:
+    term, _ = create_terminal(data_dir, franchise="Vake", terminal_name="C1", demo=True, passphrase=TEST_PASSPHRASE)
+    manager = repos.get_user(term.store, "Nino")
+    video = data_dir / "video"
+    video.mkdir()
+    (video / "link.avi").symlink_to("/etc/passwd")
+    cams = Cameras(data_dir)
+    try:
+        records = term.status()["records"]
+        with pytest.raises(InvalidInput, match=why):
+            cams.save(manager, {"id": "door", "name": "Door", "kind": "security",
+                                "source": source.format(video=video)})
+        assert term.status()["records"] == records and cams.configs() == []
+    finally:
+        cams.close()
+        term.close()
+
+
+def test_a_reader_thread_that_dies_on_a_fault_reports_the_camera_failed() -> None:
+    """A fault in the reader (here the opener raising) leaves the camera failed with its reason, not 'starting'."""
+    import time
+
+    from camera.capture import FAILED, CaptureThread
+    from camera.config import parse_camera_config
+
+    def broken_opener(_: object) -> object:
+        raise RuntimeError("driver fault")
+
+    states: list[tuple[str, str]] = []
+    config = parse_camera_config({"id": "door", "name": "Door", "kind": "security", "source": "usb:0"})
+    thread = CaptureThread(config, on_state=lambda state, error: states.append((state, error)),
+                           opener=broken_opener)  # type: ignore[arg-type]
+    thread.start()
+    deadline = time.monotonic() + 10
+    while thread.state != FAILED and time.monotonic() < deadline:
+        time.sleep(0.01)
+    state = thread.state
+    thread.stop()
+    assert state == FAILED and (FAILED, states[0][1]) == states[0] and "driver fault" in states[0][1], states
