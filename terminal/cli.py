@@ -7,6 +7,7 @@ exits 2; amounts are integers in tetri.
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import json
 import logging
@@ -567,7 +568,11 @@ def main(argv: Sequence[str] | None = None, gui: Callable[[Path, bool], int] | N
         # The reader of our output went away (e.g. `| head`); what was done is done, there is nobody to tell.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:  # a full disk is no fault of ours: say what to do
+            print(f"error: The disk holding {data_dir} is full: this action was not saved, and nothing saved before "
+                  "was lost. Free some space on it and try again.", file=sys.stderr)
+            return EXIT_USER
         # A fault of ours: say so plainly, keep the trace where support can find it.
         trace = traceback.format_exc()
         log = data_dir / "logs" / "faults.log"

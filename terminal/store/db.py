@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -26,6 +28,33 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 class StoreError(UserFacingError):
     code = "store_error"
+
+
+class DiskFull(StoreError):
+    code = "disk_full"
+
+
+def is_disk_full(exc: BaseException, where: Path | None = None) -> bool:
+    """SQLITE_FULL, the operating system's 'no space left on device', or an SQLite I/O error on a disk that has
+    (almost) no space left (SQLite reports a failed write of its shared-memory file that way)."""
+    if isinstance(exc, sqlite3.Error):
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
+            return True
+        io_error = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_IOERR or "I/O error" in str(exc)
+        return io_error and where is not None and _free_bytes(where) < 1024 * 1024
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+
+
+def _free_bytes(where: Path) -> int:
+    try:
+        return shutil.disk_usage(where).free
+    except OSError:
+        return 0
+
+
+def disk_full(where: Path) -> DiskFull:
+    return DiskFull(f"The disk holding {where} is full: this action was not saved, and nothing saved before was "
+                    "lost. Free some space on it (old recordings, logs) and try again.")
 
 
 def _check_data_dir(data_dir: Path) -> None:
@@ -119,12 +148,13 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-        except BaseException:
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            if is_disk_full(exc, self.path.parent):
+                raise disk_full(self.path.parent) from None
             raise
-        else:
-            self.conn.execute("COMMIT")
 
     def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
@@ -228,6 +258,8 @@ def open_store(data_dir: Path, *, create: bool = False) -> Store:
                                  f"and the database left as it was{kept}.") from None
     except sqlite3.DatabaseError as exc:
         conn.close()
+        if is_disk_full(exc, data_dir):  # not damage: following "restore it from a backup" would lose data
+            raise disk_full(data_dir) from None
         raise StoreError(f"{path} is damaged or not a terminal database ({exc}). Restore it from a backup.") from None
     except BaseException:
         conn.close()
