@@ -61,6 +61,9 @@ def test_full_cashier_flow(qtbot: Any, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: check.last_print is not None, timeout=15_000)
     text = pdf_text(check.last_print)
     assert Path(check.last_print).name == f"check-{sale['check_id']}.pdf"
+    # It carries the claim code: the owner's only (issue 13), in a folder that is too.
+    assert Path(check.last_print).stat().st_mode & 0o777 == 0o600
+    assert Path(check.last_print).parent.stat().st_mode & 0o777 == 0o700
     assert "54.00" in text and "46.00" in text and sale["check_id"] in text
     assert term.sale_details(sale["id"])["change_given"] == 4_600
     click(qtbot, next(b for b in check.findChildren(QPushButton) if b.objectName() == "primary"))
