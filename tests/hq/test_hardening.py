@@ -74,8 +74,8 @@ def test_an_unknown_login_name_costs_what_a_wrong_password_costs(hq: HQServer) -
         return statistics.median(times) * 1000
 
     known, unknown = median_ms("timing-user"), median_ms("no-such-user")
-    # The password hash (scrypt) is most of a login: without the dummy hash an unknown name answers ~20x faster.
-    assert unknown > known * 0.6, (known, unknown)
+    # The password hash (scrypt) is most of a login: without the dummy hash an unknown name answered ~9x faster.
+    assert unknown > known * 0.5, (known, unknown)
 
 
 def test_an_update_the_terminal_cannot_apply_never_stops_the_feed(make_till: Callable[..., Till],
