@@ -149,3 +149,28 @@ def test_canonical_bytes_are_json_dumps_bytes_for_every_code_point() -> None:
                     max_leaves=20))
 def test_canonical_bytes_are_json_dumps_bytes(value: object) -> None:
     assert canonical_json(value) == _json_dumps_canonical(value)
+
+
+def test_kyc_envelope_vector_opens_and_seals_round_trip() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from sync.protocol.kyc import Envelope, EnvelopeError, decode, open_envelope, seal
+
+    lines = {line[:19].strip(): line[19:].strip() for line in vector("kyc-envelope").splitlines()}
+    key = X25519PrivateKey.from_private_bytes(bytes(range(32)))
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert public.hex() == lines["recipient public"]
+    envelope = bytes.fromhex(lines["envelope (hex)"])
+    header, plaintext = open_envelope(envelope, key)
+    assert plaintext.decode() == lines["plaintext"] and header["terminal_id"] == "7K2MQX4P"
+    # Our own seal opens the same way; the header cannot be moved onto another ciphertext; another key opens nothing.
+    mine = seal(b"case bytes", dict(header, case_id="019a8c5e-0000-7000-8000-00000000000a"), public).encode()
+    assert open_envelope(mine, key)[1] == b"case bytes"
+    moved = Envelope(decode(mine).header, decode(envelope).ciphertext).encode()  # another case's header
+    with pytest.raises(EnvelopeError):
+        open_envelope(moved, key)
+    with pytest.raises(EnvelopeError):
+        open_envelope(envelope, X25519PrivateKey.generate())
+    with pytest.raises(EnvelopeError):
+        decode(b"not an envelope")
