@@ -48,6 +48,7 @@ class HQServer:
     key_dir: Path
     process: subprocess.Popen[bytes]
     log: Path
+    kyc_dir: Path
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -65,13 +66,14 @@ def running_hq(database_url: str, workdir: Path, workers: int = 1,
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     key_dir = Path((extra_env or {}).get("HOTPOT_HQ_KEY_DIR") or workdir / "hq-keys")
+    kyc_dir = Path((extra_env or {}).get("HOTPOT_HQ_KYC_DIR") or workdir / "hq-kyc")
     log = workdir / f"hq-{port}.log"
     env = {**os.environ, "HOTPOT_DATABASE_URL": database_url, "HOTPOT_HQ_KEY_DIR": str(key_dir),
-           **(extra_env or {})}
+           "HOTPOT_HQ_KYC_DIR": str(kyc_dir), **(extra_env or {})}
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "sync.hq", "serve", "--port", str(port), "--workers",
                                     str(workers)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    server = HQServer(f"http://127.0.0.1:{port}", database_url, key_dir, process, log)
+    server = HQServer(f"http://127.0.0.1:{port}", database_url, key_dir, process, log, kyc_dir)
     try:
         deadline = time.monotonic() + 30
         while True:

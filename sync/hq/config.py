@@ -36,6 +36,9 @@ class Settings:
     trusted_proxies: str = field(default_factory=lambda: os.environ.get("HOTPOT_HQ_TRUSTED_PROXIES", ""))
     # Where customers reach HQ (its claim page is {public_url}/c); default: the address a terminal enrolled through.
     public_url: str = field(default_factory=lambda: os.environ.get("HOTPOT_HQ_PUBLIC_URL", "").rstrip("/"))
+    # Where KYC envelopes are kept, each named by its SHA-256 (sealed to HQ's KYC key; never opened here).
+    kyc_dir: Path = field(default_factory=lambda: Path(os.environ.get("HOTPOT_HQ_KYC_DIR") or default_key_dir().parent
+                                                        / "kyc"))
     enroll_code_ttl_s: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_ENROLL_CODE_TTL_S", 24 * 3600))
 
     def require_database(self) -> str:

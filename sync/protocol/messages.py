@@ -52,6 +52,12 @@ def receipt_payload(terminal_id: str, height: int, block_hash: str, received_at_
     return {"terminal_id": terminal_id, "height": height, "block_hash": block_hash, "received_at_ms": received_at_ms}
 
 
+def kyc_receipt_payload(terminal_id: str, case_id: str, sha256: str, received_at_ms: int) -> dict[str, Any]:
+    """HQ's receipt for a KYC envelope it stored (signed like a block receipt; `purpose` keeps the two apart)."""
+    return {"purpose": "hotpot/kyc-receipt/v1", "terminal_id": terminal_id, "case_id": case_id, "sha256": sha256,
+            "received_at_ms": received_at_ms}
+
+
 def receipt_digest_input(receipt: dict[str, Any]) -> bytes:
     return canonical_json(receipt)
 

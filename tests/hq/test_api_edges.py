@@ -203,7 +203,8 @@ def test_migrations_are_detected_and_idempotent(pg_server: object) -> None:
         assert r.returncode != 0
         from sync.hq.db import migrate, pending_migrations
 
-        assert pending_migrations(url) == ["0001_initial", "0002_default_policy", "0003_terminal_books"]
+        assert pending_migrations(url) == ["0001_initial", "0002_default_policy", "0003_terminal_books",
+                                          "0004_kyc_cases"]
         migrate(url)
         assert pending_migrations(url) == []
         assert migrate(url) == []  # idempotent

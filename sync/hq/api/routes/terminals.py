@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from sync.hq import metrics, reports, writes
+from sync.hq import kyc, metrics, reports, writes
 from sync.hq.api.deps import AppSettings, EnrolledTerminal, JsonBody, Keys, Pool, SignedTerminal
 from sync.hq.api.errors import ApiError
 from sync.hq.api.middleware import RateLimiter
@@ -15,8 +16,10 @@ from sync.hq.api.schemas import EnrollRequest
 from sync.hq.ingest import head_of, ingest_blocks
 from sync.protocol.blocks import Block, BlockError, block_from_wire
 from sync.protocol.keys import verify_signature
+from sync.protocol.messages import kyc_receipt_payload, receipt_digest_input
 
 router = APIRouter(tags=["terminals"])
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_BLOCKS_PER_REQUEST = 100
 
 
@@ -81,6 +84,19 @@ async def push_blocks(request: Request, terminal: EnrolledTerminal, doc: JsonBod
     metrics.RECORDS.inc(outcome.records)
     return JSONResponse({"results": [r.to_dict() for r in outcome.results], "head": outcome.head},
                         status_code=outcome.http_status)
+
+
+@router.put("/api/v1/terminals/{terminal_id}/kyc/{case_id}",
+            responses={200: {"description": "HQ's signed receipt for the stored envelope"}})
+async def put_kyc_case(case_id: str, terminal: SignedTerminal, request: Request, pool: Pool, keys: Keys,
+                       settings: AppSettings) -> dict[str, Any]:
+    """A terminal's sealed KYC case (docs/protocol.md section 10), signed like every terminal call. Idempotent."""
+    if not _UUID.fullmatch(case_id):
+        raise ApiError(422, "invalid_request", "The case id is a UUID.")
+    async with pool.connection() as conn:
+        sha, received = await kyc.store_case(conn, settings.kyc_dir, terminal["id"], case_id, await request.body())
+    receipt = kyc_receipt_payload(terminal["id"], case_id, sha, int(received.timestamp() * 1000))
+    return {"receipt": receipt, "receipt_signature": keys.sign_receipt(receipt_digest_input(receipt)).hex()}
 
 
 @router.get("/api/v1/terminals/{terminal_id}/head")
