@@ -24,6 +24,7 @@ from sync.protocol.messages import enrollment_digest
 from terminal.core.errors import InvalidInput, WrongState
 from terminal.core.menu import MenuItem, menu_item_from_dict
 from terminal.core.tokens import TokenPolicy, policy_from_dict
+from terminal.kyc import upload_pending
 from terminal.ledger import progress
 from terminal.ledger.journal import append_record
 from terminal.ledger.sealer import SealPolicy, load_blocks, seal_pending
@@ -176,6 +177,7 @@ class SyncRound:
     acknowledged: int = 0
     records: int = 0
     applied_updates: int = 0
+    kyc_uploaded: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -234,6 +236,10 @@ class SyncService:
             except SyncError as exc:
                 result.errors.append(f"push: {exc}")
             try:
+                result.kyc_uploaded = self._send_kyc()
+            except (SyncError, WrongState) as exc:
+                result.errors.append(f"kyc: {exc}")
+            try:
                 result.applied_updates = syncer.pull()
             except (SyncError, InvalidInput) as exc:
                 result.errors.append(f"pull: {exc}")
@@ -263,6 +269,14 @@ class SyncService:
             self._scheduler = None
         self.store.close()
 
+    def _send_kyc(self) -> int:
+        """Sealed KYC cases to HQ, each kept here until HQ's receipt for it verifies (then the copy goes)."""
+        if self.client is None or not repos.kyc_upload_waiting(self.store):
+            return 0
+        key = self.store.meta("hq_receipt_key")
+        assert key is not None
+        return upload_pending(self.store, self.client.put_kyc_case, bytes.fromhex(key))
+
     def _seal(self, *, force: bool) -> list[BlockHeader]:
         return seal_pending(self.store, self.terminal_id, self.wallet.signer.sign_digest, now_ms,
                             policy=self.seal_policy, force=force)
@@ -279,13 +293,15 @@ class SyncService:
         if syncer is None or time.monotonic() < self._next_push_at:
             return
         with self._lock:
-            if self.outbox.first_unacknowledged() is None:
+            blocks_waiting = self.outbox.first_unacknowledged() is not None
+            if not blocks_waiting and not repos.kyc_upload_waiting(self.store):
                 return
             try:
-                report = syncer.push()
+                report = syncer.push() if blocks_waiting else None
+                uploaded = self._send_kyc()
             except QuarantineStop as exc:
                 self.outbox.note_contact(True, str(exc))
-            except SyncError as exc:
+            except (SyncError, WrongState) as exc:
                 self._failures += 1
                 delay = backoff_s(self._failures)
                 self._next_push_at = time.monotonic() + delay
@@ -294,7 +310,7 @@ class SyncService:
             else:
                 self._failures = 0
                 self.outbox.note_contact(True, None)
-                if report.acknowledged:
+                if uploaded or (report is not None and report.acknowledged):
                     self._changed()
                 return
         self._changed()  # a failure or a stop is news for a status bar too

@@ -52,9 +52,10 @@ class HQClient:
         self.session.close()
 
     def _call(self, method: str, path: str, body: Any = None, *, signed: bool = False,
-              ok_statuses: tuple[int, ...] = (200,), raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
+              ok_statuses: tuple[int, ...] = (200,), raw: bytes | None = None,
+              content_type: str = "application/json") -> tuple[int, dict[str, Any]]:
         data = raw if raw is not None else b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        headers = {"content-type": "application/json"} if data else {}
+        headers = {"content-type": content_type} if data else {}
         if signed:
             if self.sign_digest is None:
                 raise Refused("this call must be signed, and the wallet is locked")
@@ -90,6 +91,11 @@ class HQClient:
         body = b'{"blocks":[' + b",".join(encoded_blocks) + b"]}"
         return self._call("POST", f"/api/v1/terminals/{self.terminal_id}/blocks", raw=body,
                           ok_statuses=(200, 409, 422))[1]
+
+    def put_kyc_case(self, case_id: str, envelope: bytes) -> dict[str, Any]:
+        """Upload a sealed KYC case (idempotent); HQ answers with its signed receipt."""
+        return self._call("PUT", f"/api/v1/terminals/{self.terminal_id}/kyc/{case_id}", raw=envelope, signed=True,
+                          content_type="application/octet-stream")[1]
 
     def head(self) -> dict[str, Any]:
         return self._call("GET", f"/api/v1/terminals/{self.terminal_id}/head", signed=True)[1]

@@ -35,6 +35,7 @@ RECORD_TYPES = frozenset({
     "camera_alert_acknowledged",
     "table_consent",
     "update_refused",
+    "kyc_submitted",
 })
 
 

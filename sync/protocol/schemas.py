@@ -251,7 +251,17 @@ class UpdateRefused(Payload):
     problem: Text
 
 
+class KycSubmitted(Payload):
+    case_id: Uuid
+    level: Literal["basic", "enhanced"]
+    account: Annotated[str, Meta(min_length=1, max_length=100)] | None
+    sha256: Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
+    size: Annotated[int, Meta(ge=1, le=10 * 1024 * 1024)]
+    user: Name
+
+
 SCHEMAS: dict[str, type[Payload]] = {
+    "kyc_submitted": KycSubmitted,
     "update_refused": UpdateRefused,
     "terminal_initialized": TerminalInitialized,
     "menu_loaded": MenuLoaded,

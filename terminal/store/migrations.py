@@ -68,6 +68,26 @@ def m0004_cameras(db: Database) -> None:
     )""")
 
 
+@MIGRATIONS(name="0005_kyc")
+def m0005_kyc(db: Database) -> None:
+    # KYC cases taken at this counter. Only the sealed envelope (sync.protocol.kyc) is ever stored, and only until HQ
+    # acknowledges it; then the row keeps the case id, status, level and the envelope's SHA-256. No personal data.
+    db.execute("""CREATE TABLE kyc_cases (
+        id TEXT PRIMARY KEY,
+        level TEXT NOT NULL,
+        status TEXT NOT NULL,
+        account TEXT,
+        created_at_ms INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        envelope BLOB,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        acked_at_ms INTEGER,
+        receipt TEXT
+    )""")
+    db.execute("CREATE INDEX kyc_cases_to_upload ON kyc_cases (created_at_ms) WHERE envelope IS NOT NULL")
+
+
 _BLOCKS = [
     # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
     # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the

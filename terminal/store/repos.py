@@ -341,3 +341,36 @@ def acknowledge_camera_alert(conn: sqlite3.Connection, alert_id: int, now_ms: in
     cur = conn.execute("UPDATE camera_alerts SET acknowledged_at_ms = ?, acknowledged_by = ? "
                        "WHERE id = ? AND acknowledged_at_ms IS NULL", (now_ms, by, alert_id))
     return cur.rowcount == 1
+
+
+# --- KYC cases --------------------------------------------------------------------------------------------------
+# Sealed envelopes only, kept until HQ's receipt; then the case id, status, level and the envelope's hash.
+
+
+def insert_kyc_case(conn: sqlite3.Connection, case_id: str, level: str, account: str | None, now_ms: int, by: str,
+                    envelope: bytes, sha256: str) -> None:
+    conn.execute("INSERT INTO kyc_cases (id, level, status, account, created_at_ms, created_by, envelope, sha256, "
+                 "size) VALUES (?, ?, 'submitted', ?, ?, ?, ?, ?, ?)",
+                 (case_id, level, account, now_ms, by, envelope, sha256, len(envelope)))
+
+
+def kyc_cases_to_upload(store: Store) -> list[tuple[str, bytes, str]]:
+    """(case id, envelope, its SHA-256) of the cases HQ has not acknowledged yet, oldest first."""
+    return [(r[0], bytes(r[1]), r[2]) for r in store.all(
+        "SELECT id, envelope, sha256 FROM kyc_cases WHERE envelope IS NOT NULL ORDER BY created_at_ms")]
+
+
+def kyc_upload_waiting(store: Store) -> bool:
+    return bool(store.scalar("SELECT EXISTS (SELECT 1 FROM kyc_cases WHERE envelope IS NOT NULL)"))
+
+
+def acknowledge_kyc_case(conn: sqlite3.Connection, case_id: str, receipt: str, now_ms: int) -> None:
+    """HQ holds the envelope: the terminal's copy goes (the row keeps the receipt and the hash)."""
+    conn.execute("UPDATE kyc_cases SET envelope = NULL, acked_at_ms = ?, receipt = ? WHERE id = ?",
+                 (now_ms, receipt, case_id))
+
+
+def kyc_cases(store: Store, limit: int = 500) -> list[dict[str, Any]]:
+    return [dict(r) for r in store.all(
+        "SELECT id, level, status, account, created_at_ms, created_by, sha256, size, acked_at_ms, "
+        "envelope IS NULL AS uploaded FROM kyc_cases ORDER BY created_at_ms DESC LIMIT ?", (limit,))]
