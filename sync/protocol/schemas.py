@@ -302,17 +302,6 @@ def payload_problem(record_type: str, payload: Any) -> str | None:
     return None
 
 
-def parse_payload(record_type: str, payload: Any) -> Payload:
-    """The typed payload; raises ValueError with the problem (naming the field)."""
-    schema = SCHEMAS.get(record_type)
-    if schema is None:
-        raise ValueError(f"unknown record type {record_type!r}")
-    try:
-        return msgspec.convert(payload, schema, strict=True)
-    except msgspec.ValidationError as exc:
-        raise ValueError(str(exc).replace("`$", "`payload")) from None
-
-
 def _record_decoder(record_type: str, schema: type[Payload]) -> msgspec.json.Decoder[Any]:
     """A whole stored record of one type, payload included, checked in one pass (its `type` must be this one)."""
     envelope = msgspec.defstruct(f"{schema.__name__}Record", [

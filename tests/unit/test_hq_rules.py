@@ -142,3 +142,18 @@ def test_claim_addresses_derived_at_hq_are_the_wallets() -> None:
     claims = _terminal().claims
     for n in (1, 2, 77, 4096, 2**31 - 1):
         assert claims.address(n) == ACCOUNT.claim_address(n)
+
+
+def test_every_rule_reason_is_documented_and_every_documented_one_is_used() -> None:
+    import re
+    from pathlib import Path
+
+    from sync.hq.rules import RULE_REASONS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## 9. HQ's business rules"):]
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M))
+    assert documented == set(RULE_REASONS)
+    source = (Path(__file__).resolve().parents[2] / "sync" / "hq" / "rules.py").read_text(encoding="utf-8")
+    used = set(re.findall(r'Refusal\("([a-z_]+)"|refuse\("([a-z_]+)"', source))
+    assert {a or b for a, b in used} == set(RULE_REASONS)
