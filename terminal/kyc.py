@@ -64,7 +64,6 @@ def submit_case(term: Terminal, user: User, details: Mapping[str, Any], images: 
     }, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     envelope = seal(plaintext, {"case_id": case_id, "terminal_id": term.terminal_id, "level": case.level,
                                 "created_at_ms": at}, bytes.fromhex(hq_key))
-    del plaintext  # nothing personal outlives this call: the envelope is all that is kept
     data = envelope.encode()
     if len(data) > MAX_ENVELOPE:
         raise InvalidInput("The photos are too large together (over 10 MB sealed); take them at a lower resolution.")

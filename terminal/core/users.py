@@ -95,7 +95,8 @@ def reserve_attempt(user: User, now_ms: int) -> User:
     if not user.active:
         raise NotAllowed(f"User {user.name} is disabled.")
     if user.locked_until_ms > now_ms or user.failed_attempts >= MAX_PIN_ATTEMPTS:
-        until = max(user.locked_until_ms, now_ms + LOCKOUT_MS if user.locked_until_ms <= now_ms else 0)
+        # Locked, or every try taken by checks still under way (which will lock it if they are wrong).
+        until = user.locked_until_ms if user.locked_until_ms > now_ms else now_ms + LOCKOUT_MS
         wait_s = -(-(until - now_ms) // 1000)
         raise UserLocked(
             f"{user.name} is locked after {MAX_PIN_ATTEMPTS} wrong PINs; "

@@ -11,6 +11,7 @@ from pathlib import Path
 import requests
 
 from sync.hq.auth import hash_password
+from terminal.core.orders import Tender
 from tests.hq.conftest import Till, sql
 from tests.hqkit import HQServer, blocks_payload, running_hq
 
@@ -127,7 +128,5 @@ def test_an_update_the_terminal_cannot_apply_never_stops_the_feed(make_till: Cal
 def test_the_checks_claim_link_points_at_hqs_own_claim_page(make_till: Callable[..., Till], hq: HQServer) -> None:
     till = make_till()
     cashier = till.term.login("Giorgi", "3333")
-    from terminal.core.orders import Tender
-
     sale = till.term.sell(cashier, [("udon", 1)], [Tender("cash")])
     assert sale.sale.check.claim_url.startswith(f"{hq.url}/c/claim/{sale.sale.check.id}#")
