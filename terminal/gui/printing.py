@@ -55,6 +55,12 @@ def qr_png(text: str) -> bytes:
     return out.getvalue()
 
 
+def _code(text: str) -> str:
+    """An id, hash or claim code in a monospace face: no ligatures ("ff" stays two letters when the check is read or
+    its PDF searched) and every character equally wide, so a code read aloud is not misread."""
+    return f"<span style=\"font-family:'DejaVu Sans Mono'\">{html.escape(text)}</span>"
+
+
 def _rows(rows: Sequence[tuple[str, str]], strong: Sequence[str] = ()) -> str:
     out = []
     for name, value in rows:
@@ -86,8 +92,11 @@ def check_document(sale: Mapping[str, Any], *, franchise: str, terminal_name: st
     if change:
         totals.append((tr("Change"), money(change)))
     block = sale.get("block")
-    block_text = (tr("Ledger block {height} · {hash}", height=block["height"], hash=block["hash"][:12])
-                  if block else tr("Ledger block: not sealed yet"))
+    if block:
+        block_html = html.escape(tr("Ledger block {height} · {hash}", height=block["height"], hash="\x00"))
+        block_html = block_html.replace("\x00", _code(block["hash"][:12]))
+    else:
+        block_html = html.escape(tr("Ledger block: not sealed yet"))
     customer_st = sale.get("customer_st", 0)
     parts = []
     parts.append(f"<div align='center'><b style='font-size:14pt'>{html.escape(franchise)}</b><br>"
@@ -96,10 +105,10 @@ def check_document(sale: Mapping[str, Any], *, franchise: str, terminal_name: st
     parts.append("<hr>")
     parts.append(_rows(totals, strong=(tr("TOTAL"),)))
     parts.append("<hr>")
-    parts.append(f"<div style='font-size:8pt'>{html.escape(tr('Check'))} {html.escape(sale['check_id'])}<br>"
-                 f"{html.escape(tr('Sale'))} {html.escape(sale['sale_id'])}<br>"
-                 f"{html.escape(tr('Terminal'))} {html.escape(terminal_id)}<br>"
-                 f"{html.escape(tr('Cashier'))} {html.escape(sale['cashier'])}<br>{html.escape(block_text)}</div>")
+    parts.append(f"<div style='font-size:8pt'>{html.escape(tr('Check'))} {_code(sale['check_id'])}<br>"
+                 f"{html.escape(tr('Sale'))} {_code(sale['sale_id'])}<br>"
+                 f"{html.escape(tr('Terminal'))} {_code(terminal_id)}<br>"
+                 f"{html.escape(tr('Cashier'))} {html.escape(sale['cashier'])}<br>{block_html}</div>")
     images: dict[str, bytes] = {}
     if claim_url and short_code:
         images[QR_RESOURCE] = qr_png(claim_url)
@@ -108,7 +117,7 @@ def check_document(sale: Mapping[str, Any], *, franchise: str, terminal_name: st
                      f"<br><img src='{QR_RESOURCE}' width='150' height='150'><br>"
                      f"<span style='font-size:8pt'>{html.escape(claim_url)}</span><br>"
                      f"{html.escape(tr('or enter check {check} and code', check=sale['check_id']))}<br>"
-                     f"<b style='font-size:13pt'>{html.escape(short_code)}</b></div>")
+                     f"<b style='font-size:13pt'>{_code(short_code)}</b></div>")
     else:
         parts.append(f"<hr><div align='center' style='font-size:9pt'>"
                      f"{html.escape(tr('COPY. The claim code is printed on the original check only.'))}</div>")

@@ -119,3 +119,19 @@ def test_reprint_from_history_carries_the_block_hash_once_sealed(qtbot: Any, win
     reprint = [d for d in history.findChildren(QWidget) if d.objectName() == "document"][-1]
     qtbot.waitUntil(lambda: reprint.last_print is not None, timeout=15_000)
     assert block["hash"][:12] in pdf_text(reprint.last_print)
+
+
+def test_codes_on_a_printed_check_read_back_letter_for_letter(qtbot: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """A hash or claim code with "ff" or "fi" in it must not turn into a ligature in the PDF (the text a search or a
+    copy finds would then differ from what HQ holds). Codes are printed in a monospace face."""
+    from terminal.gui.printing import check_document, print_document
+    monkeypatch.setenv("HOTPOT_PRINTER", "pdf")
+    sale = {"lines": [{"quantity": 1, "name": "Udon noodles", "total": 700}], "subtotal": 700, "total": 700,
+            "payments": [{"kind": "cash", "amount": 700, "tendered": 700}], "created_at_ms": 1_700_000_000_000,
+            "check_id": "CAFFE1FF-7", "sale_id": "0190ffff-fffa-7fff-8fff-ffffffffffff", "cashier": "Nino",
+            "block": {"height": 3, "hash": "ffaffiffl" + "f" * 55}, "customer_st": 49}
+    doc = check_document(sale, franchise="HotPot Spot", terminal_name="Counter 1", terminal_id="TFFIFF01",
+                         claim_url="https://hq.example/c/#x", short_code="FFIF-FLFF")
+    text = "".join(pdf_text(print_document(doc, tmp_path)).split())  # a long id may wrap: letters are what count
+    for code in ("CAFFE1FF-7", "0190ffff-fffa-7fff-8fff-ffffffffffff", "TFFIFF01", "ffaffiffl" + "fff", "FFIF-FLFF"):
+        assert code in text, code
