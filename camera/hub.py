@@ -113,6 +113,18 @@ class CameraHub:
             runner.stop()
         self.runners.clear()
 
+    def still(self, camera_id: str, max_age_s: float = 2.0) -> np.ndarray:
+        """A copy of the camera's newest frame, as every viewer sees it (privacy applied), for the KYC desk: taken
+        from the running stream, never by opening the device a second time. LookupError when the camera is not
+        running or has shown nothing for `max_age_s`."""
+        runner = self.runners.get(camera_id)
+        if runner is None:
+            raise LookupError(f"camera {camera_id} is not running")
+        frame, at = runner.latest()
+        if frame is None or time.time() - at > max_age_s:
+            raise LookupError(f"camera {camera_id} has no live picture")
+        return frame.copy()
+
     def statuses(self) -> list[CameraStatus]:
         return [r.status() for r in self.runners.values()]
 

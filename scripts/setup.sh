@@ -7,11 +7,12 @@ VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 
 # Debian packages: libpulse0 (QtMultimedia will not import without it), the libraries Qt's offscreen and xcb
-# platforms load (xcb: the counter app on a real screen), and the PostgreSQL server binaries the test suite starts
-# when no server is running.
+# platforms load (xcb: the counter app on a real screen), Tesseract (the KYC desk reads MRZs with it) and the OCR-B
+# font (the KYC tests render documents in it), and the PostgreSQL server binaries the test suite starts when no
+# server is running.
 APT_PACKAGES=(libpulse0 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
               libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0
-              libxcb-randr0 libxcb-xkb1 fonts-dejavu-core)
+              libxcb-randr0 libxcb-xkb1 fonts-dejavu-core tesseract-ocr fonts-ocr-b)
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   APT_PACKAGES+=(postgresql)
 fi

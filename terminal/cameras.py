@@ -9,13 +9,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from camera.config import CameraConfig, CameraConfigError, parse_camera_config
 from camera.demo import write_demo_video
 from camera.hub import CameraHub, CameraRunner, CameraStatus
 from camera.motion import MotionEvent
 from camera.privacy import TableConsent, consent
 from camera.recorder import Segment, file_sha256
-from terminal.core.errors import InvalidInput, NotAllowed, NotFound
+from terminal.core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from terminal.core.users import Role, User
 from terminal.ledger.journal import append_record
 from terminal.services import now_ms
@@ -124,6 +126,20 @@ class Cameras:
         if who.role.value not in self.hub.runners[camera_id].config.roles:
             raise NotAllowed(f"{who.name} may not watch camera {camera_id}.")
         return self.hub.runners[camera_id]
+
+    def still(self, user: User | None, camera_id: str) -> np.ndarray:
+        """The camera's newest frame (a copy), for the KYC desk: from the running stream, never a second open of
+        the device. A customer_table camera blurs faces, so it cannot take a KYC photo."""
+        runner = self.runner(user, camera_id)
+        if runner.config.kind == "customer_table":
+            raise InvalidInput(f"{runner.config.name} blurs faces (a table camera): take KYC photos with the desk's "
+                               "own camera.")
+        assert self.hub is not None
+        try:
+            return self.hub.still(camera_id)
+        except LookupError:
+            raise WrongState(f"{runner.config.name} shows no live picture right now; look at it on the camera "
+                             "wall.") from None
 
     def statuses(self, user: User | None) -> list[CameraStatus]:
         require_camera_access(user)

@@ -140,6 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
     csub.add_parser("list", parents=[common], help="cameras and their settings")
     p = csub.add_parser("set", parents=[common], help="add or change a camera from its settings as JSON")
     p.add_argument("settings", help='e.g. \'{"id": "door", "name": "Door", "kind": "security", "source": "usb:0"}\'')
+    kyc = sub.add_parser("kyc", parents=[common], help="KYC intake: submit a customer's case, list cases (manager)")
+    ksub = kyc.add_subparsers(dest="kyc_command", required=True)
+    p = ksub.add_parser("submit", parents=[common], help="check and seal a case from its details and photos")
+    p.add_argument("--details", required=True, type=Path, help="the customer's details as a JSON file")
+    p.add_argument("--front", required=True, type=Path, help="photo of the document's front (passport photo page)")
+    p.add_argument("--back", type=Path, help="photo of the document's back (an ID card's MRZ side)")
+    p.add_argument("--selfie", required=True, type=Path, help="photo of the customer's face")
+    p.add_argument("--proof-of-address", type=Path, help="enhanced level: a proof of address")
+    p.add_argument("--bank-statement", type=Path, help="enhanced level: a bank statement")
+    p.add_argument("--account", help="the customer's token account id, to link the case to")
+    ksub.add_parser("list", parents=[common], help="this terminal's cases (no personal data)")
     sub.add_parser("verify", parents=[common], help="verify the whole block chain from genesis (exit 1 on a fault)")
     p = sub.add_parser("export-blocks", parents=[common], help="print blocks as JSON lines (the wire format)")
     p.add_argument("--from", dest="from_height", type=int, default=0, metavar="HEIGHT")
@@ -314,6 +325,44 @@ def _camera(term: Terminal, args: argparse.Namespace) -> int:
             _out(args, saved.to_dict(), f"Camera {saved.id} saved; the app picks it up when it next starts.")
     finally:
         cameras.close()
+    return EXIT_OK
+
+
+def _kyc(term: Terminal, args: argparse.Namespace) -> int:
+    from terminal import kyc  # OpenCV, Tesseract and dlib load only for KYC commands
+
+    user = _acting_user(term, args)
+    if args.kyc_command == "list":
+        cases = kyc.list_cases(term, user)
+        _out(args, cases, "\n".join(f"{c['id']}  {c['level']:<8} {c['status']:<10} "
+                                    f"{'held by HQ' if c['uploaded'] else 'to send to HQ'}" for c in cases)
+             or "No KYC cases on this terminal.")
+        return EXIT_OK
+    kyc.require_kyc_access(user)
+    try:
+        details = json.loads(args.details.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"The details file {str(args.details)!r} cannot be read: {exc.strerror or exc}.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"The details file is not valid JSON: {exc}.") from None
+    if not isinstance(details, dict):
+        raise InvalidInput("The details file must hold a JSON object.")
+    files = {"front": args.front, "back": args.back, "selfie": args.selfie,
+             "proof_of_address": args.proof_of_address, "bank_statement": args.bank_statement}
+    images = {}
+    for name, path in files.items():
+        if path is None:
+            continue
+        try:
+            images[name] = path.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"The {name.replace('_', ' ')} photo {str(path)!r} cannot be read: "
+                               f"{exc.strerror or exc}.") from None
+    case = kyc.intake(term, user, details, kyc.decode_stills(images), account=args.account)
+    verdict = ("same person" if case["same_person"] else "not the same person") if case["match_score"] is not None \
+        else "no comparison"
+    _out(args, case, f"KYC case {case['case_id']} ({case['level']}) sealed for HQ: MRZ valid, faces found, "
+                     f"match {case['match_score']:.2f} ({verdict}); it goes to HQ with the next sync.")
     return EXIT_OK
 
 
@@ -524,8 +573,8 @@ def _refund(term: Terminal, args: argparse.Namespace) -> int:
 SETUP_COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {"init": _init, "demo": _demo}
 COMMANDS: dict[str, Callable[[Terminal, argparse.Namespace], int]] = {
     "seal": _seal, "verify": _verify, "export-blocks": _export_blocks, "wallet": _wallet, "enroll": _enroll,
-    "sync": _sync, "quarantine": _quarantine, "camera": _camera, "menu": _menu, "status": _status, "user": _user,
-    "order": _order, "shift": _shift, "sell": _sell, "refund": _refund,
+    "sync": _sync, "quarantine": _quarantine, "camera": _camera, "kyc": _kyc, "menu": _menu, "status": _status,
+    "user": _user, "order": _order, "shift": _shift, "sell": _sell, "refund": _refund,
 }
 
 

@@ -1,20 +1,48 @@
-"""The KYC desk's service: a customer's case is validated, sealed to HQ's KYC key while it is still in memory, and
-only the sealed envelope is stored (with a `kyc_submitted` record that holds nothing personal) until HQ's receipt;
-then the terminal's copy goes. Managers and owners only. Capture and analysis (camera/) come in front of this."""
+"""The KYC desk's service: a customer's case is checked (camera/kyc measures the stills: the document found and
+straightened, sharpness, glare, the MRZ read by OCR, faces found and compared; terminal/core/kyc says what the MRZ
+means and whether it agrees with what was typed), sealed to HQ's KYC key while it is still in memory, and only the
+sealed envelope is stored (with a `kyc_submitted` record that holds nothing personal) until HQ's receipt; then the
+terminal's copy goes. Managers and owners only."""
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
+
+from camera.kyc import (
+    MATCH_THRESHOLD,
+    FaceModel,
+    ImageError,
+    Shot,
+    assess_document,
+    assess_selfie,
+    decode_image,
+    encode_jpeg,
+    match_score,
+    read_mrz,
+)
 from sync.protocol.kyc import MAX_ENVELOPE, seal
 from sync.protocol.messages import verify_receipt
 from terminal.core.errors import InvalidInput, NotAllowed, WrongState
 from terminal.core.ids import uuid7
-from terminal.core.kyc import REQUIRED_IMAGES, customer_details, intake_problems
+from terminal.core.kyc import (
+    REQUIRED_IMAGES,
+    CustomerDetails,
+    Mismatch,
+    Mrz,
+    cross_check,
+    customer_details,
+    intake_problems,
+    mrz_as_read,
+    mrz_from_ocr,
+)
 from terminal.core.users import Role, User
 from terminal.ledger.journal import append_record
 from terminal.services import Terminal, now_ms
@@ -23,6 +51,162 @@ from terminal.store.db import Store
 
 _JPEG = b"\xff\xd8\xff"
 IMAGE_NAMES = ("front", "back", "selfie", "proof_of_address", "bank_statement")
+
+
+@dataclass
+class Analysis:
+    """What the desk found on a case's stills. `problems` stop the case; `warnings` are shown and kept."""
+
+    shots: dict[str, Shot]
+    mrz: Mrz | None = None
+    mrz_attempts: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    match_score: float | None = None
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def faces(self) -> dict[str, int]:
+        return {name: len(self.shots[key].faces) for name, key in (("document", "front"), ("selfie", "selfie"))
+                if key in self.shots}
+
+    @property
+    def same_person(self) -> bool | None:
+        return None if self.match_score is None else self.match_score >= MATCH_THRESHOLD
+
+    def verdict(self) -> str:
+        """The plain words a clerk reads next to the score."""
+        if self.match_score is None:
+            return "No comparison: a face is missing."
+        if self.same_person:
+            return f"Same person (score {self.match_score:.2f}; {MATCH_THRESHOLD:.2f} or more is a match)."
+        return f"Not the same person (score {self.match_score:.2f}; a match needs {MATCH_THRESHOLD:.2f})."
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of the analysis (goes into the sealed case and to the CLI; no pixels)."""
+        mrz: dict[str, Any] = self.mrz.to_dict() if self.mrz else {"valid": False, "problems": [
+            "No machine-readable zone was read."]}
+        mrz["attempts"] = self.mrz_attempts
+        mrz["mismatches"] = [{"field": m.field, "typed": m.typed, "read": m.read} for m in self.mismatches]
+        return {"mrz": mrz, "faces": self.faces, "match_score": self.match_score,
+                "match_threshold": MATCH_THRESHOLD, "same_person": self.same_person,
+                "shots": {name: shot.checks() for name, shot in self.shots.items()},
+                "problems": list(self.problems), "warnings": list(self.warnings),
+                "seconds": round(self.seconds, 3)}
+
+
+def _today(at_ms: int) -> date:
+    return datetime.fromtimestamp(at_ms / 1000, UTC).date()
+
+
+def analyse(details: CustomerDetails, stills: Mapping[str, np.ndarray], today: date,
+            faces: FaceModel | None = None) -> Analysis:
+    """Measure the stills (front, back, selfie; other pages are kept as they are) and compare them with what was
+    typed. CPU work of a second or so: callers on a GUI run it on a worker thread."""
+    started = time.perf_counter()
+    model = faces or FaceModel.shared()
+    shots: dict[str, Shot] = {}
+    if "front" in stills:
+        shots["front"] = assess_document(stills["front"], faces=model)
+    if "back" in stills:
+        shots["back"] = assess_document(stills["back"], faces=None)
+    if "selfie" in stills:
+        shots["selfie"] = assess_selfie(stills["selfie"], faces=model)
+    out = Analysis(shots)
+    # The MRZ: a passport has it on the data page (front), an ID card on the back.
+    pages = ["back", "front"] if details.document_type == "id_card" else ["front", "back"]
+    documents = [shots[p].document for p in pages if p in shots and shots[p].document is not None]
+    # Check digits cover numbers and dates, not names: a reading whose digits hold may still have read an M as an
+    # H. So the reader keeps going (other scales) until a valid reading also agrees with what was typed; if none
+    # does, the first valid reading is the one shown, with its differences.
+    first_valid: list[str] = []
+
+    def agrees(raw: str) -> str | None:
+        mrz = mrz_from_ocr(raw, today)
+        if mrz is None:
+            return None
+        first_valid.append(raw)
+        return raw if not cross_check(details, mrz) else None
+
+    reading = read_mrz([d for d in documents if d is not None], agrees)
+    out.mrz_attempts = len(reading.attempts)
+    text = reading.text or (first_valid[0] if first_valid else None)
+    if text is not None:
+        out.mrz = mrz_from_ocr(text, today)
+    else:
+        out.mrz = next((m for m in (mrz_as_read(raw, today) for raw in reading.attempts) if m is not None), None)
+    if out.mrz is None:
+        where = "the back of the ID card" if details.document_type == "id_card" else "the passport's photo page"
+        out.problems.append(f"The machine-readable zone could not be read: retake {where} flat, sharp and "
+                            "without glare.")
+    elif not out.mrz.valid:
+        out.problems.append("The machine-readable zone does not hold: " + " ".join(out.mrz.problems)
+                            + " The document may be altered, or the photo unreadable: retake it, and if it "
+                            "stays so, do not accept the document.")
+    else:
+        out.mismatches = cross_check(details, out.mrz)
+        if out.mismatches:
+            out.problems.append("What was typed differs from the document: " + "; ".join(
+                f"{m.field.replace('_', ' ')} typed {m.typed!r}, the MRZ reads {m.read!r}" for m in out.mismatches)
+                + ".")
+        if out.mrz.expiry_date and out.mrz.expiry_date < today:
+            out.problems.append(f"The document expired on {out.mrz.expiry_date.isoformat()}.")
+    front, selfie = shots.get("front"), shots.get("selfie")
+    if front is not None and not front.faces:
+        out.problems.append("No face found on the document's photo: photograph the page with the portrait.")
+    if selfie is not None and not selfie.faces:
+        out.problems.append("No face found in the selfie: the customer faces the camera, nothing covering it.")
+    elif selfie is not None and len(selfie.faces) > 1:
+        out.problems.append("More than one face in the selfie: only the customer may be in view.")
+    if front is not None and selfie is not None and front.embedding is not None and selfie.embedding is not None \
+            and len(selfie.faces) == 1:
+        out.match_score = round(match_score(front.embedding, selfie.embedding), 3)
+        if not out.same_person:
+            out.problems.append("The selfie does not match the document's photo: " + out.verdict())
+    for name, shot in shots.items():
+        out.warnings.extend(f"{name}: {p}" for p in shot.problems() if "No face" not in p)
+    out.seconds = time.perf_counter() - started
+    return out
+
+
+def decode_stills(images: Mapping[str, bytes]) -> dict[str, np.ndarray]:
+    """Imported photos (JPEG or PNG bytes) as frames; InvalidInput naming the one that is not an image."""
+    out = {}
+    for name, data in images.items():
+        try:
+            out[name] = decode_image(data, f"{name.replace('_', ' ')} photo")
+        except ImageError as exc:
+            raise InvalidInput(str(exc)) from None
+    return out
+
+
+def intake(term: Terminal, user: User, details: Mapping[str, Any], stills: Mapping[str, np.ndarray], *,
+           account: str | None = None, faces: FaceModel | None = None,
+           analysis: Analysis | None = None) -> dict[str, Any]:
+    """The whole desk: check the typed details, analyse the stills (unless the desk already did, `analysis`),
+    refuse with every reason when anything stops the case, else seal and store it. Nothing is written on a
+    refusal. Returns the case (id, level, status) with the analysis."""
+    who = require_kyc_access(user)
+    if not term.store.meta("hq_kyc_key"):
+        raise WrongState("KYC cases go sealed to HQ's compliance key: enroll this terminal with HQ first.")
+    today = _today(now_ms())
+    case = customer_details(details, today)
+    problems = intake_problems(case, today)
+    if problems:
+        raise InvalidInput(" ".join(problems))
+    unknown = sorted(set(stills) - set(IMAGE_NAMES))
+    if unknown:
+        raise InvalidInput(f"Unknown KYC image {unknown[0]!r}; use {', '.join(IMAGE_NAMES)}.")
+    missing = [name for name in REQUIRED_IMAGES[case.level] if name not in stills]
+    if missing:
+        raise InvalidInput(f"A {case.level} case needs a photo of the {missing[0].replace('_', ' ')}.")
+    found = analysis or analyse(case, stills, today, faces)
+    if found.problems:
+        raise InvalidInput(" ".join(found.problems))
+    jpegs = {name: encode_jpeg(image) for name, image in stills.items()}
+    result = submit_case(term, who, details, jpegs, account=account, analysis=found.to_dict())
+    return {**result, **found.to_dict()}
 
 
 def require_kyc_access(user: User | None) -> User:

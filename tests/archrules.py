@@ -34,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "sync": set(),
 }
 # Third-party packages that only one place may import.
-ONLY_IN = {"PySide6": "terminal.gui", "shiboken6": "terminal.gui", "cv2": "camera"}
+ONLY_IN = {"PySide6": "terminal.gui", "shiboken6": "terminal.gui", "cv2": "camera", "dlib": "camera"}
 
 
 @dataclass(frozen=True)

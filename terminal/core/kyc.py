@@ -152,6 +152,7 @@ class Mrz:
     optional_data: str
     checks: dict[str, bool] = field(default_factory=dict)  # field -> its check digit holds
     problems: list[str] = field(default_factory=list)
+    text: str = ""  # the zone's lines, as parsed
 
     @property
     def valid(self) -> bool:
@@ -164,7 +165,7 @@ class Mrz:
                 "birth_date": self.birth_date.isoformat() if self.birth_date else None, "sex": self.sex,
                 "expiry_date": self.expiry_date.isoformat() if self.expiry_date else None,
                 "optional_data": self.optional_data, "checks": dict(self.checks), "valid": self.valid,
-                "problems": list(self.problems)}
+                "problems": list(self.problems), "text": self.text}
 
 
 def _field(text: str) -> str:
@@ -200,9 +201,9 @@ def parse_mrz(text: str, today: date) -> Mrz:
                            "lines of 36 or 44 (passport).")
     if not all(_MRZ_CHARS.fullmatch(line) for line in lines):
         raise InvalidInput("A machine-readable zone holds only A-Z, 0-9 and '<'.")
-    if kind == TD1:
-        return _td1(lines, today)
-    return _td2_td3(lines, today, kind)
+    mrz = _td1(lines, today) if kind == TD1 else _td2_td3(lines, today, kind)
+    mrz.text = "\n".join(lines)
+    return mrz
 
 
 def _checked(mrz: Mrz, name: str, data: str, digit: str) -> None:
@@ -286,3 +287,96 @@ def cross_check(details: CustomerDetails, mrz: Mrz) -> list[Mismatch]:
         ("document_type", details.document_type, "passport" if mrz.document_code.startswith("P") else "id_card"),
     ]
     return [Mismatch(name, typed, read) for name, typed, read in pairs if typed != read]
+
+
+# --- an MRZ as OCR reads it ---------------------------------------------------------------------------------------
+
+# Per format, per line: what each position holds. a: letters (and '<'), n: digits (and '<'), x: either.
+_MASKS = {
+    TD3: ("a" * 44, "x" * 9 + "n" + "aaa" + "n" * 7 + "a" + "n" * 7 + "x" * 14 + "nn"),
+    TD2: ("a" * 36, "x" * 9 + "n" + "aaa" + "n" * 7 + "a" + "n" * 7 + "x" * 7 + "n"),
+    TD1: ("a" * 5 + "x" * 9 + "n" + "x" * 15, "n" * 7 + "a" + "n" * 7 + "aaa" + "x" * 11 + "n", "a" * 30),
+}
+_WIDTHS = {TD3: 44, TD2: 36, TD1: 30}
+_TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "6": "G", "8": "B"}
+_TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "T": "1", "Z": "2", "S": "5", "G": "6",
+             "B": "8"}
+_SWAPS = {**_TO_LETTER, **{k: v for k, v in _TO_DIGIT.items() if k in "OISBZG"}}  # look-alikes either way
+
+
+def _fit(line: str, width: int) -> str:
+    """A line of about the right length made exactly `width`: OCR drops or doubles a '<' inside a long run of
+    fillers, so the longest run gives or takes the difference."""
+    while len(line) != width:
+        runs = [(m.end() - m.start(), m.start(), m.end()) for m in re.finditer(r"<+", line)]
+        if not runs:
+            return line[:width].ljust(width, "<")
+        _, start, end = max(runs)
+        line = line[:end] + "<" + line[end:] if len(line) < width else line[:start] + line[start + 1:]
+    return line
+
+
+def _masked(line: str, mask: str) -> str:
+    out = []
+    for ch, kind in zip(line, mask, strict=True):
+        if kind == "a" and ch.isdigit():
+            ch = _TO_LETTER.get(ch, ch)
+        elif kind == "n" and ch.isalpha():
+            ch = _TO_DIGIT.get(ch, ch)
+        out.append(ch)
+    return "".join(out)
+
+
+def mrz_from_ocr(raw: str, today: date) -> Mrz | None:
+    """The machine-readable zone in an OCR reading, repaired where the ICAO layout says what a position may hold
+    (a letter read as a digit in a name, an O in a date), or None when no reading has every check digit right.
+    Ambiguous characters of the document number are tried both ways, and the check digit decides."""
+    found = _mrz_readings(raw, today)
+    return found[0] if found and found[0].valid else None
+
+
+def mrz_as_read(raw: str, today: date) -> Mrz | None:
+    """The zone in an OCR reading even when a check digit fails (to say which), or None when there is no zone."""
+    found = _mrz_readings(raw, today)
+    return found[0] if found else None
+
+
+def _mrz_readings(raw: str, today: date) -> list[Mrz]:
+    """[the valid reading] if a repair holds, else [the repaired reading as it is], else []."""
+    lines = [re.sub(r"[^A-Z0-9<]", "", line.upper()) for line in raw.splitlines()]
+    lines = [line for line in lines if len(line) >= 20]
+    for kind in (TD3, TD1, TD2):
+        width, masks = _WIDTHS[kind], _MASKS[kind]
+        if len(lines) < len(masks):
+            continue
+        tail = lines[-len(masks):]
+        if any(abs(len(line) - width) > 3 for line in tail):
+            continue
+        fixed = [_masked(_fit(line, width), mask) for line, mask in zip(tail, masks, strict=True)]
+        try:
+            first = parse_mrz("\n".join(fixed), today)
+        except InvalidInput:
+            continue
+        for candidate in _number_variants(fixed, kind):
+            mrz = parse_mrz("\n".join(candidate), today)
+            if mrz.valid:
+                return [mrz]
+        return [first]
+    return []
+
+
+def _number_variants(lines: list[str], kind: str, limit: int = 16) -> list[list[str]]:
+    """The lines as read, then with look-alike characters of the document number swapped (O/0, I/1, S/5, ...)."""
+    row, start = (0, 5) if kind == TD1 else (1, 0)
+    number = lines[row][start:start + 9]
+    spots = [i for i, ch in enumerate(number) if ch in _SWAPS]
+    out = [lines]
+    for bits in range(1, min(limit, 2 ** len(spots))):
+        chars = list(number)
+        for j, i in enumerate(spots):
+            if bits >> j & 1:
+                chars[i] = _SWAPS[chars[i]]
+        variant = list(lines)
+        variant[row] = lines[row][:start] + "".join(chars) + lines[row][start + 9:]
+        out.append(variant)
+    return out

@@ -28,21 +28,25 @@ DETAILS = {"surname": "Kvaratskhelia", "given_names": "Nino", "date_of_birth": "
            "document_expiry": "2031-02-01"}
 
 
+JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"  # start of image, then the JFIF segment (what OpenCV writes)
+
+
 def _jpeg(tag: bytes) -> bytes:
-    return b"\xff\xd8\xff\xe0" + tag + os.urandom(3000) + b"\xff\xd9"
+    return JPEG_HEAD + tag + os.urandom(3000) + b"\xff\xd9"
 
 
 IMAGES = {"front": _jpeg(b"front"), "back": _jpeg(b"back"), "selfie": _jpeg(b"selfie")}
 
 
 def _plaintext_on_disk(data_dir: Path) -> list[str]:
-    """Every file under the data folder that holds the typed name, the document number, the phone or a JPEG."""
+    """Every file under the data folder that holds the typed name, the document number, the phone or a JPEG (its
+    11-byte head: three bytes would turn up by chance in a megabyte of ciphertext)."""
     found = []
     for path in data_dir.rglob("*"):
         if path.is_file():
             blob = path.read_bytes()
             for needle in (b"Kvaratskhelia", b"KVARATSKHELIA", b"13AB45678", b"555 12 34", b"+995555123456",
-                           b"\xff\xd8\xff"):
+                           b"BERIDZE", b"Beridze", b"+995599112233", JPEG_HEAD):
                 if needle in blob:
                     found.append(f"{path.name}: {needle!r}")
     return found
