@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
+import multiprocessing
+import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -168,6 +171,72 @@ def analyse(details: CustomerDetails, stills: Mapping[str, np.ndarray], today: d
         out.warnings.extend(f"{name}: {p}" for p in shot.problems() if "No face" not in p)
     out.seconds = time.perf_counter() - started
     return out
+
+
+def read_document(stills: Mapping[str, np.ndarray], document_type: str, today: date) -> Mrz | None:
+    """The MRZ of the photographed document alone (before anything is typed: the desk fills the form from it),
+    or None when no reading holds."""
+    pages = ["back", "front"] if document_type == "id_card" else ["front", "back"]
+    documents = [assess_document(stills[p]).document for p in pages if p in stills]
+    reading = read_mrz([d for d in documents if d is not None], lambda raw: raw if mrz_from_ocr(raw, today) else None)
+    return mrz_from_ocr(reading.text, today) if reading.text else None
+
+
+def assess(kind: str, image: np.ndarray, faces: FaceModel | None = None) -> Shot:
+    """One still's quality checks, as the desk shows them under the shot (a selfie's face; a document's outline,
+    sharpness and glare, and its portrait)."""
+    model = faces or FaceModel.shared()
+    if kind == "selfie":
+        return assess_selfie(image, faces=model)
+    return assess_document(image, faces=model if kind == "front" else None, with_embedding=False)
+
+
+def _warm_up() -> bool:
+    FaceModel.shared()
+    return True
+
+
+def _analyse_details(details: Mapping[str, Any], stills: Mapping[str, np.ndarray], today: date) -> Analysis:
+    return analyse(customer_details(details, today), stills, today)
+
+
+class DeskWorker:
+    """The desk's heavy work (OCR, face detection and matching: a second or two of CPU, much of it holding
+    Python's GIL inside dlib) in a process of its own, so the counter app's screen never stalls. Started with
+    `spawn` (forking a Qt app with running threads is unsafe); the face models load there once. Stills and
+    results travel through the pipe, in memory: nothing personal is written anywhere."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
+
+    def warm_up(self) -> Future[bool]:
+        return self._executor().submit(_warm_up)
+
+    def assess(self, kind: str, image: np.ndarray) -> Future[Shot]:
+        return self._executor().submit(assess, kind, image)
+
+    def read_document(self, stills: Mapping[str, np.ndarray], document_type: str, today: date) -> Future[Mrz | None]:
+        return self._executor().submit(read_document, dict(stills), document_type, today)
+
+    def analyse(self, details: Mapping[str, Any], stills: Mapping[str, np.ndarray], today: date) -> Future[Analysis]:
+        return self._executor().submit(_analyse_details, dict(details), dict(stills), today)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def today_here() -> date:
+    return _today(now_ms())
 
 
 def decode_stills(images: Mapping[str, bytes]) -> dict[str, np.ndarray]:

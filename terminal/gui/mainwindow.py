@@ -13,6 +13,7 @@ from terminal.gui.checkview import DocumentDialog, sale_check_data
 from terminal.gui.history import HistoryView
 from terminal.gui.i18n import LANGUAGES, language, set_language, tr
 from terminal.gui.kitchen import KitchenView
+from terminal.gui.kycdesk import KycDesk
 from terminal.gui.login import LoginView
 from terminal.gui.printing import check_document
 from terminal.gui.qt import (
@@ -39,9 +40,10 @@ from terminal.setup import SetupResult
 
 logger = logging.getLogger(__name__)
 
-PAGES = ("sell", "orders", "shift", "history", "cameras")
-PAGE_NAMES = {"sell": "Sell", "orders": "Orders", "shift": "Shift", "history": "History", "cameras": "Cameras"}
-MANAGER_PAGES = ("cameras",)
+PAGES = ("sell", "orders", "shift", "history", "cameras", "kyc")
+PAGE_NAMES = {"sell": "Sell", "orders": "Orders", "shift": "Shift", "history": "History", "cameras": "Cameras",
+              "kyc": "KYC"}
+MANAGER_PAGES = ("cameras", "kyc")
 
 
 class MainWindow(QMainWindow):
@@ -110,7 +112,8 @@ class MainWindow(QMainWindow):
         self.sell.sale_completed.connect(self.show_check)
         self.cameras = Cameras(self.data_dir)
         self.views = {"sell": self.sell, "orders": KitchenView(session), "shift": ShiftView(session),
-                      "history": HistoryView(session), "cameras": CameraView(session, self.cameras)}
+                      "history": HistoryView(session), "cameras": CameraView(session, self.cameras),
+                      "kyc": KycDesk(session, self.cameras)}
         for name in PAGES:
             self.stack.addWidget(self.views[name])
         self.root.addWidget(work)
@@ -274,6 +277,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         if self.session is not None:
+            self.views["kyc"].shutdown()  # type: ignore[attr-defined]
             self.cameras.close()
             self.status.close_store()
             self.session.close()

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -78,7 +79,8 @@ from PySide6.QtWidgets import (
 
 __all__ = [
     "QAbstractItemView", "QAction", "QApplication", "QBuffer", "QButtonGroup", "QByteArray", "QCheckBox",
-    "QColor", "QComboBox", "QDialog", "QDialogButtonBox", "QElapsedTimer", "QEvent", "QFont", "QFontMetrics",
+    "QColor", "QComboBox", "QDialog", "QDialogButtonBox", "QFileDialog", "QElapsedTimer", "QEvent", "QFont",
+    "QFontMetrics",
     "QFormLayout", "QFrame", "QGridLayout", "QGuiApplication", "QHBoxLayout", "QHeaderView", "QIcon", "QImage",
     "qInstallMessageHandler", "QIODevice", "QKeyEvent", "QKeySequence", "QLabel", "QLineEdit", "QListWidget",
     "QListWidgetItem", "QMainWindow", "QMarginsF", "QMessageBox", "QMessageLogContext", "QObject", "QPageLayout",

@@ -9,12 +9,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from terminal.core.kyc import STATUSES as KYC_STATUSES
 from terminal.core.menu import CATEGORIES
 from terminal.core.users import Role
 from terminal.gui.cameras import STATE_NAMES
 from terminal.gui.catalog import CATALOG
 from terminal.gui.i18n import money, set_language, tr
 from terminal.gui.kitchen import STATUS_NAMES
+from terminal.gui.kycdesk import CONSENT, DOC_TYPE_NAMES, FIELD_NAMES, LEVEL_NAMES, SHOT_NAMES
 from terminal.gui.mainwindow import PAGE_NAMES
 from terminal.gui.shift import REPORT_ROWS, Z_ROWS
 from terminal.gui.tasks import Tasks
@@ -32,6 +34,8 @@ def shown_texts() -> set[str]:
             texts.add("".join(a or b for a, b in PART.findall(match.group(1))))
     texts |= set(STATUS_NAMES.values()) | set(PAGE_NAMES.values()) | set(STATE_NAMES.values())
     texts |= {name for _, name in REPORT_ROWS + Z_ROWS}
+    texts |= {*SHOT_NAMES.values(), *FIELD_NAMES.values(), *DOC_TYPE_NAMES.values(), *LEVEL_NAMES.values(), CONSENT}
+    texts |= {s.replace("_", " ") for s in KYC_STATUSES}
     texts |= {c.capitalize() for c in CATEGORIES} | {r.value for r in Role} | set(MONEY_FIELDS) | {"All"}
     return texts
 
@@ -48,7 +52,8 @@ def test_every_shown_text_has_georgian_and_russian_with_the_same_fields() -> Non
     for english, (georgian, russian) in CATALOG.items():
         assert georgian.strip() and russian.strip(), english
         assert fields(georgian) == fields(english) == fields(russian), english
-        assert re.search("[\u10d0-\u10ff]", georgian) or english in ("PIN", "SHA-256"), f"not Georgian: {georgian}"
+        assert re.search("[\u10d0-\u10ff]", georgian) or english in ("PIN", "SHA-256", "KYC", "MRZ"), \
+            f"not Georgian: {georgian}"
     unused = sorted(set(CATALOG) - texts)
     assert not unused, f"catalog entries nothing shows: {unused}"
 

@@ -107,6 +107,11 @@ def test_screenshot_every_screen(qtbot: Any, data_dir: Path, size: tuple[int, in
                                     and "Live" in t.caption.text() for t in cams.tiles if t.isVisible()),
                         timeout=20_000)
         save(win, f"15-cameras-{tag}")
+        click(qtbot, win.nav_buttons["kyc"])
+        save(win, f"16-kyc-desk-{tag}")
+        win.lang.setCurrentIndex(win.lang.findData("ka"))
+        save(win, f"17-kyc-desk-georgian-{tag}")
+        win.lang.setCurrentIndex(win.lang.findData("en"))
         click(qtbot, win.nav_buttons["shift"])
         type_into(qtbot, win.views["shift"].counted, "300")
         click(qtbot, win.views["shift"].close_button)
