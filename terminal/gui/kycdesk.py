@@ -259,7 +259,7 @@ class KycDesk(QWidget):
         self.consent = QCheckBox()
         self.consent.setObjectName("kyc-consent")
         self.consent.toggled.connect(lambda _c: self._update_buttons())
-        right.addWidget(self.consent)
+        right.addWidget(self.consent, 0, Qt.AlignmentFlag.AlignLeft)  # as wide as what a click toggles
         buttons = QHBoxLayout()
         self.check_button = button("", "", self.check)
         self.submit_button = button("", "primary", self.submit)

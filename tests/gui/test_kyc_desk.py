@@ -98,6 +98,7 @@ def test_a_manager_takes_a_customer_through_the_desk(qtbot: Any, window: MainWin
     assert "same person" in desk.match.text() and desk.match.objectName() == "ok"
     assert not desk.submit_button.isEnabled()  # the customer has not confirmed the consent yet
     click(qtbot, desk.consent)
+    assert desk.consent.isChecked() and desk.submit_button.isEnabled()
     _shot(win, "2-checked")
     type_into(qtbot, desk.fields["given_names"], "Ketevani")  # a change after the check needs a new check
     assert not desk.submit_button.isEnabled() and "check again" in desk.problems.text()
