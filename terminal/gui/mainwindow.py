@@ -278,6 +278,9 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         if self.session is not None:
             self.views["kyc"].shutdown()  # type: ignore[attr-defined]
+            # Work still in flight delivers first, while what it reports on is open (a status refresh that came
+            # back after the cameras' store closed was a fault at every quit).
+            self.tasks.shutdown()
             self.cameras.close()
             self.status.close_store()
             self.session.close()
