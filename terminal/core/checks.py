@@ -10,22 +10,19 @@ be made ahead of time, in memory only. See docs/protocol.md, "Claim secrets".
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from sync.protocol import claims
 from terminal.core.errors import InvalidInput
-from terminal.core.ids import CROCKFORD
 
-SECRET_BYTES = 16
-SHORT_CODE_CHARS = 12  # 60 bits in Crockford base32, printed as three groups of four
-CLAIM_HASH_ALG = "pbkdf2-sha256"
+SECRET_BYTES = claims.SECRET_BYTES
+SHORT_CODE_CHARS = claims.SHORT_CODE_CHARS
+CLAIM_HASH_ALG = claims.CLAIM_HASH_ALG
 # Stretching cost. It runs once per sale on the sale's critical path (budget: p99 2 ms per sale), so it is modest;
 # the short code's 60 bits and HQ's attempt limit carry the rest. Stored with every hash, so it can grow later.
 CLAIM_HASH_ITERATIONS = 600
-_DECODE_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1", "-": None, " ": None})
 
 
 @dataclass(frozen=True)
@@ -49,12 +46,9 @@ class ClaimSecret:
     @classmethod
     def from_token(cls, token: str) -> ClaimSecret:
         try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        except (ValueError, TypeError):
-            raise InvalidInput("That claim link is damaged.") from None
-        if len(raw) != SECRET_BYTES:
-            raise InvalidInput("That claim link is damaged.")
-        return cls(raw)
+            return cls(claims.secret_from_token(token))
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
 
     @property
     def short_code(self) -> str:
@@ -62,17 +56,14 @@ class ClaimSecret:
 
 
 def short_code_for(secret: bytes) -> str:
-    digest = hashlib.sha256(b"hotpot/short-code/v1\x00" + secret).digest()
-    bits = int.from_bytes(digest[:8], "big") >> (64 - 5 * SHORT_CODE_CHARS)  # the digest's first 60 bits
-    code = "".join(CROCKFORD[(bits >> (5 * (SHORT_CODE_CHARS - 1 - i))) & 31] for i in range(SHORT_CODE_CHARS))
-    return f"{code[0:4]}-{code[4:8]}-{code[8:12]}"
+    return claims.short_code_for(secret)
 
 
 def normalize_short_code(text: str) -> str:
-    code = text.strip().upper().translate(_DECODE_ALIASES)
-    if len(code) != SHORT_CODE_CHARS or any(c not in CROCKFORD for c in code):
-        raise InvalidInput(f"A short code has {SHORT_CODE_CHARS} letters and digits, like 7K2M-QX4P-93TB.")
-    return "-".join(code[i:i + 4] for i in range(0, SHORT_CODE_CHARS, 4))
+    try:
+        return claims.normalize_short_code(text)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 SALT_BYTES = 16
@@ -80,12 +71,11 @@ SALT_BYTES = 16
 
 def claim_hash(short_code: str, salt: bytes, iterations: int = CLAIM_HASH_ITERATIONS) -> str:
     """The stretched hash of a check's short code with the check's own random salt; hex."""
-    code = normalize_short_code(short_code)
-    return hashlib.pbkdf2_hmac("sha256", code.encode(), b"hotpot/claim/v1\x00" + salt, iterations).hex()
+    return claims.claim_hash(normalize_short_code(short_code), salt, iterations)
 
 
 def claim_matches(short_code: str, salt: bytes, stored_hash: str, iterations: int = CLAIM_HASH_ITERATIONS) -> bool:
-    return hmac.compare_digest(claim_hash(short_code, salt, iterations), stored_hash)
+    return claims.claim_matches(normalize_short_code(short_code), salt, stored_hash, iterations)
 
 
 @dataclass(frozen=True)
