@@ -29,6 +29,8 @@ class Settings:
     jwt_ttl_s: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_JWT_TTL_S", 900))
     max_body_bytes: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_MAX_BODY", 32 * 2**20))
     public_rate_per_minute: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_PUBLIC_RATE", 30))
+    # Claims and transfers from one address a minute (a phone claims a check or two; a shop's Wi-Fi shares one).
+    claim_rate_per_minute: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_CLAIM_RATE", 120))
     pool_min: int = 2
     pool_max: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_POOL_MAX", 10))
     # Addresses of the reverse proxies whose X-Forwarded-For HQ believes (comma-separated); none by default, so a

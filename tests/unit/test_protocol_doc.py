@@ -174,3 +174,39 @@ def test_kyc_envelope_vector_opens_and_seals_round_trip() -> None:
         open_envelope(envelope, X25519PrivateKey.generate())
     with pytest.raises(EnvelopeError):
         decode(b"not an envelope")
+
+
+def _fields(name: str) -> dict[str, str]:
+    return dict(re.split(r"\s{2,}", line, maxsplit=1) for line in vector(name).splitlines())
+
+
+def test_account_vector() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from sync.protocol import accounts
+    from sync.protocol.canonical import decode_canonical as decode
+
+    f = _fields("account")
+    key = ec.derive_private_key(int(f["private d (hex)"], 16), ec.SECP256R1())
+    assert int(f["private d (hex)"], 16) == int.from_bytes(hashlib.sha256(b"hotpot/vector/account").digest(), "big")
+    assert accounts.account_of(key) == f["account"]
+    assert accounts.account_id(f["account"]) == f["account_id"]
+    body = decode(f["signed bytes"].encode())
+    assert accounts.signed_bytes({**body, "signature": "x"}) == f["signed bytes"].encode()
+    assert accounts.verify(f["account"], {**body, "signature": f["signature"]})
+    assert not accounts.verify(f["account"], {**body, "ts": body["ts"] + 1, "signature": f["signature"]})
+
+
+def test_ledger_entry_vector() -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    f = _fields("ledger-entry")
+    data = f["entry bytes"].encode()
+    assert canonical_json(decode_canonical(data)) == data
+    assert hashlib.sha256(data).hexdigest() == f["entry hash"]
+    entry = decode_canonical(data)
+    assert sum(delta for _, delta in entry["moves"]) == 0
+    seed = hashlib.sha256(b"hotpot/vector/hq-receipt").digest()
+    assert seed.hex() == f["hq key seed"]
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    assert key.sign(bytes.fromhex(f["entry hash"])).hex() == f["signature"]

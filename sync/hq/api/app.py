@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from sync.hq import metrics
 from sync.hq.api.errors import ERROR_RESPONSES, install_error_handlers
 from sync.hq.api.middleware import BodyLimit, Observe, RateLimiter
-from sync.hq.api.routes import operations, reports, staff, terminals
+from sync.hq.api.routes import customers, operations, reports, staff, terminals
 from sync.hq.config import Settings
 from sync.hq.keys import HQKeys
 
@@ -37,10 +37,11 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
                               '{"error": {"code", "message"}} with a fitting status.')
     app.state.pool, app.state.keys, app.state.settings, app.state.jwt_secret = pool, keys, settings, jwt_secret
     install_error_handlers(app)
-    for area in (operations, terminals, staff, reports):
+    for area in (operations, terminals, staff, reports, customers):
         app.include_router(area.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(Observe, limiter=RateLimiter(settings.public_rate_per_minute))
+    app.add_middleware(Observe, limiter=RateLimiter(settings.public_rate_per_minute),
+                       claim_limiter=RateLimiter(settings.claim_rate_per_minute))
     # Pushes whose signature does not verify: counted per source, refused for a minute past the allowance.
     app.state.unsigned_pushes = RateLimiter(settings.public_rate_per_minute)
     return app

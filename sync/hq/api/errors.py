@@ -49,7 +49,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse(exc.body(), status_code=exc.status)
+    retry = exc.extra.get("retry_after_s")
+    headers = {"Retry-After": str(int(retry))} if isinstance(retry, int) else None
+    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
 async def _invalid(_: Request, exc: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ from sync.hq import metrics
 from sync.hq.api.errors import ApiError
 
 PUBLIC_PATHS = frozenset({"/api/v1/enroll", "/api/v1/staff/login"})
+CUSTOMER_PATHS = frozenset({"/api/v1/claims", "/api/v1/transfers"})  # their own, larger allowance
 
 
 async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
@@ -78,8 +79,9 @@ class Observe:
     """Metrics by route for every request, and the rate limit of public endpoints before any validation, so
     malformed attempts count too."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, claim_limiter: RateLimiter | None = None) -> None:
         self.app, self.limiter = app, limiter
+        self.claim_limiter = claim_limiter or limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,10 +97,12 @@ class Observe:
             await send(message)
 
         try:
-            if scope["path"] in PUBLIC_PATHS:
+            path = scope["path"]
+            if path in PUBLIC_PATHS or (path in CUSTOMER_PATHS and scope["method"] == "POST"):
                 client = scope.get("client")
+                limiter = self.limiter if path in PUBLIC_PATHS else self.claim_limiter
                 try:
-                    self.limiter.check(client[0] if client else "unknown")
+                    limiter.check(client[0] if client else "unknown")
                 except ApiError as exc:
                     await send_json(record_status, exc.status, exc.body())
                     return
@@ -108,4 +112,4 @@ class Observe:
             metrics.observe(scope["method"], getattr(route, "path", "unmatched"), status, time.perf_counter() - start)
 
 
-__all__ = ["PUBLIC_PATHS", "BodyLimit", "Observe", "RateLimiter", "send_json"]
+__all__ = ["CUSTOMER_PATHS", "PUBLIC_PATHS", "BodyLimit", "Observe", "RateLimiter", "send_json"]

@@ -1,0 +1,251 @@
+"""HQ's token ledger and customer claims (docs/protocol.md section 11).
+
+Every movement of ST is an entry of ONE append-only chain: `{seq, prev, kind, at_ms, ..., moves}` as canonical JSON,
+its SHA-256 the entry's hash (each entry names the previous one's), signed with HQ's Ed25519 key. `moves` are
+[holder, delta] pairs; a mint's add up to what it minted, every other entry's to zero, so the sum of all balances is
+always the sum of all mints. Balances (token_balances) and each holder's entries (token_ledger_holders) are kept in
+the same transaction as the entry: a view over the chain that `verify_ledger` re-derives.
+
+Holders: `owner`, `franchisee:<franchise id>`, `charity`, `unclaimed` (customer shares not claimed yet),
+`redistribution` (expired shares for the yearly payout) and customer accounts (`HC...`).
+
+A mint enters the chain when a claim needs it, or from `append_pending_mints` (a job): the hot ingest path never
+waits on the chain's single head lock."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from sync.hq.keys import HQKeys
+from sync.protocol import accounts, claims
+from sync.protocol.canonical import canonical_json
+
+GENESIS = "0" * 64
+CLAIM_EXPIRY = timedelta(days=365)
+MAX_WRONG_CODES = 5
+LOCK_FOR = timedelta(hours=1)
+CUSTOMER_CAP_BP = 4900  # DOMAIN.md: any single customer holds at most 49 % of all ST minted
+UNCLAIMED, REDISTRIBUTION, OWNER, CHARITY = "unclaimed", "redistribution", "owner", "charity"
+
+
+class LedgerError(RuntimeError):
+    """A movement the balances cannot carry: a fault of ours, never a client's mistake."""
+
+
+def now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def entry_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+async def append(conn: AsyncConnection[Any], keys: HQKeys, kind: str, fields: dict[str, Any],
+                 moves: list[tuple[str, int]], at_ms: int) -> dict[str, Any]:
+    """Append one entry (inside the caller's transaction) and apply its moves; returns the signed entry."""
+    cur = await conn.execute("SELECT seq, hash FROM token_ledger_head WHERE id = 1 FOR UPDATE")
+    head = await cur.fetchone()
+    assert head is not None, "migration 0005 seeds the head"
+    moves = [(holder, delta) for holder, delta in moves if delta]
+    body = {**fields, "seq": head[0] + 1, "prev": head[1], "kind": kind, "at_ms": at_ms,
+            "moves": [[holder, delta] for holder, delta in moves]}
+    data = canonical_json(body)
+    digest = hashlib.sha256(data).hexdigest()
+    signature = keys.sign_receipt(bytes.fromhex(digest)).hex()
+    await conn.execute("INSERT INTO token_ledger (seq, kind, body, hash, signature, at) VALUES "
+                       "(%s, %s, %s, %s, %s, to_timestamp(%s / 1000.0))",
+                       (body["seq"], kind, data, digest, signature, at_ms))
+    await conn.execute("UPDATE token_ledger_head SET seq = %s, hash = %s WHERE id = 1", (body["seq"], digest))
+    for holder, delta in moves:
+        if delta > 0:
+            await conn.execute("INSERT INTO token_balances (holder, balance) VALUES (%s, %s) ON CONFLICT (holder) "
+                               "DO UPDATE SET balance = token_balances.balance + EXCLUDED.balance", (holder, delta))
+        else:  # the CHECK (balance >= 0) refuses a debit beyond what the holder has: a fault, never a silent loss
+            cur = await conn.execute("UPDATE token_balances SET balance = balance + %s WHERE holder = %s "
+                                     "RETURNING balance", (delta, holder))
+            if await cur.fetchone() is None:
+                raise LedgerError(f"{holder} has no balance to move {-delta} from")
+        await conn.execute("INSERT INTO token_ledger_holders (holder, seq, delta) VALUES (%s, %s, %s)",
+                           (holder, body["seq"], delta))
+    return {"entry": body, "hash": digest, "signature": signature}
+
+
+_MINT = """
+SELECT m.terminal_id, m.sale_id::text, m.policy_version, m.minted, m.owner, m.franchisee, m.charity, m.customer,
+       m.confirmed, m.ledger_seq, c.check_id, n.franchise_id, extract(epoch FROM s.created_at) * 1000
+FROM token_mints m
+JOIN sales s ON s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id
+JOIN checks c ON c.terminal_id = m.terminal_id AND c.sale_id = m.sale_id
+JOIN terminals t ON t.id = m.terminal_id
+JOIN nodes n ON n.id = t.node_id
+"""
+
+
+async def ledger_mint(conn: AsyncConnection[Any], keys: HQKeys, terminal_id: str, sale_id: str) -> int | None:
+    """The chain entry of a sale's mint, appended now if it is not there yet; None while the mint is held
+    (a sale from before its terminal enrolled, until an admin confirms it)."""
+    cur = await conn.execute(_MINT + " WHERE m.terminal_id = %s AND m.sale_id = %s FOR UPDATE OF m",
+                             (terminal_id, sale_id))
+    row = await cur.fetchone()
+    if row is None or not row[8]:
+        return None
+    if row[9] is not None:
+        return int(row[9])
+    (term, sale, policy, minted, owner, franchisee, charity, customer, _c, _s, check_id, franchise_id,
+     sold_ms) = row
+    entry = await append(conn, keys, "mint", {
+        "terminal_id": term, "sale_id": sale, "check_id": check_id, "policy_version": policy, "minted": minted,
+        "sold_at_ms": int(sold_ms)}, [(OWNER, owner), (f"franchisee:{franchise_id}", franchisee),
+                                      (CHARITY, charity), (UNCLAIMED, customer)], now_ms())
+    seq = int(entry["entry"]["seq"])
+    await conn.execute("UPDATE token_mints SET ledger_seq = %s WHERE terminal_id = %s AND sale_id = %s",
+                       (seq, terminal_id, sale_id))
+    return seq
+
+
+async def append_pending_mints(conn: AsyncConnection[Any], keys: HQKeys, limit: int = 1000) -> int:
+    """Enter confirmed mints that are not in the chain yet (oldest first); returns how many."""
+    cur = await conn.execute("SELECT terminal_id, sale_id::text FROM token_mints WHERE ledger_seq IS NULL AND "
+                             "confirmed ORDER BY sale_id LIMIT %s", (limit,))
+    done = 0
+    for terminal_id, sale_id in await cur.fetchall():
+        if await ledger_mint(conn, keys, terminal_id, sale_id) is not None:
+            done += 1
+    return done
+
+
+async def balance_of(conn: AsyncConnection[Any], holder: str) -> int:
+    cur = await conn.execute("SELECT balance FROM token_balances WHERE holder = %s", (holder,))
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def total_minted(conn: AsyncConnection[Any]) -> int:
+    cur = await conn.execute("SELECT coalesce(sum(minted), 0) FROM token_mints WHERE confirmed")
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- claims ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Refusal:
+    status: int
+    code: str
+    message: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ClaimRequest:
+    check_id: str
+    account: str
+    nonce: str
+    ts: int
+    token: str | None = None
+    short_code: str | None = None
+
+
+async def use_nonce(conn: AsyncConnection[Any], account_id: str, nonce: str) -> bool:
+    cur = await conn.execute("INSERT INTO account_nonces (account_id, nonce) VALUES (%s, %s) ON CONFLICT DO NOTHING "
+                             "RETURNING 1", (account_id, nonce))
+    return await cur.fetchone() is not None
+
+
+async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> dict[str, Any] | Refusal:
+    """One claim, inside the caller's transaction (which must COMMIT even on a refusal: a wrong code counts).
+    The signature, the nonce's form and the time were checked by the caller."""
+    account_id = accounts.account_id(req.account)
+    if not await use_nonce(conn, account_id, req.nonce):
+        return Refusal(409, "replayed", "This request was already sent once; a new one needs a new nonce.")
+    cur = await conn.execute(
+        "SELECT c.terminal_id, c.sale_id::text, c.claim_hash, c.claim_salt, c.claim_hash_alg, "
+        "c.claim_hash_iterations, c.claimed_at FROM checks c WHERE c.check_id = %s FOR UPDATE", (req.check_id,))
+    check = await cur.fetchone()
+    if check is None:
+        return Refusal(404, "not_synced", "HQ has not received this check yet: the restaurant's terminal sends it "
+                       "within minutes of the sale. Try again later.", {"retry_after_s": 300})
+    terminal_id, sale_id, stored_hash, salt, alg, iterations, claimed_at = check
+    cur = await conn.execute("SELECT failures, locked_until FROM claim_attempts WHERE check_id = %s FOR UPDATE",
+                             (req.check_id,))
+    attempts = await cur.fetchone()
+    now = datetime.now(UTC)
+    if attempts and attempts[1] and attempts[1] > now:
+        wait = int((attempts[1] - now).total_seconds()) + 1
+        return Refusal(429, "locked", "Too many wrong codes for this check: it is locked for an hour.",
+                       {"retry_after_s": wait})
+    try:
+        code = claims.short_code_for(claims.secret_from_token(req.token)) if req.token is not None \
+            else claims.normalize_short_code(req.short_code or "")
+    except ValueError as exc:
+        return Refusal(422, "invalid_request", str(exc))
+    if alg != claims.CLAIM_HASH_ALG or not claims.claim_matches(code, bytes.fromhex(salt), stored_hash, iterations):
+        failures = (attempts[0] if attempts else 0) + 1
+        locked = now + LOCK_FOR if failures >= MAX_WRONG_CODES else None
+        await conn.execute("INSERT INTO claim_attempts (check_id, failures, locked_until) VALUES (%s, %s, %s) "
+                           "ON CONFLICT (check_id) DO UPDATE SET failures = EXCLUDED.failures, "
+                           "locked_until = EXCLUDED.locked_until",
+                           (req.check_id, 0 if locked else failures, locked))
+        if locked:
+            return Refusal(429, "locked", "Too many wrong codes for this check: it is locked for an hour.",
+                           {"retry_after_s": int(LOCK_FOR.total_seconds())})
+        return Refusal(403, "wrong_code", "That code does not belong to this check.",
+                       {"attempts_left": MAX_WRONG_CODES - failures})
+    if claimed_at is not None:
+        return Refusal(409, "already_claimed", "This check's tokens were already claimed.")
+    seq = await ledger_mint(conn, keys, terminal_id, sale_id)
+    if seq is None:
+        return Refusal(404, "not_synced", "This check is waiting for HQ to confirm its terminal's early sales. Try "
+                       "again later.", {"retry_after_s": 3600})
+    cur = await conn.execute(
+        "SELECT m.customer - coalesce((SELECT sum(v.amount) FROM token_reversals v JOIN refunds r ON "
+        "r.terminal_id = v.terminal_id AND r.refund_id = v.refund_id WHERE r.terminal_id = m.terminal_id AND "
+        "r.sale_id = m.sale_id AND v.party = 'customer'), 0), s.created_at FROM token_mints m JOIN sales s ON "
+        "s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id WHERE m.terminal_id = %s AND m.sale_id = %s",
+        (terminal_id, sale_id))
+    row = await cur.fetchone()
+    assert row is not None
+    amount, sold_at = int(row[0]), row[1]
+    if sold_at + CLAIM_EXPIRY < now:
+        return Refusal(410, "expired", "This check's tokens expired: a share can be claimed for 365 days after "
+                       "the sale.")
+    if amount <= 0:
+        return Refusal(409, "nothing_to_claim", "This check has no tokens left to claim (the sale was refunded).")
+    balance = await balance_of(conn, account_id)
+    cap = await total_minted(conn) * CUSTOMER_CAP_BP // 10_000
+    if balance + amount > cap:
+        return Refusal(409, "cap_exceeded", "This account would hold more than 49 % of all tokens. The check stays "
+                       "claimable: try again when more tokens exist, or claim into another account.",
+                       {"balance": balance, "cap": cap})
+    await conn.execute("INSERT INTO accounts (account_id, public_key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                       (account_id, req.account))
+    claim_id = str(uuid.uuid4())
+    entry = await append(conn, keys, "claim", {"check_id": req.check_id, "claim_id": claim_id,
+                                               "account_id": account_id, "amount": amount, "mint_seq": seq},
+                         [(UNCLAIMED, -amount), (account_id, amount)], now_ms())
+    await conn.execute("INSERT INTO claims (check_id, claim_id, account_id, amount, ledger_seq) VALUES "
+                       "(%s, %s, %s, %s, %s)", (req.check_id, claim_id, account_id, amount, entry["entry"]["seq"]))
+    await conn.execute("UPDATE checks SET claimed_at = now(), claimed_to = %s WHERE check_id = %s",
+                       (account_id, req.check_id))
+    await conn.execute("DELETE FROM claim_attempts WHERE check_id = %s", (req.check_id,))
+    return {"claim_id": claim_id, "amount": amount, "account_id": account_id, "balance": balance + amount,
+            "receipt": entry}
+
+
+async def account_view(conn: AsyncConnection[Any], account_id: str, limit: int = 200) -> dict[str, Any]:
+    """An account's balance and its entries (newest first), each with its hash and HQ's signature."""
+    cur = await conn.execute(
+        "SELECT l.body, l.hash, l.signature FROM token_ledger_holders h JOIN token_ledger l ON l.seq = h.seq "
+        "WHERE h.holder = %s ORDER BY h.seq DESC LIMIT %s", (account_id, limit))
+    from sync.protocol.canonical import decode_canonical
+
+    entries = [{"entry": decode_canonical(bytes(body)), "hash": digest, "signature": sig}
+               for body, digest, sig in await cur.fetchall()]
+    return {"account_id": account_id, "balance": await balance_of(conn, account_id), "entries": entries}
