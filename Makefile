@@ -27,6 +27,7 @@ lint: setup
 	$(PY) -m mypy
 
 test: lint
+	bash scripts/test-deps.sh
 	$(PY) -m pytest
 
 bench: setup

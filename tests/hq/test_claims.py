@@ -200,3 +200,18 @@ def test_the_ledger_chains_and_adds_up(synced: tuple[Till, list[SaleResult]], hq
     ledgered = sql(hq.database_url, "SELECT coalesce(sum(minted), 0) FROM token_mints WHERE ledger_seq IS NOT NULL")
     balances = sql(hq.database_url, "SELECT coalesce(sum(balance), 0) FROM token_balances")
     assert balances == ledgered and ledgered[0][0] > 0
+
+
+def test_transfers_wait_for_kyc(synced: tuple[Till, list[SaleResult]], hq: HQServer) -> None:
+    _, sales = synced
+    sender, receiver = Phone(), Phone()
+    assert sender.claim(hq, sales[0].sale.check.id, token=sales[0].secret.token).status_code == 200
+    url = f"{hq.url}/api/v1/transfers"
+    doc = sender.signed({"to": receiver.id, "amount": 100})
+    answer = requests.post(url, json=doc, timeout=10)
+    assert answer.status_code == 403 and answer.json()["error"]["code"] == "kyc_required"
+    assert requests.post(url, json=doc, timeout=10).json()["error"]["code"] == "replayed"
+    for bad in ({**doc, "amount": 0}, {**doc, "amount": 1.5}, {**doc, "to": "nobody"}):
+        assert requests.post(url, json=bad, timeout=10).status_code == 422
+    assert requests.post(url, json={**doc, "amount": 99}, timeout=10).json()["error"]["code"] == "bad_signature"
+    assert sql(hq.database_url, "SELECT balance FROM token_balances WHERE holder = %s", (receiver.id,)) == []

@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from sync.hq import metrics
 from sync.hq.api.errors import ERROR_RESPONSES, install_error_handlers
 from sync.hq.api.middleware import BodyLimit, Observe, RateLimiter
-from sync.hq.api.routes import customers, operations, reports, staff, terminals
+from sync.hq.api.routes import customers, operations, pages, reports, staff, terminals
 from sync.hq.config import Settings
 from sync.hq.keys import HQKeys
 
@@ -37,7 +37,7 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
                               '{"error": {"code", "message"}} with a fitting status.')
     app.state.pool, app.state.keys, app.state.settings, app.state.jwt_secret = pool, keys, settings, jwt_secret
     install_error_handlers(app)
-    for area in (operations, terminals, staff, reports, customers):
+    for area in (operations, terminals, staff, reports, customers, pages):
         app.include_router(area.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Observe, limiter=RateLimiter(settings.public_rate_per_minute),

@@ -74,3 +74,26 @@ async def account(account_id: str, pool: Pool) -> dict[str, Any]:
         raise ApiError(422, "invalid_request", "An account id is HC and 32 letters and digits.")
     async with pool.connection() as conn:
         return await tokens.account_view(conn, account_id)
+
+
+TRANSFER_FIELDS = {"to", "amount", "account", "nonce", "ts", "signature"}
+
+
+@router.post("/api/v1/transfers")
+async def transfer(body: JsonBody, pool: Pool) -> dict[str, Any]:
+    """Moving ST out of an account needs the holder's verified KYC case (DOMAIN.md: approved, 18 or older). HQ
+    takes no KYC decisions yet (review is its own issue), so every transfer is refused with kyc_required, after
+    the request itself was checked like any other (shape, signature, time, nonce)."""
+    if isinstance(body, dict):
+        if not isinstance(body.get("to"), str) or not _ACCOUNT_ID.fullmatch(body["to"]):
+            raise ApiError(422, "invalid_request", "to is the receiving account's id (HC and 32 characters).")
+        amount = body.get("amount")
+        if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= 2**53 - 1:
+            raise ApiError(422, "invalid_request", "amount is a whole number of ST units above zero.")
+    doc = _signed(body, TRANSFER_FIELDS)
+    account_id = accounts.account_id(doc["account"])
+    async with pool.connection() as conn, conn.transaction():
+        if not await tokens.use_nonce(conn, account_id, doc["nonce"]):
+            raise ApiError(409, "replayed", "This request was already sent once; a new one needs a new nonce.")
+    raise ApiError(403, "kyc_required", "Sending tokens needs a verified identity: ask at any HotPot Spot counter "
+                                        "for the KYC check (bring your ID card or passport).")
