@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     menu = sub.add_parser("menu", help="HQ's menu")
     msub = menu.add_subparsers(dest="menu_command", required=True, parser_class=_Parser)
     msub.add_parser("load-demo", help="make the demo menu HQ's menu (a demo HQ for demo terminals)")
+    sub.add_parser("verify-ledger", help="re-derive HQ's token ledger: links, hashes, signatures, every balance, "
+                                         "mints against the books (exit 1 on a fault)")
     p = sub.add_parser("verify-chain", help="re-verify a terminal's stored chain from genesis (exit 1 on a fault)")
     p.add_argument("terminal_id")
     return parser
@@ -203,9 +205,24 @@ def _verify_chain(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
+    from sync.hq import tokens
+    from sync.hq.keys import load_or_create_keys
+
+    public = load_or_create_keys(settings.key_dir).receipt_public
+    try:
+        report = _with_connection(settings.require_database(), lambda conn: tokens.verify_ledger(conn, public))
+    except tokens.LedgerError as exc:
+        print(f"verify-ledger failed: {exc}")
+        return EXIT_FAULT
+    print(f"Token ledger OK: {report.entries} entries, {report.holders} holders, {report.in_circulation} ST units "
+          "minted and all accounted for; every balance re-derived.")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": _migrate, "serve": _serve, "enroll-code": _enroll_code, "create-user": _create_user,
-    "verify-chain": _verify_chain, "menu": _menu,
+    "verify-chain": _verify_chain, "verify-ledger": _verify_ledger, "menu": _menu,
 }
 
 

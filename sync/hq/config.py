@@ -31,6 +31,8 @@ class Settings:
     public_rate_per_minute: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_PUBLIC_RATE", 30))
     # Claims and transfers from one address a minute (a phone claims a check or two; a shop's Wi-Fi shares one).
     claim_rate_per_minute: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_CLAIM_RATE", 120))
+    # How often new mints enter the token ledger (seconds; a claim enters its own mint at once).
+    mint_job_interval_s: float = field(default_factory=lambda: float(_env_int("HOTPOT_HQ_MINT_JOB_S", 10)))
     pool_min: int = 2
     pool_max: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_POOL_MAX", 10))
     # Addresses of the reverse proxies whose X-Forwarded-For HQ believes (comma-separated); none by default, so a

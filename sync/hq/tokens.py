@@ -249,3 +249,125 @@ async def account_view(conn: AsyncConnection[Any], account_id: str, limit: int =
     entries = [{"entry": decode_canonical(bytes(body)), "hash": digest, "signature": sig}
                for body, digest, sig in await cur.fetchall()]
     return {"account_id": account_id, "balance": await balance_of(conn, account_id), "entries": entries}
+
+
+# --- the job and the verifier -------------------------------------------------------------------------------------
+
+MINT_JOB_INTERVAL_S = 10.0
+
+
+async def mint_job(pool: Any, keys: HQKeys, interval_s: float = MINT_JOB_INTERVAL_S) -> None:
+    """Enter new mints into the chain every few seconds (a claim enters its own at once). Runs in every worker:
+    the chain's head lock keeps them in turn, and a mint enters once whoever gets there first."""
+    import asyncio
+    import logging
+
+    log = logging.getLogger(__name__)
+    while True:
+        try:
+            async with pool.connection() as conn, conn.transaction():
+                await append_pending_mints(conn, keys, limit=500)
+        except Exception:  # the next round tries again; a fault is logged, never fatal to the server
+            log.exception("token ledger: entering new mints failed")
+        await asyncio.sleep(interval_s)
+
+
+@dataclass
+class LedgerReport:
+    entries: int
+    holders: int
+    in_circulation: int
+
+
+async def verify_ledger(conn: AsyncConnection[Any], hq_public_key: bytes) -> LedgerReport:
+    """The whole check in one REPEATABLE READ snapshot (a running HQ keeps appending meanwhile)."""
+    async with conn.transaction():
+        await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return await _verify_ledger(conn, hq_public_key)
+
+
+async def _verify_ledger(conn: AsyncConnection[Any], hq_public_key: bytes) -> LedgerReport:
+    """Re-derive the whole chain: every entry's canonical form, hash, link and HQ signature; every balance from
+    the moves (compared with the stored view); every mint against the books of verified terminal blocks and
+    every claim against the claims table; the sum of all balances against the sum of the mints. LedgerError
+    naming the first entry that does not hold."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from sync.protocol.canonical import CanonicalError, decode_canonical
+
+    key = Ed25519PublicKey.from_public_bytes(hq_public_key)
+    balances: dict[str, int] = {}
+    prev, expected_seq, minted = GENESIS, 1, 0
+    async with conn.cursor(name="ledger") as cur:
+        await cur.execute("SELECT seq, kind, body, hash, signature FROM token_ledger ORDER BY seq")
+        async for seq, kind, body, digest, signature in cur:
+            data = bytes(body)
+            try:
+                entry = decode_canonical(data)
+            except CanonicalError as exc:
+                raise LedgerError(f"entry {seq}: not canonical JSON ({exc})") from None
+            if seq != expected_seq or entry.get("seq") != seq:
+                raise LedgerError(f"entry {seq}: expected entry {expected_seq} (a gap or a renumbered entry)")
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise LedgerError(f"entry {seq}: its hash does not match its bytes")
+            if entry.get("prev") != prev:
+                raise LedgerError(f"entry {seq}: does not link to entry {seq - 1}")
+            try:
+                key.verify(bytes.fromhex(signature), bytes.fromhex(digest))
+            except (InvalidSignature, ValueError):
+                raise LedgerError(f"entry {seq}: HQ's signature does not verify") from None
+            if entry.get("kind") != kind:
+                raise LedgerError(f"entry {seq}: its kind column says {kind}, its body {entry.get('kind')}")
+            moves = entry.get("moves", [])
+            total = sum(delta for _, delta in moves)
+            if kind == "mint":
+                if total != entry["minted"]:
+                    raise LedgerError(f"entry {seq}: a mint's moves add up to {total}, not {entry['minted']}")
+                minted += total
+            elif total != 0:
+                raise LedgerError(f"entry {seq}: a {kind}'s moves add up to {total}, not 0")
+            for holder, delta in moves:
+                balances[holder] = balances.get(holder, 0) + delta
+                if balances[holder] < 0:
+                    raise LedgerError(f"entry {seq}: {holder} would go below zero")
+            prev, expected_seq = digest, expected_seq + 1
+    await _compare_books(conn, balances)
+    cur2 = await conn.execute("SELECT seq, hash FROM token_ledger_head WHERE id = 1")
+    head = await cur2.fetchone()
+    if head is None or (int(head[0]), head[1]) != (expected_seq - 1, prev):
+        raise LedgerError("the chain's head row does not name its last entry")
+    if sum(balances.values()) != minted:
+        raise LedgerError(f"balances add up to {sum(balances.values())}, the mints to {minted}")
+    return LedgerReport(expected_seq - 1, len([h for h, b in balances.items() if b]), minted)
+
+
+async def _compare_books(conn: AsyncConnection[Any], balances: dict[str, int]) -> None:
+    cur = await conn.execute("SELECT holder, balance FROM token_balances")
+    stored = {holder: int(balance) for holder, balance in await cur.fetchall()}
+    derived = {holder: balance for holder, balance in balances.items() if balance or holder in stored}
+    for holder in sorted(set(stored) | set(derived)):
+        if stored.get(holder, 0) != derived.get(holder, 0):
+            raise LedgerError(f"{holder}: the balance view says {stored.get(holder, 0)}, the entries "
+                              f"{derived.get(holder, 0)}")
+    # Every mint entry is the mint of a verified terminal block, as HQ booked it; every claim is in the claims book.
+    cur = await conn.execute(
+        "SELECT l.seq, l.body, m.minted, m.owner, m.franchisee, m.charity, m.customer, m.ledger_seq, m.confirmed "
+        "FROM token_ledger l LEFT JOIN token_mints m ON m.ledger_seq = l.seq WHERE l.kind = 'mint' ORDER BY l.seq")
+    from sync.protocol.canonical import decode_canonical
+
+    for seq, body, minted, owner, franchisee, charity, customer, _ls, confirmed in await cur.fetchall():
+        entry = decode_canonical(bytes(body))
+        if minted is None or not confirmed:
+            raise LedgerError(f"entry {seq}: a mint no verified (and confirmed) sale of HQ's books holds")
+        parts = {h.split(":")[0]: d for h, d in entry["moves"]}
+        if (entry["minted"], parts.get(OWNER, 0), parts.get("franchisee", 0), parts.get(CHARITY, 0),
+                parts.get(UNCLAIMED, 0)) != (minted, owner, franchisee, charity, customer):
+            raise LedgerError(f"entry {seq}: the mint differs from the sale {entry['sale_id']} HQ booked")
+    cur = await conn.execute(
+        "SELECT l.seq, l.body, c.check_id, c.account_id, c.amount FROM token_ledger l LEFT JOIN claims c ON "
+        "c.ledger_seq = l.seq WHERE l.kind = 'claim' ORDER BY l.seq")
+    for seq, body, check_id, account_id, amount in await cur.fetchall():
+        entry = decode_canonical(bytes(body))
+        if (entry["check_id"], entry["account_id"], entry["amount"]) != (check_id, account_id, amount):
+            raise LedgerError(f"entry {seq}: the claim differs from the claims book")

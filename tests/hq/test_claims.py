@@ -215,3 +215,29 @@ def test_transfers_wait_for_kyc(synced: tuple[Till, list[SaleResult]], hq: HQSer
         assert requests.post(url, json=bad, timeout=10).status_code == 422
     assert requests.post(url, json={**doc, "amount": 99}, timeout=10).json()["error"]["code"] == "bad_signature"
     assert sql(hq.database_url, "SELECT balance FROM token_balances WHERE holder = %s", (receiver.id,)) == []
+
+
+def test_verify_ledger_rederives_everything_and_names_what_was_tampered(
+        synced: tuple[Till, list[SaleResult]], hq: HQServer) -> None:
+    from tests.hqkit import hq as hq_cli
+
+    _, sales = synced
+    phone = Phone()
+    for sale in sales[:3]:
+        assert phone.claim(hq, sale.sale.check.id, token=sale.secret.token).status_code == 200
+    env = {"HOTPOT_HQ_KEY_DIR": str(hq.key_dir)}
+    ok = hq_cli(hq.database_url, "verify-ledger", env=env)
+    assert "Token ledger OK" in ok.stdout, ok.stdout
+    with psycopg.connect(hq.database_url, autocommit=True) as conn:
+        conn.execute("UPDATE token_balances SET balance = balance + 1 WHERE holder = %s", (phone.id,))
+        bad = hq_cli(hq.database_url, "verify-ledger", env=env, check=False)
+        assert bad.returncode == 1 and phone.id in bad.stdout, bad.stdout
+        conn.execute("UPDATE token_balances SET balance = balance - 1 WHERE holder = %s", (phone.id,))
+        [(seq, body)] = conn.execute("SELECT seq, body FROM token_ledger WHERE kind = 'claim' ORDER BY seq "
+                                     "LIMIT 1").fetchall()
+        forged = bytes(body).replace(b'"amount":', b'"amount":1', 1)
+        conn.execute("UPDATE token_ledger SET body = %s WHERE seq = %s", (forged, seq))
+        bad = hq_cli(hq.database_url, "verify-ledger", env=env, check=False)
+        assert bad.returncode == 1 and f"entry {seq}" in bad.stdout, bad.stdout
+        conn.execute("UPDATE token_ledger SET body = %s WHERE seq = %s", (bytes(body), seq))
+    assert "Token ledger OK" in hq_cli(hq.database_url, "verify-ledger", env=env).stdout

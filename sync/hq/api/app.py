@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,7 +12,7 @@ from fastapi import FastAPI
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from sync.hq import metrics
+from sync.hq import metrics, tokens
 from sync.hq.api.errors import ERROR_RESPONSES, install_error_handlers
 from sync.hq.api.middleware import BodyLimit, Observe, RateLimiter
 from sync.hq.api.routes import customers, operations, pages, reports, staff, terminals
@@ -27,9 +29,13 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await pool.open(wait=False)
         metrics.watch_pool(pool)
+        mints = asyncio.create_task(tokens.mint_job(pool, keys, settings.mint_job_interval_s))
         try:
             yield
         finally:
+            mints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await mints
             await pool.close()
 
     app = FastAPI(title="HotPot Spot HQ", version="1", lifespan=lifespan, responses=ERROR_RESPONSES,
