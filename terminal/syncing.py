@@ -71,6 +71,9 @@ class TerminalOutbox:
     def updates_cursor(self) -> int:
         return int(self.store.meta("hq_cursor") or 0)
 
+    def claims_cursor(self) -> int:
+        return int(self.store.meta("claims_cursor") or 0)
+
     def apply_updates(self, updates: dict[str, Any]) -> None:
         """Validate everything first, then one transaction: the items, the policies, their records, the cursor."""
         with self.store.transaction() as conn:
@@ -105,6 +108,12 @@ class TerminalOutbox:
             repos.save_policy(conn, policy, at)
             append_record(conn, self.terminal_id, "policy_received", policy.to_dict(), at)
         repos.set_meta(conn, "hq_cursor", str(cursor))
+        claims = [c for c in updates.get("claims", []) if isinstance(c, dict) and isinstance(c.get("check_id"), str)
+                  and isinstance(c.get("claimed_at_ms"), int)]
+        for claim in claims:  # informational: which checks' shares customers took (History shows it)
+            repos.mark_claimed(conn, claim["check_id"], claim["claimed_at_ms"])
+        if isinstance(updates.get("claims_cursor"), int):
+            repos.set_meta(conn, "claims_cursor", str(updates["claims_cursor"]))
 
     def note_contact(self, ok: bool, error: str | None) -> None:
         with self.store.transaction() as conn:

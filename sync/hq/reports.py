@@ -32,6 +32,18 @@ async def updates_since(conn: AsyncConnection[Any], cursor: int) -> dict[str, An
             "policies": [r["data"] for r in policies]}
 
 
+async def claims_since(conn: AsyncConnection[Any], terminal_id: str, after: int,
+                       limit: int = 1000) -> dict[str, Any]:
+    """Which of a terminal's checks customers claimed since ledger entry `after` (the terminal's History shows it)."""
+    rows = await _rows(conn, """
+        SELECT cl.check_id, (extract(epoch FROM cl.at) * 1000)::bigint AS claimed_at_ms, cl.ledger_seq
+        FROM claims cl JOIN checks c ON c.check_id = cl.check_id
+        WHERE c.terminal_id = %s AND cl.ledger_seq > %s ORDER BY cl.ledger_seq LIMIT %s""",
+                       (terminal_id, after, limit))
+    return {"claims": [{"check_id": r["check_id"], "claimed_at_ms": r["claimed_at_ms"]} for r in rows],
+            "claims_cursor": max((r["ledger_seq"] for r in rows), default=after)}
+
+
 async def franchises(conn: AsyncConnection[Any]) -> list[dict[str, Any]]:
     return await _rows(conn, """
         SELECT f.id, f.name, COALESCE(json_agg(json_build_object('id', n.id, 'name', n.name, 'node_type',

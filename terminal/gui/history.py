@@ -108,6 +108,8 @@ class HistoryView(QWidget):
             status = tr(STATUS_NAMES.get(sale["status"], sale["status"]))
             if sale["refunded"]:
                 status += " · " + tr("refunded {amount}", amount=money(sale["refunded"]))
+            if sale.get("claimed_at_ms"):
+                status += " · " + tr("tokens claimed")
             for c, text in enumerate((sale["check_id"], when(sale["created_at_ms"]), sale["cashier"],
                                       money(sale["total"]), status)):
                 cell = QTableWidgetItem(text)

@@ -88,6 +88,12 @@ def m0005_kyc(db: Database) -> None:
     db.execute("CREATE INDEX kyc_cases_to_upload ON kyc_cases (created_at_ms) WHERE envelope IS NOT NULL")
 
 
+@MIGRATIONS(name="0006_claimed")
+def m0006_claimed(db: Database) -> None:
+    # When a customer claimed a check's share at HQ (the updates feed says so); History shows it.
+    db.execute("ALTER TABLE sales ADD COLUMN claimed_at_ms INTEGER")
+
+
 _BLOCKS = [
     # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
     # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the

@@ -227,10 +227,15 @@ def sale_details(store: Store, sale_id: str) -> dict[str, Any]:
     return sale
 
 
+def mark_claimed(conn: sqlite3.Connection, check_id: str, claimed_at_ms: int) -> None:
+    conn.execute("UPDATE sales SET claimed_at_ms = ? WHERE check_id = ? AND claimed_at_ms IS NULL",
+                 (claimed_at_ms, check_id))
+
+
 def recent_sales(store: Store, limit: int) -> list[dict[str, Any]]:
     """The newest sales first, with what the history screen lists."""
     return [dict(r) for r in store.all(
-        "SELECT s.id, s.check_id, s.check_number, s.created_at_ms, s.cashier, s.total, s.status, "
+        "SELECT s.id, s.check_id, s.check_number, s.created_at_ms, s.cashier, s.total, s.status, s.claimed_at_ms, "
         "COALESCE((SELECT SUM(amount) FROM refunds r WHERE r.sale_id = s.id), 0) AS refunded "
         "FROM sales s ORDER BY s.check_number DESC LIMIT ?", (limit,))]
 

@@ -241,3 +241,16 @@ def test_verify_ledger_rederives_everything_and_names_what_was_tampered(
         assert bad.returncode == 1 and f"entry {seq}" in bad.stdout, bad.stdout
         conn.execute("UPDATE token_ledger SET body = %s WHERE seq = %s", (bytes(body), seq))
     assert "Token ledger OK" in hq_cli(hq.database_url, "verify-ledger", env=env).stdout
+
+
+def test_the_terminal_hears_which_checks_were_claimed(synced: tuple[Till, list[SaleResult]], hq: HQServer) -> None:
+    till, sales = synced
+    assert Phone().claim(hq, sales[1].sale.check.id, token=sales[1].secret.token).status_code == 200
+    _sync(till)  # the pull brings the claim back with the updates
+    claimed = {s["check_id"]: s["claimed_at_ms"] for s in till.term.recent_sales()}
+    assert claimed[sales[1].sale.check.id] is not None
+    assert [c for c, at in claimed.items() if at is not None] == [sales[1].sale.check.id]
+    cursor = int(till.term.store.meta("claims_cursor") or 0)
+    assert cursor > 0
+    _sync(till)  # nothing new: the cursor stays
+    assert int(till.term.store.meta("claims_cursor") or 0) == cursor
