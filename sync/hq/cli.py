@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     menu = sub.add_parser("menu", help="HQ's menu")
     msub = menu.add_subparsers(dest="menu_command", required=True, parser_class=_Parser)
     msub.add_parser("load-demo", help="make the demo menu HQ's menu (a demo HQ for demo terminals)")
+    tokens_cmd = sub.add_parser("tokens", help="HQ's token ledger jobs")
+    tsub = tokens_cmd.add_subparsers(dest="tokens_command", required=True)
+    tsub.add_parser("expire", help="move customer shares unclaimed after 365 days to the redistribution pool "
+                                   "(idempotent; the server also does it hourly)")
     sub.add_parser("verify-ledger", help="re-derive HQ's token ledger: links, hashes, signatures, every balance, "
                                          "mints against the books (exit 1 on a fault)")
     p = sub.add_parser("verify-chain", help="re-verify a terminal's stored chain from genesis (exit 1 on a fault)")
@@ -205,6 +209,26 @@ def _verify_chain(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _tokens(settings: Settings, args: argparse.Namespace) -> int:
+    from sync.hq import tokens
+    from sync.hq.keys import load_or_create_keys
+
+    keys = load_or_create_keys(settings.key_dir)
+
+    async def expire(conn: psycopg.AsyncConnection[Any]) -> int:
+        total = 0
+        while True:
+            async with conn.transaction():
+                done = await tokens.expire_unclaimed(conn, keys)
+            total += done
+            if not done:
+                return total
+
+    count = _with_connection(settings.require_database(), expire)
+    print(f"Expired {count} unclaimed customer share(s) into the redistribution pool.")
+    return EXIT_OK
+
+
 def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
     from sync.hq import tokens
     from sync.hq.keys import load_or_create_keys
@@ -222,7 +246,7 @@ def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": _migrate, "serve": _serve, "enroll-code": _enroll_code, "create-user": _create_user,
-    "verify-chain": _verify_chain, "verify-ledger": _verify_ledger, "menu": _menu,
+    "verify-chain": _verify_chain, "verify-ledger": _verify_ledger, "tokens": _tokens, "menu": _menu,
 }
 
 

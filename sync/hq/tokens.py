@@ -168,12 +168,13 @@ async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> 
         return Refusal(409, "replayed", "This request was already sent once; a new one needs a new nonce.")
     cur = await conn.execute(
         "SELECT c.terminal_id, c.sale_id::text, c.claim_hash, c.claim_salt, c.claim_hash_alg, "
-        "c.claim_hash_iterations, c.claimed_at FROM checks c WHERE c.check_id = %s FOR UPDATE", (req.check_id,))
+        "c.claim_hash_iterations, c.claimed_at, c.expired_seq FROM checks c WHERE c.check_id = %s FOR UPDATE",
+        (req.check_id,))
     check = await cur.fetchone()
     if check is None:
         return Refusal(404, "not_synced", "HQ has not received this check yet: the restaurant's terminal sends it "
                        "within minutes of the sale. Try again later.", {"retry_after_s": 300})
-    terminal_id, sale_id, stored_hash, salt, alg, iterations, claimed_at = check
+    terminal_id, sale_id, stored_hash, salt, alg, iterations, claimed_at, expired_seq = check
     cur = await conn.execute("SELECT failures, locked_until FROM claim_attempts WHERE check_id = %s FOR UPDATE",
                              (req.check_id,))
     attempts = await cur.fetchone()
@@ -209,16 +210,12 @@ async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> 
     if seq is None:
         return Refusal(404, "not_synced", "This check is waiting for HQ to confirm its terminal's early sales. Try "
                        "again later.", {"retry_after_s": 3600})
-    cur = await conn.execute(
-        "SELECT m.customer - coalesce((SELECT sum(v.amount) FROM token_reversals v JOIN refunds r ON "
-        "r.terminal_id = v.terminal_id AND r.refund_id = v.refund_id WHERE r.terminal_id = m.terminal_id AND "
-        "r.sale_id = m.sale_id AND v.party = 'customer'), 0), s.created_at FROM token_mints m JOIN sales s ON "
-        "s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id WHERE m.terminal_id = %s AND m.sale_id = %s",
-        (terminal_id, sale_id))
+    cur = await conn.execute("SELECT created_at FROM sales WHERE terminal_id = %s AND sale_id = %s",
+                             (terminal_id, sale_id))
     row = await cur.fetchone()
     assert row is not None
-    amount, sold_at = int(row[0]), row[1]
-    if sold_at + CLAIM_EXPIRY < now:
+    amount, sold_at = await _claimable(conn, terminal_id, sale_id), row[0]
+    if sold_at + CLAIM_EXPIRY < now or expired_seq is not None:
         return Refusal(410, "expired", "This check's tokens expired: a share can be claimed for 365 days after "
                        "the sale.")
     if amount <= 0:
@@ -259,6 +256,7 @@ async def account_view(conn: AsyncConnection[Any], account_id: str, limit: int =
 # --- the job and the verifier -------------------------------------------------------------------------------------
 
 MINT_JOB_INTERVAL_S = 10.0
+EXPIRY_EVERY_S = 3600.0  # unclaimed shares past 365 days move to the redistribution pool about hourly
 
 
 async def mint_job(pool: Any, keys: HQKeys, interval_s: float = MINT_JOB_INTERVAL_S) -> None:
@@ -267,12 +265,17 @@ async def mint_job(pool: Any, keys: HQKeys, interval_s: float = MINT_JOB_INTERVA
     import logging
 
     log = logging.getLogger(__name__)
+    rounds = 0
     while True:
         try:
             async with pool.connection() as conn, conn.transaction():
                 await append_pending_mints(conn, keys, limit=500)
+            if rounds % max(1, int(EXPIRY_EVERY_S / max(interval_s, 0.001))) == 0:
+                async with pool.connection() as conn, conn.transaction():
+                    await expire_unclaimed(conn, keys)
         except Exception:  # the next round tries again; a fault is logged, never fatal to the server
-            log.exception("token ledger: entering new mints failed")
+            log.exception("token ledger: entering new mints or expiring shares failed")
+        rounds += 1
         await asyncio.sleep(interval_s)
 
 
@@ -375,3 +378,44 @@ async def _compare_books(conn: AsyncConnection[Any], balances: dict[str, int]) -
         entry = decode_canonical(bytes(body))
         if (entry["check_id"], entry["account_id"], entry["amount"]) != (check_id, account_id, amount):
             raise LedgerError(f"entry {seq}: the claim differs from the claims book")
+
+
+async def expire_unclaimed(conn: AsyncConnection[Any], keys: HQKeys, limit: int = 1000) -> int:
+    """Move every customer share not claimed within 365 days of its sale from `unclaimed` to `redistribution`
+    (one `expiry` entry each; a check expires once: idempotent). Returns how many expired."""
+    cur = await conn.execute(
+        "SELECT c.terminal_id, c.sale_id::text, c.check_id FROM checks c JOIN sales s ON s.terminal_id = "
+        "c.terminal_id AND s.sale_id = c.sale_id JOIN token_mints m ON m.terminal_id = c.terminal_id AND "
+        "m.sale_id = c.sale_id WHERE c.claimed_at IS NULL AND c.expired_seq IS NULL AND m.confirmed AND "
+        "s.created_at + interval '365 days' < now() AND m.customer > coalesce((SELECT sum(v.amount) FROM "
+        "token_reversals v JOIN refunds r ON r.terminal_id = v.terminal_id AND r.refund_id = v.refund_id WHERE "
+        "r.terminal_id = m.terminal_id AND r.sale_id = m.sale_id AND v.party = 'customer'), 0) "
+        "ORDER BY s.created_at LIMIT %s", (limit,))
+    done = 0
+    for terminal_id, sale_id, check_id in await cur.fetchall():
+        locked = await conn.execute("SELECT claimed_at, expired_seq FROM checks WHERE check_id = %s FOR UPDATE",
+                                    (check_id,))
+        state = await locked.fetchone()
+        if state is None or state[0] is not None or state[1] is not None:
+            continue  # claimed or expired meanwhile
+        mint_seq = await ledger_mint(conn, keys, terminal_id, sale_id)
+        amount = await _claimable(conn, terminal_id, sale_id)
+        if mint_seq is None or amount <= 0:
+            continue
+        entry = await append(conn, keys, "expiry", {"check_id": check_id, "sale_id": sale_id, "amount": amount,
+                                                    "mint_seq": mint_seq},
+                             [(UNCLAIMED, -amount), (REDISTRIBUTION, amount)], now_ms())
+        await conn.execute("UPDATE checks SET expired_seq = %s WHERE check_id = %s", (entry["entry"]["seq"], check_id))
+        done += 1
+    return done
+
+
+async def _claimable(conn: AsyncConnection[Any], terminal_id: str, sale_id: str) -> int:
+    """A sale's customer share less what refunds reversed of it."""
+    cur = await conn.execute(
+        "SELECT m.customer - coalesce((SELECT sum(v.amount) FROM token_reversals v JOIN refunds r ON "
+        "r.terminal_id = v.terminal_id AND r.refund_id = v.refund_id WHERE r.terminal_id = m.terminal_id AND "
+        "r.sale_id = m.sale_id AND v.party = 'customer'), 0) FROM token_mints m WHERE m.terminal_id = %s AND "
+        "m.sale_id = %s", (terminal_id, sale_id))
+    row = await cur.fetchone()
+    return int(row[0]) if row else 0

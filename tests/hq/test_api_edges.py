@@ -204,7 +204,8 @@ def test_migrations_are_detected_and_idempotent(pg_server: object) -> None:
         from sync.hq.db import migrate, pending_migrations
 
         assert pending_migrations(url) == ["0001_initial", "0002_default_policy", "0003_terminal_books",
-                                          "0004_kyc_cases", "0005_token_ledger"]
+                                          "0004_kyc_cases", "0005_token_ledger",
+                                          "0006_token_expiry"]
         migrate(url)
         assert pending_migrations(url) == []
         assert migrate(url) == []  # idempotent

@@ -254,3 +254,29 @@ def test_the_terminal_hears_which_checks_were_claimed(synced: tuple[Till, list[S
     assert cursor > 0
     _sync(till)  # nothing new: the cursor stays
     assert int(till.term.store.meta("claims_cursor") or 0) == cursor
+
+
+def test_unclaimed_shares_expire_into_the_redistribution_pool_once(make_till: Callable[..., Till],
+                                                                   hq: HQServer) -> None:
+    from tests.hqkit import hq as hq_cli
+
+    till = make_till()
+    old, fresh = _sell(till, 2)
+    _sync(till)
+    with psycopg.connect(hq.database_url, autocommit=True) as conn:  # the first sale, 366 days on
+        conn.execute("UPDATE sales SET created_at = created_at - interval '366 days' WHERE check_id = %s",
+                     (old.sale.check.id,))
+    env = {"HOTPOT_HQ_KEY_DIR": str(hq.key_dir)}
+    assert "Expired " in hq_cli(hq.database_url, "tokens", "expire", env=env).stdout
+    assert "Expired 0 " in hq_cli(hq.database_url, "tokens", "expire", env=env).stdout  # once only
+    from sync.protocol.canonical import decode_canonical
+    [(seq,)] = sql(hq.database_url, "SELECT expired_seq FROM checks WHERE check_id = %s", (old.sale.check.id,))
+    [(body,)] = sql(hq.database_url, "SELECT body FROM token_ledger WHERE seq = %s", (seq,))
+    share = old.sale.parts["customer"]
+    assert decode_canonical(bytes(body))["moves"] == [["unclaimed", -share], ["redistribution", share]]
+    assert sql(hq.database_url, "SELECT expired_seq FROM checks WHERE check_id = %s", (fresh.sale.check.id,)) == \
+        [(None,)]
+    answer = Phone().claim(hq, old.sale.check.id, token=old.secret.token)
+    assert answer.status_code == 410 and answer.json()["error"]["code"] == "expired"
+    assert Phone().claim(hq, fresh.sale.check.id, token=fresh.secret.token).status_code == 200
+    assert "Token ledger OK" in hq_cli(hq.database_url, "verify-ledger", env=env).stdout
