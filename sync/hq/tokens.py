@@ -62,7 +62,9 @@ async def append(conn: AsyncConnection[Any], keys: HQKeys, kind: str, fields: di
     await conn.execute("INSERT INTO token_ledger (seq, kind, body, hash, signature, at) VALUES "
                        "(%s, %s, %s, %s, %s, to_timestamp(%s / 1000.0))",
                        (body["seq"], kind, data, digest, signature, at_ms))
-    await conn.execute("UPDATE token_ledger_head SET seq = %s, hash = %s WHERE id = 1", (body["seq"], digest))
+    minted = sum(delta for _, delta in moves) if kind == "mint" else 0
+    await conn.execute("UPDATE token_ledger_head SET seq = %s, hash = %s, minted = minted + %s WHERE id = 1",
+                       (body["seq"], digest, minted))
     for holder, delta in moves:
         if delta > 0:
             await conn.execute("INSERT INTO token_balances (holder, balance) VALUES (%s, %s) ON CONFLICT (holder) "
@@ -128,7 +130,8 @@ async def balance_of(conn: AsyncConnection[Any], holder: str) -> int:
 
 
 async def total_minted(conn: AsyncConnection[Any]) -> int:
-    cur = await conn.execute("SELECT coalesce(sum(minted), 0) FROM token_mints WHERE confirmed")
+    """All ST the chain has minted (the customer cap is a share of this)."""
+    cur = await conn.execute("SELECT minted FROM token_ledger_head WHERE id = 1")
     row = await cur.fetchone()
     return int(row[0]) if row else 0
 
@@ -340,10 +343,12 @@ async def _verify_ledger(conn: AsyncConnection[Any], hq_public_key: bytes) -> Le
                     raise LedgerError(f"entry {seq}: {holder} would go below zero")
             prev, expected_seq = digest, expected_seq + 1
     await _compare_books(conn, balances)
-    cur2 = await conn.execute("SELECT seq, hash FROM token_ledger_head WHERE id = 1")
+    cur2 = await conn.execute("SELECT seq, hash, minted FROM token_ledger_head WHERE id = 1")
     head = await cur2.fetchone()
     if head is None or (int(head[0]), head[1]) != (expected_seq - 1, prev):
         raise LedgerError("the chain's head row does not name its last entry")
+    if int(head[2]) != minted:
+        raise LedgerError(f"the chain's head says {head[2]} ST units minted, its mint entries {minted}")
     if sum(balances.values()) != minted:
         raise LedgerError(f"balances add up to {sum(balances.values())}, the mints to {minted}")
     return LedgerReport(expected_seq - 1, len([h for h, b in balances.items() if b]), minted)

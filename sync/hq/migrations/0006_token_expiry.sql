@@ -2,3 +2,8 @@
 -- A check's customer share not claimed within 365 days of the sale expires into the redistribution pool, once:
 -- the ledger entry that moved it is named here.
 ALTER TABLE checks ADD COLUMN expired_seq bigint REFERENCES token_ledger (seq);
+
+-- All ST the chain has minted so far, kept on its head (the customer cap's denominator without a sum per claim).
+ALTER TABLE token_ledger_head ADD COLUMN minted bigint NOT NULL DEFAULT 0;
+UPDATE token_ledger_head SET minted = (SELECT coalesce(sum(m.minted), 0) FROM token_mints m
+                                       WHERE m.ledger_seq IS NOT NULL);
