@@ -339,6 +339,8 @@ class KycDesk(QWidget):
         self.camera.blockSignals(False)
         if not cams:
             self.preview.setText(tr("No camera here: import the photos from files."))
+        elif self.preview.pixmap() is None or self.preview.pixmap().isNull():
+            self.preview.setText(tr("Waiting for the camera's picture…"))
         self.load_cases()
         self.worker.warm_up()  # the face models load in the worker while the clerk types
         self._update_buttons()
