@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     tsub = tokens_cmd.add_subparsers(dest="tokens_command", required=True)
     tsub.add_parser("expire", help="move customer shares unclaimed after 365 days to the redistribution pool "
                                    "(idempotent; the server also does it hourly)")
+    p = tsub.add_parser("redistribute", help="pay the redistribution pool out pro rata to holders, within their "
+                                             "caps (once per year)")
+    p.add_argument("--year", type=int, required=True)
     sub.add_parser("verify-ledger", help="re-derive HQ's token ledger: links, hashes, signatures, every balance, "
                                          "mints against the books (exit 1 on a fault)")
     p = sub.add_parser("verify-chain", help="re-verify a terminal's stored chain from genesis (exit 1 on a fault)")
@@ -214,6 +217,23 @@ def _tokens(settings: Settings, args: argparse.Namespace) -> int:
     from sync.hq.keys import load_or_create_keys
 
     keys = load_or_create_keys(settings.key_dir)
+    if args.tokens_command == "redistribute":
+        if not 2000 <= args.year <= 2999:
+            print("error: --year is a year such as 2026", file=sys.stderr)
+            return EXIT_USER
+
+        async def run(conn: psycopg.AsyncConnection[Any]) -> dict[str, Any]:
+            async with conn.transaction():
+                return await tokens.redistribute_year(conn, keys, args.year)
+
+        result = _with_connection(settings.require_database(), run)
+        if result["already"]:
+            print(f"Year {args.year} was redistributed already: {result['paid']} ST units paid, {result['kept']} "
+                  "kept in the pool. Nothing changed.")
+        else:
+            print(f"Redistributed {result['paid']} ST units of the pool to {result['holders']} holder(s) for "
+                  f"{args.year}; {result['kept']} stay in the pool (holders at their caps).")
+        return EXIT_OK
 
     async def expire(conn: psycopg.AsyncConnection[Any]) -> int:
         total = 0

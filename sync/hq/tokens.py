@@ -424,3 +424,29 @@ async def _claimable(conn: AsyncConnection[Any], terminal_id: str, sale_id: str)
         "m.sale_id = %s", (terminal_id, sale_id))
     row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+async def redistribute_year(conn: AsyncConnection[Any], keys: HQKeys, year: int) -> dict[str, Any]:
+    """Pay the redistribution pool out to holders for `year` (sync/hq/redistribution.py's rule), once: a second
+    run for the same year changes nothing and says what the first did."""
+    from sync.hq.redistribution import redistribute
+
+    await conn.execute("SELECT 1 FROM token_ledger_head WHERE id = 1 FOR UPDATE")  # balances hold still meanwhile
+    cur = await conn.execute("SELECT ledger_seq, paid, kept FROM token_redistributions WHERE year = %s", (year,))
+    done = await cur.fetchone()
+    if done is not None:
+        return {"year": year, "already": True, "seq": done[0], "paid": int(done[1]), "kept": int(done[2])}
+    pool = await balance_of(conn, REDISTRIBUTION)
+    cur = await conn.execute("SELECT holder, balance FROM token_balances WHERE balance > 0")
+    balances = {holder: int(balance) for holder, balance in await cur.fetchall()}
+    payouts = redistribute(pool, balances, await total_minted(conn))
+    paid = sum(payouts.values())
+    seq = None
+    if paid:
+        entry = await append(conn, keys, "redistribution", {"year": year, "pool": pool, "paid": paid},
+                             [(REDISTRIBUTION, -paid), *sorted(payouts.items())], now_ms())
+        seq = entry["entry"]["seq"]
+    await conn.execute("INSERT INTO token_redistributions (year, ledger_seq, paid, kept) VALUES (%s, %s, %s, %s)",
+                       (year, seq, paid, pool - paid))
+    return {"year": year, "already": False, "seq": seq, "paid": paid, "kept": pool - paid,
+            "holders": len(payouts)}

@@ -280,3 +280,17 @@ def test_unclaimed_shares_expire_into_the_redistribution_pool_once(make_till: Ca
     assert answer.status_code == 410 and answer.json()["error"]["code"] == "expired"
     assert Phone().claim(hq, fresh.sale.check.id, token=fresh.secret.token).status_code == 200
     assert "Token ledger OK" in hq_cli(hq.database_url, "verify-ledger", env=env).stdout
+
+    # The year's redistribution pays the pool out to holders within their caps, once.
+    pool = sql(hq.database_url, "SELECT balance FROM token_balances WHERE holder = 'redistribution'")[0][0]
+    before = dict(sql(hq.database_url, "SELECT holder, balance FROM token_balances"))
+    out = hq_cli(hq.database_url, "tokens", "redistribute", "--year", "2026", env=env).stdout
+    assert "Redistributed" in out, out
+    after = dict(sql(hq.database_url, "SELECT holder, balance FROM token_balances"))
+    paid = pool - after["redistribution"]
+    assert paid > 0 and sum(after.values()) == sum(before.values())  # moved, not made
+    assert sum(after[h] - before.get(h, 0) for h in after if h != "redistribution") == paid
+    again = hq_cli(hq.database_url, "tokens", "redistribute", "--year", "2026", env=env).stdout
+    assert "already" in again and dict(sql(hq.database_url, "SELECT holder, balance FROM token_balances")) == after
+    assert hq_cli(hq.database_url, "tokens", "redistribute", "--year", "26", env=env, check=False).returncode == 2
+    assert "Token ledger OK" in hq_cli(hq.database_url, "verify-ledger", env=env).stdout
