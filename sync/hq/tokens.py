@@ -54,28 +54,36 @@ async def append(conn: AsyncConnection[Any], keys: HQKeys, kind: str, fields: di
     head = await cur.fetchone()
     assert head is not None, "migration 0005 seeds the head"
     moves = [(holder, delta) for holder, delta in moves if delta]
+    if len({holder for holder, _ in moves}) != len(moves):
+        raise LedgerError("an entry moves each holder's balance once")
     body = {**fields, "seq": head[0] + 1, "prev": head[1], "kind": kind, "at_ms": at_ms,
             "moves": [[holder, delta] for holder, delta in moves]}
     data = canonical_json(body)
     digest = hashlib.sha256(data).hexdigest()
     signature = keys.sign_receipt(bytes.fromhex(digest)).hex()
-    await conn.execute("INSERT INTO token_ledger (seq, kind, body, hash, signature, at) VALUES "
-                       "(%s, %s, %s, %s, %s, to_timestamp(%s / 1000.0))",
-                       (body["seq"], kind, data, digest, signature, at_ms))
     minted = sum(delta for _, delta in moves) if kind == "mint" else 0
-    await conn.execute("UPDATE token_ledger_head SET seq = %s, hash = %s, minted = minted + %s WHERE id = 1",
-                       (body["seq"], digest, minted))
-    for holder, delta in moves:
-        if delta > 0:
-            await conn.execute("INSERT INTO token_balances (holder, balance) VALUES (%s, %s) ON CONFLICT (holder) "
-                               "DO UPDATE SET balance = token_balances.balance + EXCLUDED.balance", (holder, delta))
-        else:  # the CHECK (balance >= 0) refuses a debit beyond what the holder has: a fault, never a silent loss
-            cur = await conn.execute("UPDATE token_balances SET balance = balance + %s WHERE holder = %s "
-                                     "RETURNING balance", (delta, holder))
-            if await cur.fetchone() is None:
-                raise LedgerError(f"{holder} has no balance to move {-delta} from")
-        await conn.execute("INSERT INTO token_ledger_holders (holder, seq, delta) VALUES (%s, %s, %s)",
-                           (holder, body["seq"], delta))
+    holders, deltas = [h for h, _ in moves], [d for _, d in moves]
+    # The entry, the head and the holders' history in one round trip; then the balances in one or two.
+    await conn.execute(
+        "WITH entry AS (INSERT INTO token_ledger (seq, kind, body, hash, signature, at) VALUES "
+        "(%(seq)s, %(kind)s, %(body)s, %(hash)s, %(sig)s, to_timestamp(%(at)s / 1000.0))), "
+        "head AS (UPDATE token_ledger_head SET seq = %(seq)s, hash = %(hash)s, minted = minted + %(minted)s "
+        "WHERE id = 1) "
+        "INSERT INTO token_ledger_holders (holder, seq, delta) "
+        "SELECT h, %(seq)s, d FROM unnest(%(holders)s::text[], %(deltas)s::bigint[]) AS t(h, d)",
+        {"seq": body["seq"], "kind": kind, "body": data, "hash": digest, "sig": signature, "at": at_ms,
+         "minted": minted, "holders": holders, "deltas": deltas})
+    # CHECK (balance >= 0) refuses a debit beyond what a holder has: a fault, never a silent loss.
+    cur = await conn.execute(
+        "UPDATE token_balances b SET balance = b.balance + t.d FROM unnest(%s::text[], %s::bigint[]) AS t(h, d) "
+        "WHERE b.holder = t.h RETURNING b.holder", (holders, deltas))
+    updated = {row[0] for row in await cur.fetchall()}
+    new = [(h, d) for h, d in moves if h not in updated]
+    if any(d < 0 for _, d in new):
+        raise LedgerError(f"{next(h for h, d in new if d < 0)} has no balance to move from")
+    if new:
+        await conn.execute("INSERT INTO token_balances (holder, balance) SELECT h, d FROM "
+                           "unnest(%s::text[], %s::bigint[]) AS t(h, d)", ([h for h, _ in new], [d for _, d in new]))
     return {"entry": body, "hash": digest, "signature": signature}
 
 
@@ -171,19 +179,18 @@ async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> 
         return Refusal(409, "replayed", "This request was already sent once; a new one needs a new nonce.")
     cur = await conn.execute(
         "SELECT c.terminal_id, c.sale_id::text, c.claim_hash, c.claim_salt, c.claim_hash_alg, "
-        "c.claim_hash_iterations, c.claimed_at, c.expired_seq FROM checks c WHERE c.check_id = %s FOR UPDATE",
+        "c.claim_hash_iterations, c.claimed_at, c.expired_seq, a.failures, a.locked_until FROM checks c "
+        "LEFT JOIN claim_attempts a ON a.check_id = c.check_id WHERE c.check_id = %s FOR UPDATE OF c",
         (req.check_id,))
     check = await cur.fetchone()
     if check is None:
         return Refusal(404, "not_synced", "HQ has not received this check yet: the restaurant's terminal sends it "
                        "within minutes of the sale. Try again later.", {"retry_after_s": 300})
-    terminal_id, sale_id, stored_hash, salt, alg, iterations, claimed_at, expired_seq = check
-    cur = await conn.execute("SELECT failures, locked_until FROM claim_attempts WHERE check_id = %s FOR UPDATE",
-                             (req.check_id,))
-    attempts = await cur.fetchone()
+    (terminal_id, sale_id, stored_hash, salt, alg, iterations, claimed_at, expired_seq, failures_before,
+     locked_until) = check
     now = datetime.now(UTC)
-    if attempts and attempts[1] and attempts[1] > now:
-        wait = int((attempts[1] - now).total_seconds()) + 1
+    if locked_until and locked_until > now:
+        wait = int((locked_until - now).total_seconds()) + 1
         return Refusal(429, "locked", "Too many wrong codes for this check: it is locked for an hour.",
                        {"retry_after_s": wait})
     try:
@@ -196,7 +203,7 @@ async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> 
     matches = alg == claims.CLAIM_HASH_ALG and await asyncio.to_thread(
         claims.claim_matches, code, bytes.fromhex(salt), stored_hash, iterations)
     if not matches:
-        failures = (attempts[0] if attempts else 0) + 1
+        failures = (failures_before or 0) + 1
         locked = now + LOCK_FOR if failures >= MAX_WRONG_CODES else None
         await conn.execute("INSERT INTO claim_attempts (check_id, failures, locked_until) VALUES (%s, %s, %s) "
                            "ON CONFLICT (check_id) DO UPDATE SET failures = EXCLUDED.failures, "
@@ -209,37 +216,48 @@ async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> 
                        {"attempts_left": MAX_WRONG_CODES - failures})
     if claimed_at is not None:
         return Refusal(409, "already_claimed", "This check's tokens were already claimed.")
-    seq = await ledger_mint(conn, keys, terminal_id, sale_id)
-    if seq is None:
+    cur = await conn.execute(
+        "SELECT m.ledger_seq, m.confirmed, s.created_at, m.customer - coalesce((SELECT sum(v.amount) FROM "
+        "token_reversals v JOIN refunds r ON r.terminal_id = v.terminal_id AND r.refund_id = v.refund_id WHERE "
+        "r.terminal_id = m.terminal_id AND r.sale_id = m.sale_id AND v.party = 'customer'), 0) FROM token_mints m "
+        "JOIN sales s ON s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id WHERE m.terminal_id = %s AND "
+        "m.sale_id = %s", (terminal_id, sale_id))
+    mint = await cur.fetchone()
+    seq = mint[0] if mint and mint[1] else None
+    if mint is not None and mint[1] and seq is None:
+        seq = await ledger_mint(conn, keys, terminal_id, sale_id)
+    if mint is None or seq is None:
         return Refusal(404, "not_synced", "This check is waiting for HQ to confirm its terminal's early sales. Try "
                        "again later.", {"retry_after_s": 3600})
-    cur = await conn.execute("SELECT created_at FROM sales WHERE terminal_id = %s AND sale_id = %s",
-                             (terminal_id, sale_id))
-    row = await cur.fetchone()
-    assert row is not None
-    amount, sold_at = await _claimable(conn, terminal_id, sale_id), row[0]
+    sold_at, amount = mint[2], int(mint[3])
     if sold_at + CLAIM_EXPIRY < now or expired_seq is not None:
         return Refusal(410, "expired", "This check's tokens expired: a share can be claimed for 365 days after "
                        "the sale.")
     if amount <= 0:
         return Refusal(409, "nothing_to_claim", "This check has no tokens left to claim (the sale was refunded).")
-    balance = await balance_of(conn, account_id)
-    cap = await total_minted(conn) * CUSTOMER_CAP_BP // 10_000
+    # Under the chain's head lock: every balance changes under it, so the cap is checked on what will hold.
+    cur = await conn.execute("SELECT h.minted, coalesce(b.balance, 0) FROM token_ledger_head h LEFT JOIN "
+                             "token_balances b ON b.holder = %s WHERE h.id = 1 FOR UPDATE OF h", (account_id,))
+    head = await cur.fetchone()
+    assert head is not None
+    balance, cap = int(head[1]), int(head[0]) * CUSTOMER_CAP_BP // 10_000
     if balance + amount > cap:
         return Refusal(409, "cap_exceeded", "This account would hold more than 49 % of all tokens. The check stays "
                        "claimable: try again when more tokens exist, or claim into another account.",
                        {"balance": balance, "cap": cap})
-    await conn.execute("INSERT INTO accounts (account_id, public_key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                       (account_id, req.account))
     claim_id = str(uuid.uuid4())
     entry = await append(conn, keys, "claim", {"check_id": req.check_id, "claim_id": claim_id,
                                                "account_id": account_id, "amount": amount, "mint_seq": seq},
                          [(UNCLAIMED, -amount), (account_id, amount)], now_ms())
-    await conn.execute("INSERT INTO claims (check_id, claim_id, account_id, amount, ledger_seq) VALUES "
-                       "(%s, %s, %s, %s, %s)", (req.check_id, claim_id, account_id, amount, entry["entry"]["seq"]))
-    await conn.execute("UPDATE checks SET claimed_at = now(), claimed_to = %s WHERE check_id = %s",
-                       (account_id, req.check_id))
-    await conn.execute("DELETE FROM claim_attempts WHERE check_id = %s", (req.check_id,))
+    await conn.execute(
+        "WITH account AS (INSERT INTO accounts (account_id, public_key) VALUES (%(account)s, %(key)s) "
+        "ON CONFLICT DO NOTHING), "
+        "claim AS (INSERT INTO claims (check_id, claim_id, account_id, amount, ledger_seq) VALUES "
+        "(%(check)s, %(claim)s, %(account)s, %(amount)s, %(seq)s)), "
+        "mark AS (UPDATE checks SET claimed_at = now(), claimed_to = %(account)s WHERE check_id = %(check)s) "
+        "DELETE FROM claim_attempts WHERE check_id = %(check)s",
+        {"account": account_id, "key": req.account, "check": req.check_id, "claim": claim_id, "amount": amount,
+         "seq": entry["entry"]["seq"]})
     return {"claim_id": claim_id, "amount": amount, "account_id": account_id, "balance": balance + amount,
             "receipt": entry}
 

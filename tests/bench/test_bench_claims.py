@@ -36,6 +36,23 @@ RATE = int(os.environ.get("BENCH_CLAIM_RATE", "200"))
 SECONDS = int(os.environ.get("BENCH_CLAIM_SECONDS", "10"))
 
 
+def _tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (uvicorn's workers), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pids.extend(int(c) for c in children)
+    return total
+
+
 def test_bench_claims_per_second(tmp_path: Path, pg_server: PgServer) -> None:
     name = f"bench_claims_{uuid.uuid4().hex[:6]}"
     db = pg_server.create_database(name)
@@ -89,6 +106,8 @@ def test_bench_claims_per_second(tmp_path: Path, pg_server: PgServer) -> None:
                 latencies.append(time.perf_counter() - due)
                 statuses.append(answer.status_code)
 
+            client_cpu = time.process_time()
+            server_cpu = _tree_cpu_s(hq.process.pid)
             start = time.perf_counter() + 0.2
             with ThreadPoolExecutor(48) as pool:
                 for i, body in enumerate(bodies):
@@ -98,6 +117,16 @@ def test_bench_claims_per_second(tmp_path: Path, pg_server: PgServer) -> None:
                         time.sleep(delay)
                     pool.submit(send, body, due)
             elapsed = time.perf_counter() - start
+            spy = None
+            if os.environ.get("BENCH_PYSPY"):  # a profile of one HQ worker during the run
+                import subprocess
+                import sys
+                kids = Path(f"/proc/{hq.process.pid}/task/{hq.process.pid}/children").read_text().split()
+                worker = next(k for k in kids if b"spawn_main" in Path(f"/proc/{k}/cmdline").read_bytes())
+                spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-o",
+                                        os.environ["BENCH_PYSPY"], "-f", "raw", "-d", "8", "-p", worker])
+            client_cpu = time.process_time() - client_cpu
+            server_cpu = _tree_cpu_s(hq.process.pid) - server_cpu
             ok = statuses.count(200)
             ms = [x * 1000 for x in latencies]
             print(f"\n[bench claims] {total} claims offered at {RATE}/s (open loop) to serve --workers 2: "
@@ -105,6 +134,9 @@ def test_bench_claims_per_second(tmp_path: Path, pg_server: PgServer) -> None:
                   f"({len(statuses) / elapsed:.0f}/s); latency from the scheduled send p50 {pct(ms, 50):.1f} ms, "
                   f"p95 {pct(ms, 95):.1f} ms, p99 {pct(ms, 99):.1f} ms, max {max(ms):.1f} ms "
                   f"(target >= 200/s sustained with p95 <= 100 ms)")
+            print(f"[bench claims] CPU during the run: HQ's processes {server_cpu:.1f} s "
+                  f"({server_cpu / len(statuses) * 1000:.1f} ms a claim), the load generator {client_cpu:.1f} s "
+                  f"({client_cpu / len(statuses) * 1000:.1f} ms a claim), of {2 * elapsed:.1f} core-seconds")
             assert ok == total, {s: statuses.count(s) for s in set(statuses)}
 
             public = load_or_create_keys(hq.key_dir).receipt_public
