@@ -117,14 +117,6 @@ def test_bench_claims_per_second(tmp_path: Path, pg_server: PgServer) -> None:
                         time.sleep(delay)
                     pool.submit(send, body, due)
             elapsed = time.perf_counter() - start
-            spy = None
-            if os.environ.get("BENCH_PYSPY"):  # a profile of one HQ worker during the run
-                import subprocess
-                import sys
-                kids = Path(f"/proc/{hq.process.pid}/task/{hq.process.pid}/children").read_text().split()
-                worker = next(k for k in kids if b"spawn_main" in Path(f"/proc/{k}/cmdline").read_bytes())
-                spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-o",
-                                        os.environ["BENCH_PYSPY"], "-f", "raw", "-d", "8", "-p", worker])
             client_cpu = time.process_time() - client_cpu
             server_cpu = _tree_cpu_s(hq.process.pid) - server_cpu
             ok = statuses.count(200)
