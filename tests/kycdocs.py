@@ -8,7 +8,7 @@ The people and documents are fictional: the issuing state is ICAO's own specimen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -270,4 +270,4 @@ def broken(p: Person, what: str) -> list[str]:
 
 
 __all__ = ["Person", "Photo", "passport_page", "id_card", "photograph", "selfie", "grace_hopper", "astronaut", "jpeg",
-           "write_video", "td3_mrz", "td1_mrz", "blank_wall", "broken", "replace"]
+           "write_video", "td3_mrz", "td1_mrz", "blank_wall", "broken"]

@@ -16,18 +16,27 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from psycopg import AsyncConnection
 
 from sync.hq.keys import HQKeys
+from sync.hq.redistribution import redistribute
 from sync.protocol import accounts, claims
-from sync.protocol.canonical import canonical_json
+from sync.protocol.canonical import CanonicalError, canonical_json, decode_canonical
 
+logger = logging.getLogger(__name__)
 GENESIS = "0" * 64
+# A sale's customer share less what refunds reversed of it (for token_mints m).
+CLAIMABLE_SQL = ("m.customer - coalesce((SELECT sum(v.amount) FROM token_reversals v JOIN refunds r ON "
+                 "r.terminal_id = v.terminal_id AND r.refund_id = v.refund_id WHERE r.terminal_id = m.terminal_id "
+                 "AND r.sale_id = m.sale_id AND v.party = 'customer'), 0)")
 CLAIM_EXPIRY = timedelta(days=365)
 MAX_WRONG_CODES = 5
 LOCK_FOR = timedelta(hours=1)
@@ -217,9 +226,7 @@ async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> 
     if claimed_at is not None:
         return Refusal(409, "already_claimed", "This check's tokens were already claimed.")
     cur = await conn.execute(
-        "SELECT m.ledger_seq, m.confirmed, s.created_at, m.customer - coalesce((SELECT sum(v.amount) FROM "
-        "token_reversals v JOIN refunds r ON r.terminal_id = v.terminal_id AND r.refund_id = v.refund_id WHERE "
-        "r.terminal_id = m.terminal_id AND r.sale_id = m.sale_id AND v.party = 'customer'), 0) FROM token_mints m "
+        f"SELECT m.ledger_seq, m.confirmed, s.created_at, {CLAIMABLE_SQL} FROM token_mints m "
         "JOIN sales s ON s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id WHERE m.terminal_id = %s AND "
         "m.sale_id = %s", (terminal_id, sale_id))
     mint = await cur.fetchone()
@@ -267,8 +274,6 @@ async def account_view(conn: AsyncConnection[Any], account_id: str, limit: int =
     cur = await conn.execute(
         "SELECT l.body, l.hash, l.signature FROM token_ledger_holders h JOIN token_ledger l ON l.seq = h.seq "
         "WHERE h.holder = %s ORDER BY h.seq DESC LIMIT %s", (account_id, limit))
-    from sync.protocol.canonical import decode_canonical
-
     entries = [{"entry": decode_canonical(bytes(body)), "hash": digest, "signature": sig}
                for body, digest, sig in await cur.fetchall()]
     return {"account_id": account_id, "balance": await balance_of(conn, account_id), "entries": entries}
@@ -283,9 +288,6 @@ EXPIRY_EVERY_S = 3600.0  # unclaimed shares past 365 days move to the redistribu
 async def mint_job(pool: Any, keys: HQKeys, interval_s: float = MINT_JOB_INTERVAL_S) -> None:
     """Enter new mints into the chain every few seconds (a claim enters its own at once). Runs in every worker:
     the chain's head lock keeps them in turn, and a mint enters once whoever gets there first."""
-    import logging
-
-    log = logging.getLogger(__name__)
     rounds = 0
     while True:
         try:
@@ -295,7 +297,7 @@ async def mint_job(pool: Any, keys: HQKeys, interval_s: float = MINT_JOB_INTERVA
                 async with pool.connection() as conn, conn.transaction():
                     await expire_unclaimed(conn, keys)
         except Exception:  # the next round tries again; a fault is logged, never fatal to the server
-            log.exception("token ledger: entering new mints or expiring shares failed")
+            logger.exception("token ledger: entering new mints or expiring shares failed")
         rounds += 1
         await asyncio.sleep(interval_s)
 
@@ -319,11 +321,6 @@ async def _verify_ledger(conn: AsyncConnection[Any], hq_public_key: bytes) -> Le
     the moves (compared with the stored view); every mint against the books of verified terminal blocks and
     every claim against the claims table; the sum of all balances against the sum of the mints. LedgerError
     naming the first entry that does not hold."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    from sync.protocol.canonical import CanonicalError, decode_canonical
-
     key = Ed25519PublicKey.from_public_bytes(hq_public_key)
     balances: dict[str, int] = {}
     prev, expected_seq, minted = GENESIS, 1, 0
@@ -384,8 +381,6 @@ async def _compare_books(conn: AsyncConnection[Any], balances: dict[str, int]) -
     cur = await conn.execute(
         "SELECT l.seq, l.body, m.minted, m.owner, m.franchisee, m.charity, m.customer, m.ledger_seq, m.confirmed "
         "FROM token_ledger l LEFT JOIN token_mints m ON m.ledger_seq = l.seq WHERE l.kind = 'mint' ORDER BY l.seq")
-    from sync.protocol.canonical import decode_canonical
-
     for seq, body, minted, owner, franchisee, charity, customer, _ls, confirmed in await cur.fetchall():
         entry = decode_canonical(bytes(body))
         if minted is None or not confirmed:
@@ -410,9 +405,7 @@ async def expire_unclaimed(conn: AsyncConnection[Any], keys: HQKeys, limit: int 
         "SELECT c.terminal_id, c.sale_id::text, c.check_id FROM checks c JOIN sales s ON s.terminal_id = "
         "c.terminal_id AND s.sale_id = c.sale_id JOIN token_mints m ON m.terminal_id = c.terminal_id AND "
         "m.sale_id = c.sale_id WHERE c.claimed_at IS NULL AND c.expired_seq IS NULL AND m.confirmed AND "
-        "s.created_at + interval '365 days' < now() AND m.customer > coalesce((SELECT sum(v.amount) FROM "
-        "token_reversals v JOIN refunds r ON r.terminal_id = v.terminal_id AND r.refund_id = v.refund_id WHERE "
-        "r.terminal_id = m.terminal_id AND r.sale_id = m.sale_id AND v.party = 'customer'), 0) "
+        f"s.created_at + interval '365 days' < now() AND {CLAIMABLE_SQL} > 0 "
         "ORDER BY s.created_at LIMIT %s", (limit,))
     done = 0
     for terminal_id, sale_id, check_id in await cur.fetchall():
@@ -435,11 +428,8 @@ async def expire_unclaimed(conn: AsyncConnection[Any], keys: HQKeys, limit: int 
 
 async def _claimable(conn: AsyncConnection[Any], terminal_id: str, sale_id: str) -> int:
     """A sale's customer share less what refunds reversed of it."""
-    cur = await conn.execute(
-        "SELECT m.customer - coalesce((SELECT sum(v.amount) FROM token_reversals v JOIN refunds r ON "
-        "r.terminal_id = v.terminal_id AND r.refund_id = v.refund_id WHERE r.terminal_id = m.terminal_id AND "
-        "r.sale_id = m.sale_id AND v.party = 'customer'), 0) FROM token_mints m WHERE m.terminal_id = %s AND "
-        "m.sale_id = %s", (terminal_id, sale_id))
+    cur = await conn.execute(f"SELECT {CLAIMABLE_SQL} FROM token_mints m WHERE m.terminal_id = %s AND "
+                             "m.sale_id = %s", (terminal_id, sale_id))
     row = await cur.fetchone()
     return int(row[0]) if row else 0
 
@@ -447,8 +437,6 @@ async def _claimable(conn: AsyncConnection[Any], terminal_id: str, sale_id: str)
 async def redistribute_year(conn: AsyncConnection[Any], keys: HQKeys, year: int) -> dict[str, Any]:
     """Pay the redistribution pool out to holders for `year` (sync/hq/redistribution.py's rule), once: a second
     run for the same year changes nothing and says what the first did."""
-    from sync.hq.redistribution import redistribute
-
     await conn.execute("SELECT 1 FROM token_ledger_head WHERE id = 1 FOR UPDATE")  # balances hold still meanwhile
     cur = await conn.execute("SELECT ledger_seq, paid, kept FROM token_redistributions WHERE year = %s", (year,))
     done = await cur.fetchone()

@@ -8,7 +8,6 @@ data. Nothing personal is ever written by this screen: the stills live in memory
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,13 @@ CONSENT = ("The customer agrees that HotPot Spot verifies their identity with th
            "HQ's compliance team only. Photos are deleted 90 days after the decision; the case is kept 5 years.")
 
 
+def _restyle(widget: QLabel, name: str) -> None:
+    """Give a label the stylesheet look named `name` (ok, error, subtitle) and apply it now."""
+    widget.setObjectName(name)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
 class ShotCard(QFrame):
     """One still: its thumbnail, its checks, capture from the camera and import from a file."""
 
@@ -82,6 +88,7 @@ class ShotCard(QFrame):
         layout.addWidget(self.thumb)
         self.checks = label("", "subtitle", wrap=True)
         self.checks.setMinimumHeight(72)
+        self.checks.setStyleSheet("font-size: 12px;")
         self.checks.setAlignment(Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.checks, 1)
         self.capture = button("", "small", lambda: desk.capture(name))
@@ -121,9 +128,7 @@ class ShotCard(QFrame):
             ok = not shot.problems() and (len(shot.faces) == 1 or self.name not in ("front", "selfie"))
             self.checks.setObjectName("ok" if ok else "error")
             self.checks.setText("\n".join(lines))
-        self.checks.setStyleSheet("font-size: 12px;")
-        self.checks.style().unpolish(self.checks)
-        self.checks.style().polish(self.checks)
+        _restyle(self.checks, self.checks.objectName())
 
     def retranslate(self) -> None:
         self.title.setText(tr(SHOT_NAMES[self.name]))
@@ -148,8 +153,18 @@ class KycDesk(QWidget):
         root = QHBoxLayout(self)
         root.setContentsMargins(12, 12, 12, 12)
         root.setSpacing(12)
+        root.addWidget(self._customer_column(), 3)
+        root.addLayout(self._camera_column(), 5)
+        root.addWidget(self._results_column(), 4)
+        self.timer = QTimer(self)
+        self.timer.setInterval(100)
+        self.timer.timeout.connect(self.tick)
+        session.user_changed.connect(self._user_changed)
+        self.retranslate()
+        self._level_changed()
 
-        # --- left: the customer ---
+    def _customer_column(self) -> QScrollArea:
+        """The customer's details, the account to link, clear."""
         left_box, left = panel()
         self.title = label("", "title")
         left.addWidget(self.title)
@@ -205,9 +220,10 @@ class KycDesk(QWidget):
         scroll.setWidget(left_box)
         scroll.setMinimumWidth(290)
         scroll.setMaximumWidth(360)
-        root.addWidget(scroll, 3)
+        return scroll
 
-        # --- middle: the camera and the shots ---
+    def _camera_column(self) -> QVBoxLayout:
+        """The camera chooser, its live preview and a card per shot."""
         middle = QVBoxLayout()
         cam_row = QHBoxLayout()
         self.camera_label = label()
@@ -232,9 +248,10 @@ class KycDesk(QWidget):
             card.show_still(None)
             card.show_checks(None)
         middle.addLayout(grid)
-        root.addLayout(middle, 5)
+        return middle
 
-        # --- right: what the desk found, and the cases ---
+    def _results_column(self) -> QFrame:
+        """What the desk found, the consent, verify and submit, and the terminal's cases."""
         right_box, right = panel()
         self.results_title = label("", "title")
         right.addWidget(self.results_title)
@@ -274,14 +291,7 @@ class KycDesk(QWidget):
         self.cases.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         right.addWidget(self.cases, 1)
         right_box.setMinimumWidth(300)
-        root.addWidget(right_box, 4)
-
-        self.timer = QTimer(self)
-        self.timer.setInterval(100)
-        self.timer.timeout.connect(self.tick)
-        session.user_changed.connect(self._user_changed)
-        self.retranslate()
-        self._level_changed()
+        return right_box
 
     # --- what the clerk entered ---
 
@@ -361,17 +371,21 @@ class KycDesk(QWidget):
 
     # --- shots ---
 
-    def capture(self, name: str) -> None:
+    def _live_still(self, no_camera: str) -> np.ndarray | None:
+        """The chosen camera's newest frame, or None with the reason shown."""
         cam = self.camera.currentData()
-        if not cam:
-            show_error(self, InvalidInput(tr("No camera here: import the photos from files.")))
-            return
         try:
-            still = self.cameras.still(self.session.user, str(cam))
+            if not cam:
+                raise InvalidInput(no_camera)
+            return self.cameras.still(self.session.user, str(cam))
         except UserFacingError as exc:
             show_error(self, exc)
-            return
-        self.set_still(name, still)
+            return None
+
+    def capture(self, name: str) -> None:
+        still = self._live_still(tr("No camera here: import the photos from files."))
+        if still is not None:
+            self.set_still(name, still)
 
     def import_file(self, name: str) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr(SHOT_NAMES[name]), "", "Images (*.jpg *.jpeg *.png)")
@@ -388,7 +402,7 @@ class KycDesk(QWidget):
         card = self.cards[name]
         card.show_still(image)
         card.show_checks(None, busy=True)
-        self._run(self.worker.assess(name, image), lambda shot: self._assessed(name, image, shot))
+        self._run(self.worker.assess(name, image).result, lambda shot: self._assessed(name, image, shot))
         self._changed()
 
     def _assessed(self, name: str, image: np.ndarray, shot: Shot) -> None:
@@ -399,7 +413,8 @@ class KycDesk(QWidget):
 
     # --- work in the worker process ---
 
-    def _run(self, future: Future[Any], on_done: Callable[[Any], None]) -> None:
+    def _run(self, op: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
+        """Run `op` off the GUI thread (waiting on the worker process, or sealing), the desk busy meanwhile."""
         self.busy += 1
         self._update_buttons()
 
@@ -413,11 +428,11 @@ class KycDesk(QWidget):
             self._update_buttons()
             show_error(self, exc)
 
-        self.session.tasks.run(future.result, done, failed)
+        self.session.tasks.run(op, done, failed)
 
     def fill_from_document(self) -> None:
         self.problems.setText(tr("Reading the document…"))
-        self._run(self.worker.read_document(self.stills, str(self.doc_type.currentData()), kyc.today_here()),
+        self._run(self.worker.read_document(self.stills, str(self.doc_type.currentData()), kyc.today_here()).result,
                   self._filled)
 
     def _filled(self, mrz: Mrz | None) -> None:
@@ -445,7 +460,7 @@ class KycDesk(QWidget):
         fingerprint = self._fingerprint()
         self.problems.setText(tr("Checking: reading the MRZ, finding and comparing faces…"))
         self.match.setText("")
-        self._run(self.worker.analyse(self.details(), self.stills, kyc.today_here()),
+        self._run(self.worker.analyse(self.details(), self.stills, kyc.today_here()).result,
                   lambda found: self._checked(found, fingerprint))
 
     def _checked(self, found: kyc.Analysis, fingerprint: tuple[Any, ...]) -> None:
@@ -455,17 +470,11 @@ class KycDesk(QWidget):
             self.cards[name].show_checks(shot)
         self.show_comparison(found)
         self.match.setText(tr("Face match: {verdict}", verdict=self._verdict(found)))
-        self.match.setObjectName("ok" if found.same_person else "error")
-        self.match.style().unpolish(self.match)
-        self.match.style().polish(self.match)
+        _restyle(self.match, "ok" if found.same_person else "error")
         self.problems.setText("\n".join(found.problems) if found.problems else "")
         if not found.problems:
             self.problems.setText(tr("All checks passed. The customer confirms the consent, then submit."))
-            self.problems.setObjectName("ok")
-        else:
-            self.problems.setObjectName("error")
-        self.problems.style().unpolish(self.problems)
-        self.problems.style().polish(self.problems)
+        _restyle(self.problems, "error" if found.problems else "ok")
         self._update_buttons()
 
     def _verdict(self, found: kyc.Analysis) -> str:
@@ -511,36 +520,21 @@ class KycDesk(QWidget):
         user = self.session.require_user()
         term = self.session.term
         self.problems.setText(tr("Sealing the case for HQ…"))
-        self.busy += 1
-        self._update_buttons()
 
         def done(case: dict[str, Any]) -> None:
-            self.busy -= 1
             self.last_case = case
             self.clear()
-            self.problems.setObjectName("ok")
+            _restyle(self.problems, "ok")
             self.problems.setText(tr("Case {case} sealed for HQ; it goes with the next sync. The form is cleared.",
                                      case="…" + case["case_id"][-8:]))
             self.session.changed()
             self.load_cases()
 
-        def failed(exc: BaseException) -> None:
-            self.busy -= 1
-            self._update_buttons()
-            show_error(self, exc)
-
-        self.session.tasks.run(lambda: kyc.intake(term, user, details, stills, account=account, analysis=found),
-                               done, failed)
+        self._run(lambda: kyc.intake(term, user, details, stills, account=account, analysis=found), done)
 
     def scan_account(self) -> None:
-        cam = self.camera.currentData()
-        if not cam:
-            show_error(self, InvalidInput(tr("No camera here: type the account id.")))
-            return
-        try:
-            still = self.cameras.still(self.session.user, str(cam))
-        except UserFacingError as exc:
-            show_error(self, exc)
+        still = self._live_still(tr("No camera here: type the account id."))
+        if still is None:
             return
 
         def read(text: str | None) -> None:

@@ -24,6 +24,7 @@ from terminal.gui.qt import QApplication, QElapsedTimer, QTimer
 from terminal.setup import create_terminal
 from terminal.store import repos
 from terminal.syncing import enroll
+from tests.bench.stall import StallProbe
 from tests.conftest import TEST_PASSPHRASE
 from tests.gui.helpers import dispose
 from tests.hqkit import prepare_hq_database, running_hq
@@ -142,20 +143,9 @@ def test_bench_event_loop_while_sealing_and_pushing(qtbot: Any, tmp_path: Path, 
                 assert win.cameras.hub is not None and win.cameras.hub.wait_live(10)
                 win.session.login("Giorgi", "3333")
                 win.go("sell")
-                gaps: list[float] = []
-                clock = QElapsedTimer()
-                clock.start()
-                last = [clock.nsecsElapsed()]
-
-                def probe() -> None:
-                    now = clock.nsecsElapsed()
-                    gaps.append((now - last[0]) / 1e6 - 10)
-                    last[0] = now
-
-                timer = QTimer()
-                timer.setInterval(10)
-                timer.timeout.connect(probe)
-                timer.start()
+                probe = StallProbe()
+                gaps = probe.gaps
+                probe.start()
                 ui_work = QTimer()  # the cashier keeps ringing items up meanwhile
                 ui_work.setInterval(100)
                 ui_work.timeout.connect(lambda: win.sell.add_item(ITEMS[len(gaps) % 8]))
@@ -175,9 +165,8 @@ def test_bench_event_loop_while_sealing_and_pushing(qtbot: Any, tmp_path: Path, 
 
                 qtbot.waitUntil(drained, timeout=120_000)
                 total_s = time.perf_counter() - start
-                timer.stop()
+                stalls = probe.stop()
                 ui_work.stop()
-                stalls = [max(0.0, g) for g in gaps]
                 cams = ", ".join(f"{s.camera_id} {s.fps:.0f} fps {s.dropped} dropped"
                                  for s in win.cameras.hub.statuses())
                 print(f"\n[bench gui] 1,000 sales sold by another process in {sold_s:.1f} s, sealed and acknowledged "

@@ -19,10 +19,10 @@ from camera.kyc import FaceModel, assess_document, assess_selfie, encode_jpeg, r
 from terminal.core.kyc import customer_details, mrz_from_ocr
 from terminal.gui.app import make_app
 from terminal.gui.mainwindow import MainWindow
-from terminal.gui.qt import QElapsedTimer, QTimer
 from terminal.kyc import analyse, intake, today_here
 from terminal.setup import create_terminal
 from terminal.store import repos
+from tests.bench.stall import StallProbe
 from tests.bench.test_bench_gui import pct
 from tests.conftest import TEST_PASSPHRASE
 from tests.gui.helpers import dispose
@@ -106,21 +106,9 @@ def test_bench_gui_stall_while_the_desk_works(qtbot: Any, tmp_path: Path) -> Non
         desk.worker.warm_up().result(timeout=60)
         people = PEOPLE[:4]
         shots = [_frames(person, 100 + i) for i, person in enumerate(people)]  # the camera's part, made beforehand
-        gaps: list[float] = []
-        clock = QElapsedTimer()
-        clock.start()
-        last = [clock.nsecsElapsed()]
-
-        def probe() -> None:
-            now = clock.nsecsElapsed()
-            gaps.append((now - last[0]) / 1e6 - 10)
-            last[0] = now
-
-        timer = QTimer()
-        timer.setInterval(10)
-        timer.timeout.connect(probe)
+        probe = StallProbe()
         start = time.perf_counter()
-        timer.start()
+        probe.start()
         cases = 0
         for person, frames in zip(people, shots, strict=True):
             desk.level.setCurrentIndex(desk.level.findData("basic"))
@@ -139,25 +127,21 @@ def test_bench_gui_stall_while_the_desk_works(qtbot: Any, tmp_path: Path) -> Non
             qtbot.waitUntil(lambda: not desk.busy and not desk.stills, timeout=30_000)
             cases += 1
         elapsed = time.perf_counter() - start
-        timer.stop()
-        stalls = [max(0.0, g) for g in gaps]
+        stalls = probe.stop()
         print(f"\n[bench kyc] GUI event loop while the desk took {cases} cases (3 shots assessed, checked, sealed "
-              f"each) in {elapsed:.1f} s: {len(gaps)} probes of 10 ms, stall p50 {pct(stalls, 50):.1f} ms, "
+              f"each) in {elapsed:.1f} s: {len(stalls)} probes of 10 ms, stall p50 {pct(stalls, 50):.1f} ms, "
               f"p99 {pct(stalls, 99):.1f} ms, max {max(stalls):.1f} ms (target p99 <= 50 ms)")
         assert desk.cases.rowCount() == cases
 
         # The same analyses on one of the app's worker threads instead of the worker process, for the ratio: dlib
         # holds Python's GIL while it detects and embeds, so the screen would stall.
-        gaps.clear()
-        last[0] = clock.nsecsElapsed()
-        timer.start()
+        probe.start()
         done: list[object] = []
         for n, (person, frames) in enumerate(zip(people, shots, strict=True), start=1):
             win.session.tasks.run(lambda p=person, f=frames: analyse(customer_details(p.details("id_card"), TODAY),
                                                                       f, TODAY), done.append)
             qtbot.waitUntil(lambda n=n: len(done) == n, timeout=30_000)
-        timer.stop()
-        threaded = [max(0.0, g) for g in gaps]
+        threaded = probe.stop()
         print(f"[bench kyc] the same 4 analyses on a thread of the app instead: stall p99 {pct(threaded, 99):.1f} ms, "
               f"max {max(threaded):.1f} ms; worker process vs thread, p99 stall ratio "
               f"{pct(stalls, 99) / max(pct(threaded, 99), 0.1):.2f}")
