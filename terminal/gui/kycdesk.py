@@ -261,7 +261,7 @@ class KycDesk(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        self.compare.setFixedHeight(26 * 7 + 34)
+        self.compare.setFixedHeight(26 * 7 + 42)  # seven rows and the header, no scroll bar
         right.addWidget(self.compare)
         self.match = label("", "", wrap=True)
         self.match.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
