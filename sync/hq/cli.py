@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     msub.add_parser("load-demo", help="make the demo menu HQ's menu (a demo HQ for demo terminals)")
     tokens_cmd = sub.add_parser("tokens", help="HQ's token ledger jobs")
     tsub = tokens_cmd.add_subparsers(dest="tokens_command", required=True)
+    tsub.add_parser("enter", help="enter new mints and refunds' reversals into the token ledger now (idempotent; "
+                                  "the server does it every few seconds)")
     tsub.add_parser("expire", help="move customer shares unclaimed after 365 days to the redistribution pool "
                                    "(idempotent; the server also does it hourly)")
     p = tsub.add_parser("redistribute", help="pay the redistribution pool out pro rata to holders, within their "
@@ -233,6 +235,21 @@ def _tokens(settings: Settings, args: argparse.Namespace) -> int:
         else:
             print(f"Redistributed {result['paid']} ST units of the pool to {result['holders']} holder(s) for "
                   f"{args.year}; {result['kept']} stay in the pool (holders at their caps).")
+        return EXIT_OK
+
+    if args.tokens_command == "enter":
+        async def enter(conn: psycopg.AsyncConnection[Any]) -> tuple[int, int]:
+            mints = reversals = 0
+            while True:
+                async with conn.transaction():
+                    more_mints = await tokens.append_pending_mints(conn, keys)
+                    more_reversals = await tokens.append_pending_reversals(conn, keys)
+                mints, reversals = mints + more_mints, reversals + more_reversals
+                if not more_mints and not more_reversals:
+                    return mints, reversals
+
+        mints, reversals = _with_connection(settings.require_database(), enter)
+        print(f"Entered {mints} mint(s) and {reversals} refund reversal(s) into the token ledger.")
         return EXIT_OK
 
     async def expire(conn: psycopg.AsyncConnection[Any]) -> int:

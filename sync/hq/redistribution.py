@@ -3,7 +3,8 @@ above its cap), as exact integers. Pure: the caller reads the balances and write
 
 The rule (docs/protocol.md section 11):
 1. Who takes part: every holder with a balance above zero, except the pools themselves (`unclaimed`,
-   `redistribution`). Caps are shares of all ST minted (`total`): the owner 48 %, the franchisees 24 % together
+   `redistribution`) and `reversed` (what refunds took out of circulation). Caps are shares of all ST in
+   circulation (`total`): the owner 48 %, the franchisees 24 % together
    (one group, shared among them pro rata), each customer account 49 %; the charity has none.
 2. Water-filling: the pool is offered pro rata to the balances of those who can still take; whoever would pass a cap
    takes only up to it and drops out; the rest is offered again to the others, until nothing more can be placed.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-POOLS = frozenset({"unclaimed", "redistribution"})
+POOLS = frozenset({"unclaimed", "redistribution", "reversed"})  # no share of the payout
 OWNER_CAP_BP, FRANCHISEES_CAP_BP, CUSTOMER_CAP_BP = 4800, 2400, 4900
 FRANCHISEES = "franchisees"  # the franchisees' group while the pool is shared out
 

@@ -7,7 +7,8 @@ always the sum of all mints. Balances (token_balances) and each holder's entries
 the same transaction as the entry: a view over the chain that `verify_ledger` re-derives.
 
 Holders: `owner`, `franchisee:<franchise id>`, `charity`, `unclaimed` (customer shares not claimed yet),
-`redistribution` (expired shares for the yearly payout) and customer accounts (`HC...`).
+`redistribution` (expired shares for the yearly payout), `reversed` (taken back by refunds, out of circulation) and
+customer accounts (`HC...`).
 
 A mint enters the chain when a claim needs it, or from `append_pending_mints` (a job): the hot ingest path never
 waits on the chain's single head lock."""
@@ -41,7 +42,8 @@ CLAIM_EXPIRY = timedelta(days=365)
 MAX_WRONG_CODES = 5
 LOCK_FOR = timedelta(hours=1)
 CUSTOMER_CAP_BP = 4900  # DOMAIN.md: any single customer holds at most 49 % of all ST minted
-UNCLAIMED, REDISTRIBUTION, OWNER, CHARITY = "unclaimed", "redistribution", "owner", "charity"
+UNCLAIMED, REDISTRIBUTION, REVERSED = "unclaimed", "redistribution", "reversed"
+OWNER, CHARITY = "owner", "charity"
 
 
 class LedgerError(RuntimeError):
@@ -71,17 +73,18 @@ async def append(conn: AsyncConnection[Any], keys: HQKeys, kind: str, fields: di
     digest = hashlib.sha256(data).hexdigest()
     signature = keys.sign_receipt(bytes.fromhex(digest)).hex()
     minted = sum(delta for _, delta in moves) if kind == "mint" else 0
+    reversed_ = sum(delta for holder, delta in moves if holder == REVERSED) if kind == "reversal" else 0
     holders, deltas = [h for h, _ in moves], [d for _, d in moves]
     # The entry, the head and the holders' history in one round trip; then the balances in one or two.
     await conn.execute(
         "WITH entry AS (INSERT INTO token_ledger (seq, kind, body, hash, signature, at) VALUES "
         "(%(seq)s, %(kind)s, %(body)s, %(hash)s, %(sig)s, to_timestamp(%(at)s / 1000.0))), "
-        "head AS (UPDATE token_ledger_head SET seq = %(seq)s, hash = %(hash)s, minted = minted + %(minted)s "
-        "WHERE id = 1) "
+        "head AS (UPDATE token_ledger_head SET seq = %(seq)s, hash = %(hash)s, minted = minted + %(minted)s, "
+        "reversed = reversed + %(reversed)s WHERE id = 1) "
         "INSERT INTO token_ledger_holders (holder, seq, delta) "
         "SELECT h, %(seq)s, d FROM unnest(%(holders)s::text[], %(deltas)s::bigint[]) AS t(h, d)",
         {"seq": body["seq"], "kind": kind, "body": data, "hash": digest, "sig": signature, "at": at_ms,
-         "minted": minted, "holders": holders, "deltas": deltas})
+         "minted": minted, "reversed": reversed_, "holders": holders, "deltas": deltas})
     # CHECK (balance >= 0) refuses a debit beyond what a holder has: a fault, never a silent loss.
     cur = await conn.execute(
         "UPDATE token_balances b SET balance = b.balance + t.d FROM unnest(%s::text[], %s::bigint[]) AS t(h, d) "
@@ -124,8 +127,8 @@ async def ledger_mint(conn: AsyncConnection[Any], keys: HQKeys, terminal_id: str
         "sold_at_ms": int(sold_ms)}, [(OWNER, owner), (f"franchisee:{franchise_id}", franchisee),
                                       (CHARITY, charity), (UNCLAIMED, customer)], now_ms())
     seq = int(entry["entry"]["seq"])
-    await conn.execute("UPDATE token_mints SET ledger_seq = %s WHERE terminal_id = %s AND sale_id = %s",
-                       (seq, terminal_id, sale_id))
+    await conn.execute("UPDATE token_mints SET ledger_seq = %s, customer_held = customer WHERE terminal_id = %s "
+                       "AND sale_id = %s", (seq, terminal_id, sale_id))
     return seq
 
 
@@ -140,6 +143,71 @@ async def append_pending_mints(conn: AsyncConnection[Any], keys: HQKeys, limit: 
     return done
 
 
+async def append_pending_reversals(conn: AsyncConnection[Any], keys: HQKeys, limit: int = 1000) -> int:
+    """Enter the refunds HQ booked whose tokens the chain has not taken back yet (oldest first): one `reversal`
+    entry each. Returns how many."""
+    cur = await conn.execute(
+        "SELECT r.terminal_id, r.refund_id::text FROM refunds r JOIN token_mints m ON "
+        "m.terminal_id = r.terminal_id AND m.sale_id = r.sale_id WHERE r.ledger_seq IS NULL AND m.confirmed "
+        "ORDER BY r.created_at, r.refund_id "
+        "LIMIT %s", (limit,))
+    done = 0
+    for terminal_id, refund_id in await cur.fetchall():
+        if await ledger_reversal(conn, keys, terminal_id, refund_id) is not None:
+            done += 1
+    return done
+
+
+async def ledger_reversal(conn: AsyncConnection[Any], keys: HQKeys, terminal_id: str,
+                          refund_id: str) -> int | None:
+    """The chain entry taking back a refund's tokens, appended now if it is not there yet (after the sale's mint).
+    The owner's, franchisee's and charity's parts move to `reversed`; the customer's part only as far as the
+    `unclaimed` holder still holds the sale's share: what the customer claimed (or what expired) before the refund
+    reached HQ stays where it is, and the entry says how much of the customer's part was kept (`customer_kept`)."""
+    cur = await conn.execute(
+        "SELECT r.sale_id::text, r.ledger_seq, c.check_id, n.franchise_id FROM refunds r "
+        "JOIN checks c ON c.terminal_id = r.terminal_id AND c.sale_id = r.sale_id "
+        "JOIN terminals t ON t.id = r.terminal_id JOIN nodes n ON n.id = t.node_id "
+        "WHERE r.terminal_id = %s AND r.refund_id = %s", (terminal_id, refund_id))
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    sale_id, seq, check_id, franchise_id = row
+    if seq is not None:
+        return int(seq)
+    # The check's row serialises this with the sale's claim and expiry.
+    await conn.execute("SELECT 1 FROM checks WHERE check_id = %s FOR UPDATE", (check_id,))
+    cur = await conn.execute("SELECT ledger_seq FROM refunds WHERE terminal_id = %s AND refund_id = %s FOR UPDATE",
+                             (terminal_id, refund_id))
+    again = await cur.fetchone()
+    if again is None or again[0] is not None:
+        return None if again is None else int(again[0])
+    mint_seq = await ledger_mint(conn, keys, terminal_id, sale_id)
+    if mint_seq is None:
+        return None
+    cur = await conn.execute("SELECT party, amount FROM token_reversals WHERE terminal_id = %s AND refund_id = %s",
+                             (terminal_id, refund_id))
+    parts = {party: int(amount) for party, amount in await cur.fetchall()}
+    cur = await conn.execute("SELECT customer_held FROM token_mints WHERE terminal_id = %s AND sale_id = %s",
+                             (terminal_id, sale_id))
+    held_row = await cur.fetchone()
+    held = int(held_row[0]) if held_row and held_row[0] is not None else 0
+    customer = min(parts.get("customer", 0), held)
+    moves = [(OWNER, -parts.get("owner", 0)), (f"franchisee:{franchise_id}", -parts.get("franchisee", 0)),
+             (CHARITY, -parts.get("charity", 0)), (UNCLAIMED, -customer)]
+    taken = -sum(delta for _, delta in moves)
+    entry = await append(conn, keys, "reversal", {
+        "terminal_id": terminal_id, "sale_id": sale_id, "refund_id": refund_id, "check_id": check_id,
+        "mint_seq": mint_seq, "reversed": taken, "customer_kept": parts.get("customer", 0) - customer},
+        [*moves, (REVERSED, taken)], now_ms())
+    seq = int(entry["entry"]["seq"])
+    await conn.execute(
+        "WITH r AS (UPDATE refunds SET ledger_seq = %s WHERE terminal_id = %s AND refund_id = %s) "
+        "UPDATE token_mints SET customer_held = customer_held - %s WHERE terminal_id = %s AND sale_id = %s",
+        (seq, terminal_id, refund_id, customer, terminal_id, sale_id))
+    return seq
+
+
 async def balance_of(conn: AsyncConnection[Any], holder: str) -> int:
     cur = await conn.execute("SELECT balance FROM token_balances WHERE holder = %s", (holder,))
     row = await cur.fetchone()
@@ -147,8 +215,8 @@ async def balance_of(conn: AsyncConnection[Any], holder: str) -> int:
 
 
 async def total_minted(conn: AsyncConnection[Any]) -> int:
-    """All ST the chain has minted (the customer cap is a share of this)."""
-    cur = await conn.execute("SELECT minted FROM token_ledger_head WHERE id = 1")
+    """All ST in circulation: what the chain minted less what refunds took back (the caps are shares of this)."""
+    cur = await conn.execute("SELECT minted - reversed FROM token_ledger_head WHERE id = 1")
     row = await cur.fetchone()
     return int(row[0]) if row else 0
 
@@ -243,7 +311,7 @@ async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> 
     if amount <= 0:
         return Refusal(409, "nothing_to_claim", "This check has no tokens left to claim (the sale was refunded).")
     # Under the chain's head lock: every balance changes under it, so the cap is checked on what will hold.
-    cur = await conn.execute("SELECT h.minted, coalesce(b.balance, 0) FROM token_ledger_head h LEFT JOIN "
+    cur = await conn.execute("SELECT h.minted - h.reversed, coalesce(b.balance, 0) FROM token_ledger_head h LEFT JOIN "
                              "token_balances b ON b.holder = %s WHERE h.id = 1 FOR UPDATE OF h", (account_id,))
     head = await cur.fetchone()
     assert head is not None
@@ -261,10 +329,12 @@ async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> 
         "ON CONFLICT DO NOTHING), "
         "claim AS (INSERT INTO claims (check_id, claim_id, account_id, amount, ledger_seq) VALUES "
         "(%(check)s, %(claim)s, %(account)s, %(amount)s, %(seq)s)), "
-        "mark AS (UPDATE checks SET claimed_at = now(), claimed_to = %(account)s WHERE check_id = %(check)s) "
+        "mark AS (UPDATE checks SET claimed_at = now(), claimed_to = %(account)s WHERE check_id = %(check)s), "
+        "held AS (UPDATE token_mints SET customer_held = customer_held - %(amount)s WHERE terminal_id = %(term)s "
+        "AND sale_id = %(sale)s) "
         "DELETE FROM claim_attempts WHERE check_id = %(check)s",
         {"account": account_id, "key": req.account, "check": req.check_id, "claim": claim_id, "amount": amount,
-         "seq": entry["entry"]["seq"]})
+         "seq": entry["entry"]["seq"], "term": terminal_id, "sale": sale_id})
     return {"claim_id": claim_id, "amount": amount, "account_id": account_id, "balance": balance + amount,
             "receipt": entry}
 
@@ -293,6 +363,7 @@ async def mint_job(pool: Any, keys: HQKeys, interval_s: float = MINT_JOB_INTERVA
         try:
             async with pool.connection() as conn, conn.transaction():
                 await append_pending_mints(conn, keys, limit=500)
+                await append_pending_reversals(conn, keys, limit=500)
             if rounds % max(1, int(EXPIRY_EVERY_S / max(interval_s, 0.001))) == 0:
                 async with pool.connection() as conn, conn.transaction():
                     await expire_unclaimed(conn, keys)
@@ -323,7 +394,8 @@ async def _verify_ledger(conn: AsyncConnection[Any], hq_public_key: bytes) -> Le
     naming the first entry that does not hold."""
     key = Ed25519PublicKey.from_public_bytes(hq_public_key)
     balances: dict[str, int] = {}
-    prev, expected_seq, minted = GENESIS, 1, 0
+    prev, expected_seq, minted, reversed_ = GENESIS, 1, 0, 0
+    held: dict[int, int] = {}  # each mint's customer share still in `unclaimed`, by the mint's seq
     async with conn.cursor(name="ledger") as cur:
         await cur.execute("SELECT seq, kind, body, hash, signature FROM token_ledger ORDER BY seq")
         async for seq, kind, body, digest, signature in cur:
@@ -352,24 +424,35 @@ async def _verify_ledger(conn: AsyncConnection[Any], hq_public_key: bytes) -> Le
                 minted += total
             elif total != 0:
                 raise LedgerError(f"entry {seq}: a {kind}'s moves add up to {total}, not 0")
+            if kind == "reversal":
+                if dict(moves).get(REVERSED, 0) != entry["reversed"]:
+                    raise LedgerError(f"entry {seq}: a reversal's moves take back other than {entry['reversed']}")
+                reversed_ += entry["reversed"]
+            if kind == "mint" or entry.get("mint_seq") is not None:
+                mint_seq = seq if kind == "mint" else entry["mint_seq"]
+                held[mint_seq] = held.get(mint_seq, 0) + dict(moves).get(UNCLAIMED, 0)
+                if held[mint_seq] < 0:
+                    raise LedgerError(f"entry {seq}: takes more of mint {mint_seq}'s customer share than it left")
             for holder, delta in moves:
                 balances[holder] = balances.get(holder, 0) + delta
                 if balances[holder] < 0:
                     raise LedgerError(f"entry {seq}: {holder} would go below zero")
             prev, expected_seq = digest, expected_seq + 1
-    await _compare_books(conn, balances)
-    cur2 = await conn.execute("SELECT seq, hash, minted FROM token_ledger_head WHERE id = 1")
+    await _compare_books(conn, balances, held)
+    cur2 = await conn.execute("SELECT seq, hash, minted, reversed FROM token_ledger_head WHERE id = 1")
     head = await cur2.fetchone()
     if head is None or (int(head[0]), head[1]) != (expected_seq - 1, prev):
         raise LedgerError("the chain's head row does not name its last entry")
     if int(head[2]) != minted:
         raise LedgerError(f"the chain's head says {head[2]} ST units minted, its mint entries {minted}")
+    if int(head[3]) != reversed_:
+        raise LedgerError(f"the chain's head says {head[3]} ST units reversed, its reversal entries {reversed_}")
     if sum(balances.values()) != minted:
         raise LedgerError(f"balances add up to {sum(balances.values())}, the mints to {minted}")
     return LedgerReport(expected_seq - 1, len([h for h, b in balances.items() if b]), minted)
 
 
-async def _compare_books(conn: AsyncConnection[Any], balances: dict[str, int]) -> None:
+async def _compare_books(conn: AsyncConnection[Any], balances: dict[str, int], held: dict[int, int]) -> None:
     cur = await conn.execute("SELECT holder, balance FROM token_balances")
     stored = {holder: int(balance) for holder, balance in await cur.fetchall()}
     derived = {holder: balance for holder, balance in balances.items() if balance or holder in stored}
@@ -396,6 +479,24 @@ async def _compare_books(conn: AsyncConnection[Any], balances: dict[str, int]) -
         entry = decode_canonical(bytes(body))
         if (entry["check_id"], entry["account_id"], entry["amount"]) != (check_id, account_id, amount):
             raise LedgerError(f"entry {seq}: the claim differs from the claims book")
+    # Every reversal is the reversal of a refund HQ booked, as its token_reversal said (less what was kept).
+    cur = await conn.execute(
+        "SELECT l.seq, l.body, r.refund_id::text, (SELECT jsonb_object_agg(v.party, v.amount) FROM token_reversals v "
+        "WHERE v.terminal_id = r.terminal_id AND v.refund_id = r.refund_id) FROM token_ledger l LEFT JOIN refunds r "
+        "ON r.ledger_seq = l.seq WHERE l.kind = 'reversal' ORDER BY l.seq")
+    for seq, body, refund_id, parts in await cur.fetchall():
+        entry = decode_canonical(bytes(body))
+        parts = {k: int(v) for k, v in (parts or {}).items()}
+        moves = {h.split(":")[0]: -d for h, d in entry["moves"] if h != REVERSED}
+        if refund_id != entry["refund_id"] or any(
+                moves.get(party, 0) != parts.get(party, 0) for party in ("owner", "franchisee", "charity")) or \
+                moves.get(UNCLAIMED, 0) + entry["customer_kept"] != parts.get("customer", 0):
+            raise LedgerError(f"entry {seq}: the reversal differs from the refund {entry['refund_id']} HQ booked")
+    cur = await conn.execute("SELECT ledger_seq, customer_held FROM token_mints WHERE ledger_seq IS NOT NULL")
+    for mint_seq, customer_held in await cur.fetchall():
+        if held.get(int(mint_seq), 0) != customer_held:
+            raise LedgerError(f"entry {mint_seq}: the books say {customer_held} of its customer share is unclaimed, "
+                              f"the entries {held.get(int(mint_seq), 0)}")
 
 
 async def expire_unclaimed(conn: AsyncConnection[Any], keys: HQKeys, limit: int = 1000) -> int:
@@ -421,7 +522,9 @@ async def expire_unclaimed(conn: AsyncConnection[Any], keys: HQKeys, limit: int 
         entry = await append(conn, keys, "expiry", {"check_id": check_id, "sale_id": sale_id, "amount": amount,
                                                     "mint_seq": mint_seq},
                              [(UNCLAIMED, -amount), (REDISTRIBUTION, amount)], now_ms())
-        await conn.execute("UPDATE checks SET expired_seq = %s WHERE check_id = %s", (entry["entry"]["seq"], check_id))
+        await conn.execute("WITH c AS (UPDATE checks SET expired_seq = %s WHERE check_id = %s) UPDATE token_mints "
+                           "SET customer_held = customer_held - %s WHERE terminal_id = %s AND sale_id = %s",
+                           (entry["entry"]["seq"], check_id, amount, terminal_id, sale_id))
         done += 1
     return done
 

@@ -282,6 +282,7 @@ def test_unclaimed_shares_expire_into_the_redistribution_pool_once(make_till: Ca
     assert "Token ledger OK" in hq_cli(hq.database_url, "verify-ledger", env=env).stdout
 
     # The year's redistribution pays the pool out to holders within their caps, once.
+    hq_cli(hq.database_url, "tokens", "enter", env=env)  # every synced mint in: the server's job adds none meanwhile
     pool = sql(hq.database_url, "SELECT balance FROM token_balances WHERE holder = 'redistribution'")[0][0]
     before = dict(sql(hq.database_url, "SELECT holder, balance FROM token_balances"))
     out = hq_cli(hq.database_url, "tokens", "redistribute", "--year", "2026", env=env).stdout
@@ -294,3 +295,52 @@ def test_unclaimed_shares_expire_into_the_redistribution_pool_once(make_till: Ca
     assert "already" in again and dict(sql(hq.database_url, "SELECT holder, balance FROM token_balances")) == after
     assert hq_cli(hq.database_url, "tokens", "redistribute", "--year", "26", env=env, check=False).returncode == 2
     assert "Token ledger OK" in hq_cli(hq.database_url, "verify-ledger", env=env).stdout
+
+
+def test_refunds_take_tokens_back_but_never_what_a_customer_already_claimed(make_till: Callable[..., Till],
+                                                                            hq: HQServer) -> None:
+    from sync.protocol.canonical import decode_canonical
+    from tests.hqkit import hq as hq_cli
+
+    till = make_till()
+    claimed_first, refunded_first, half_refunded = _sell(till, 3)
+    _sync(till)
+    phone = Phone()
+    assert phone.claim(hq, claimed_first.sale.check.id, token=claimed_first.secret.token).status_code == 200
+    manager = repos.get_user(till.term.store, "Nino")
+    assert manager is not None
+    till.term.refund(manager, claimed_first.sale.id, "cold udon")  # after its claim: the customer keeps the share
+    till.term.refund(manager, refunded_first.sale.id, "wrong order")  # before any claim: nothing left to claim
+    till.term.refund(manager, half_refunded.sale.id, "one udon less", half_refunded.sale.total // 2)
+    _sync(till)
+    env = {"HOTPOT_HQ_KEY_DIR": str(hq.key_dir)}
+    out = hq_cli(hq.database_url, "tokens", "enter", env=env).stdout
+    assert "3 refund reversal(s)" in out, out
+    assert "0 refund reversal(s)" in hq_cli(hq.database_url, "tokens", "enter", env=env).stdout  # once only
+
+    rows = sql(hq.database_url, "SELECT r.sale_id::text, l.body FROM refunds r JOIN token_ledger l ON "
+                                "l.seq = r.ledger_seq")
+    entries = {sale: decode_canonical(bytes(body)) for sale, body in rows}
+    first = entries[claimed_first.sale.id]
+    parts = claimed_first.sale.parts
+    assert first["kind"] == "reversal" and first["customer_kept"] == parts["customer"]
+    assert dict(first["moves"])["reversed"] == first["reversed"] == parts["owner"] + parts["franchisee"] + \
+        parts.get("charity", 0)
+    assert "unclaimed" not in dict(first["moves"])
+    whole = entries[refunded_first.sale.id]
+    assert whole["customer_kept"] == 0 and dict(whole["moves"])["unclaimed"] == -refunded_first.sale.parts["customer"]
+    assert whole["reversed"] == refunded_first.sale.minted
+    answer = Phone().claim(hq, refunded_first.sale.check.id, token=refunded_first.secret.token)
+    assert answer.status_code == 409 and answer.json()["error"]["code"] == "nothing_to_claim"
+
+    half = entries[half_refunded.sale.id]
+    left = half_refunded.sale.parts["customer"] + dict(half["moves"])["unclaimed"]
+    assert 0 < left < half_refunded.sale.parts["customer"] and half["customer_kept"] == 0
+    late = phone.claim(hq, half_refunded.sale.check.id, token=half_refunded.secret.token)
+    assert late.status_code == 200 and late.json()["amount"] == left
+    assert phone.id in dict(sql(hq.database_url, "SELECT holder, balance FROM token_balances"))
+    report = hq_cli(hq.database_url, "verify-ledger", env=env).stdout
+    assert "Token ledger OK" in report, report
+    minted = sql(hq.database_url, "SELECT minted, reversed FROM token_ledger_head")[0]
+    assert sum(dict(sql(hq.database_url, "SELECT holder, balance FROM token_balances")).values()) == minted[0]
+    assert minted[1] == sum(e["reversed"] for e in entries.values())
