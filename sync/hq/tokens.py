@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from psycopg import AsyncConnection
@@ -58,12 +59,22 @@ def entry_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-async def append(conn: AsyncConnection[Any], keys: HQKeys, kind: str, fields: dict[str, Any],
-                 moves: list[tuple[str, int]], at_ms: int) -> dict[str, Any]:
-    """Append one entry (inside the caller's transaction) and apply its moves; returns the signed entry."""
+async def lock_head(conn: AsyncConnection[Any]) -> tuple[int, str]:
+    """Take the chain's head lock (held to the end of the caller's transaction); the last entry's seq and hash."""
     cur = await conn.execute("SELECT seq, hash FROM token_ledger_head WHERE id = 1 FOR UPDATE")
     head = await cur.fetchone()
     assert head is not None, "migration 0005 seeds the head"
+    return int(head[0]), str(head[1])
+
+
+async def append(conn: AsyncConnection[Any], keys: HQKeys, kind: str, fields: dict[str, Any],
+                 moves: list[tuple[str, int]], at_ms: int, *, head: tuple[int, str] | None = None,
+                 also: str = "", also_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Append one entry (inside the caller's transaction) and apply its moves; returns the signed entry.
+    `head`: the head the caller already locked (lock_head); `also`: more data-modifying CTEs (`name AS (...), ...`)
+    to run in the same statement, with `also_params` (they may use %(seq)s, the new entry's number)."""
+    if head is None:
+        head = await lock_head(conn)
     moves = [(holder, delta) for holder, delta in moves if delta]
     if len({holder for holder, _ in moves}) != len(moves):
         raise LedgerError("an entry moves each holder's balance once")
@@ -74,28 +85,27 @@ async def append(conn: AsyncConnection[Any], keys: HQKeys, kind: str, fields: di
     signature = keys.sign_receipt(bytes.fromhex(digest)).hex()
     minted = sum(delta for _, delta in moves) if kind == "mint" else 0
     reversed_ = sum(delta for holder, delta in moves if holder == REVERSED) if kind == "reversal" else 0
-    holders, deltas = [h for h, _ in moves], [d for _, d in moves]
-    # The entry, the head and the holders' history in one round trip; then the balances in one or two.
-    await conn.execute(
-        "WITH entry AS (INSERT INTO token_ledger (seq, kind, body, hash, signature, at) VALUES "
-        "(%(seq)s, %(kind)s, %(body)s, %(hash)s, %(sig)s, to_timestamp(%(at)s / 1000.0))), "
-        "head AS (UPDATE token_ledger_head SET seq = %(seq)s, hash = %(hash)s, minted = minted + %(minted)s, "
-        "reversed = reversed + %(reversed)s WHERE id = 1) "
-        "INSERT INTO token_ledger_holders (holder, seq, delta) "
-        "SELECT h, %(seq)s, d FROM unnest(%(holders)s::text[], %(deltas)s::bigint[]) AS t(h, d)",
-        {"seq": body["seq"], "kind": kind, "body": data, "hash": digest, "sig": signature, "at": at_ms,
-         "minted": minted, "reversed": reversed_, "holders": holders, "deltas": deltas})
-    # CHECK (balance >= 0) refuses a debit beyond what a holder has: a fault, never a silent loss.
-    cur = await conn.execute(
-        "UPDATE token_balances b SET balance = b.balance + t.d FROM unnest(%s::text[], %s::bigint[]) AS t(h, d) "
-        "WHERE b.holder = t.h RETURNING b.holder", (holders, deltas))
-    updated = {row[0] for row in await cur.fetchall()}
-    new = [(h, d) for h, d in moves if h not in updated]
-    if any(d < 0 for _, d in new):
-        raise LedgerError(f"{next(h for h, d in new if d < 0)} has no balance to move from")
-    if new:
-        await conn.execute("INSERT INTO token_balances (holder, balance) SELECT h, d FROM "
-                           "unnest(%s::text[], %s::bigint[]) AS t(h, d)", ([h for h, _ in new], [d for _, d in new]))
+    # The entry, the head, the holders' history, the balances (and the caller's own writes) in one round trip: the
+    # head lock is held for as short a time as can be. CHECK (balance >= 0) refuses a debit beyond what a holder
+    # has: a fault, never a silent loss.
+    try:
+        await conn.execute(
+            "WITH entry AS (INSERT INTO token_ledger (seq, kind, body, hash, signature, at) VALUES "
+            "(%(seq)s, %(kind)s, %(body)s, %(hash)s, %(sig)s, to_timestamp(%(at)s / 1000.0))), "
+            "head AS (UPDATE token_ledger_head SET seq = %(seq)s, hash = %(hash)s, minted = minted + %(minted)s, "
+            "reversed = reversed + %(reversed)s WHERE id = 1), "
+            "moved AS (UPDATE token_balances b SET balance = b.balance + t.d FROM unnest(%(holders)s::text[], "
+            "%(deltas)s::bigint[]) AS t(h, d) WHERE b.holder = t.h RETURNING b.holder), "
+            "opened AS (INSERT INTO token_balances (holder, balance) SELECT h, d FROM unnest(%(holders)s::text[], "
+            "%(deltas)s::bigint[]) AS t(h, d) WHERE h NOT IN (SELECT holder FROM moved))"
+            + (", " + also.strip().rstrip(",") if also else "")
+            + " INSERT INTO token_ledger_holders (holder, seq, delta) "
+            "SELECT h, %(seq)s, d FROM unnest(%(holders)s::text[], %(deltas)s::bigint[]) AS t(h, d)",
+            {**(also_params or {}), "seq": body["seq"], "kind": kind, "body": data, "hash": digest,
+             "sig": signature, "at": at_ms, "minted": minted, "reversed": reversed_,
+             "holders": [h for h, _ in moves], "deltas": [d for _, d in moves]})
+    except psycopg.errors.CheckViolation as exc:
+        raise LedgerError(f"a {kind} would take a balance below zero ({exc.diag.message_detail})") from None
     return {"entry": body, "hash": digest, "signature": signature}
 
 
@@ -248,23 +258,30 @@ async def use_nonce(conn: AsyncConnection[Any], account_id: str, nonce: str) -> 
     return await cur.fetchone() is not None
 
 
+INLINE_HASH_ITERATIONS = 20_000  # a stretched hash this short runs on the event loop; a longer one on a thread
+
+
 async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> dict[str, Any] | Refusal:
     """One claim, inside the caller's transaction (which must COMMIT even on a refusal: a wrong code counts).
-    The signature, the nonce's form and the time were checked by the caller."""
+    The signature, the nonce's form and the time were checked by the caller. Five statements in all: the nonce and
+    the check (locked), the mint and the chain's head (locked: the cap is checked on what will hold), then the
+    entry with every write of the claim."""
     account_id = accounts.account_id(req.account)
-    if not await use_nonce(conn, account_id, req.nonce):
-        return Refusal(409, "replayed", "This request was already sent once; a new one needs a new nonce.")
     cur = await conn.execute(
-        "SELECT c.terminal_id, c.sale_id::text, c.claim_hash, c.claim_salt, c.claim_hash_alg, "
-        "c.claim_hash_iterations, c.claimed_at, c.expired_seq, a.failures, a.locked_until FROM checks c "
-        "LEFT JOIN claim_attempts a ON a.check_id = c.check_id WHERE c.check_id = %s FOR UPDATE OF c",
-        (req.check_id,))
-    check = await cur.fetchone()
-    if check is None:
+        "WITH nonce AS (INSERT INTO account_nonces (account_id, nonce) VALUES (%s, %s) ON CONFLICT DO NOTHING "
+        "RETURNING 1) "
+        "SELECT (SELECT count(*) FROM nonce), c.terminal_id, c.sale_id::text, c.claim_hash, c.claim_salt, "
+        "c.claim_hash_alg, c.claim_hash_iterations, c.claimed_at, c.expired_seq, a.failures, a.locked_until "
+        "FROM checks c LEFT JOIN claim_attempts a ON a.check_id = c.check_id WHERE c.check_id = %s "
+        "FOR UPDATE OF c", (account_id, req.nonce, req.check_id))
+    row = await cur.fetchone()
+    if row is None:  # (the nonce is spent all the same: a data-modifying CTE always runs)
         return Refusal(404, "not_synced", "HQ has not received this check yet: the restaurant's terminal sends it "
                        "within minutes of the sale. Try again later.", {"retry_after_s": 300})
-    (terminal_id, sale_id, stored_hash, salt, alg, iterations, claimed_at, expired_seq, failures_before,
-     locked_until) = check
+    if not row[0]:
+        return Refusal(409, "replayed", "This request was already sent once; a new one needs a new nonce.")
+    (_, terminal_id, sale_id, stored_hash, salt, alg, iterations, claimed_at, expired_seq, failures_before,
+     locked_until) = row
     now = datetime.now(UTC)
     if locked_until and locked_until > now:
         wait = int((locked_until - now).total_seconds()) + 1
@@ -275,10 +292,14 @@ async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> 
             else claims.normalize_short_code(req.short_code or "")
     except ValueError as exc:
         return Refusal(422, "invalid_request", str(exc))
-    # The stretched hash runs on a thread: the event loop serves everyone else meanwhile (a terminal chooses the
-    # iteration count, within the schema's bound).
-    matches = alg == claims.CLAIM_HASH_ALG and await asyncio.to_thread(
-        claims.claim_matches, code, bytes.fromhex(salt), stored_hash, iterations)
+    # A terminal chooses the iteration count (within the schema's bound): a long one runs on a thread, so the event
+    # loop serves everyone else meanwhile.
+    if alg != claims.CLAIM_HASH_ALG:
+        matches = False
+    elif iterations <= INLINE_HASH_ITERATIONS:
+        matches = claims.claim_matches(code, bytes.fromhex(salt), stored_hash, iterations)
+    else:
+        matches = await asyncio.to_thread(claims.claim_matches, code, bytes.fromhex(salt), stored_hash, iterations)
     if not matches:
         failures = (failures_before or 0) + 1
         locked = now + LOCK_FOR if failures >= MAX_WRONG_CODES else None
@@ -293,50 +314,55 @@ async def claim(conn: AsyncConnection[Any], keys: HQKeys, req: ClaimRequest) -> 
                        {"attempts_left": MAX_WRONG_CODES - failures})
     if claimed_at is not None:
         return Refusal(409, "already_claimed", "This check's tokens were already claimed.")
-    cur = await conn.execute(
-        f"SELECT m.ledger_seq, m.confirmed, s.created_at, {CLAIMABLE_SQL} FROM token_mints m "
-        "JOIN sales s ON s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id WHERE m.terminal_id = %s AND "
-        "m.sale_id = %s", (terminal_id, sale_id))
-    mint = await cur.fetchone()
-    seq = mint[0] if mint and mint[1] else None
-    if mint is not None and mint[1] and seq is None:
-        seq = await ledger_mint(conn, keys, terminal_id, sale_id)
-    if mint is None or seq is None:
+    mint = await _mint_and_head(conn, terminal_id, sale_id, account_id)
+    if mint is not None and mint[1] and mint[0] is None:  # not in the chain yet: enter it now, then look again
+        await ledger_mint(conn, keys, terminal_id, sale_id)
+        mint = await _mint_and_head(conn, terminal_id, sale_id, account_id)
+    if mint is None or not mint[1] or mint[0] is None:
         return Refusal(404, "not_synced", "This check is waiting for HQ to confirm its terminal's early sales. Try "
                        "again later.", {"retry_after_s": 3600})
-    sold_at, amount = mint[2], int(mint[3])
+    seq, _, sold_at, amount, circulating, balance, head_seq, head_hash = mint
     if sold_at + CLAIM_EXPIRY < now or expired_seq is not None:
         return Refusal(410, "expired", "This check's tokens expired: a share can be claimed for 365 days after "
                        "the sale.")
     if amount <= 0:
         return Refusal(409, "nothing_to_claim", "This check has no tokens left to claim (the sale was refunded).")
-    # Under the chain's head lock: every balance changes under it, so the cap is checked on what will hold.
-    cur = await conn.execute("SELECT h.minted - h.reversed, coalesce(b.balance, 0) FROM token_ledger_head h LEFT JOIN "
-                             "token_balances b ON b.holder = %s WHERE h.id = 1 FOR UPDATE OF h", (account_id,))
-    head = await cur.fetchone()
-    assert head is not None
-    balance, cap = int(head[1]), int(head[0]) * CUSTOMER_CAP_BP // 10_000
+    cap = circulating * CUSTOMER_CAP_BP // 10_000
     if balance + amount > cap:
         return Refusal(409, "cap_exceeded", "This account would hold more than 49 % of all tokens. The check stays "
                        "claimable: try again when more tokens exist, or claim into another account.",
                        {"balance": balance, "cap": cap})
     claim_id = str(uuid.uuid4())
-    entry = await append(conn, keys, "claim", {"check_id": req.check_id, "claim_id": claim_id,
-                                               "account_id": account_id, "amount": amount, "mint_seq": seq},
-                         [(UNCLAIMED, -amount), (account_id, amount)], now_ms())
-    await conn.execute(
-        "WITH account AS (INSERT INTO accounts (account_id, public_key) VALUES (%(account)s, %(key)s) "
-        "ON CONFLICT DO NOTHING), "
-        "claim AS (INSERT INTO claims (check_id, claim_id, account_id, amount, ledger_seq) VALUES "
-        "(%(check)s, %(claim)s, %(account)s, %(amount)s, %(seq)s)), "
-        "mark AS (UPDATE checks SET claimed_at = now(), claimed_to = %(account)s WHERE check_id = %(check)s), "
-        "held AS (UPDATE token_mints SET customer_held = customer_held - %(amount)s WHERE terminal_id = %(term)s "
-        "AND sale_id = %(sale)s) "
-        "DELETE FROM claim_attempts WHERE check_id = %(check)s",
-        {"account": account_id, "key": req.account, "check": req.check_id, "claim": claim_id, "amount": amount,
-         "seq": entry["entry"]["seq"], "term": terminal_id, "sale": sale_id})
+    entry = await append(
+        conn, keys, "claim", {"check_id": req.check_id, "claim_id": claim_id, "account_id": account_id,
+                              "amount": amount, "mint_seq": seq},
+        [(UNCLAIMED, -amount), (account_id, amount)], now_ms(), head=(head_seq, head_hash),
+        also="account AS (INSERT INTO accounts (account_id, public_key) VALUES (%(account)s, %(key)s) "
+             "ON CONFLICT DO NOTHING), "
+             "claim AS (INSERT INTO claims (check_id, claim_id, account_id, amount, ledger_seq) VALUES "
+             "(%(check)s, %(claim)s, %(account)s, %(amount)s, %(seq)s)), "
+             "mark AS (UPDATE checks SET claimed_at = now(), claimed_to = %(account)s WHERE check_id = %(check)s), "
+             "held AS (UPDATE token_mints SET customer_held = customer_held - %(amount)s WHERE "
+             "terminal_id = %(term)s AND sale_id = %(sale)s), "
+             "attempts AS (DELETE FROM claim_attempts WHERE check_id = %(check)s), ",
+        also_params={"account": account_id, "key": req.account, "check": req.check_id, "claim": claim_id,
+                     "amount": amount, "term": terminal_id, "sale": sale_id})
     return {"claim_id": claim_id, "amount": amount, "account_id": account_id, "balance": balance + amount,
             "receipt": entry}
+
+
+async def _mint_and_head(conn: AsyncConnection[Any], terminal_id: str, sale_id: str,
+                         account_id: str) -> tuple[Any, ...] | None:
+    """A sale's mint (ledger seq, confirmed, sold at, what is claimable) with the chain's head locked: the ST in
+    circulation, the account's balance, the head's seq and hash. None when HQ holds no mint for the sale."""
+    cur = await conn.execute(
+        f"SELECT m.ledger_seq, m.confirmed, s.created_at, {CLAIMABLE_SQL}, h.minted - h.reversed, "
+        "coalesce(b.balance, 0), h.seq, h.hash FROM token_mints m JOIN sales s ON s.terminal_id = m.terminal_id "
+        "AND s.sale_id = m.sale_id CROSS JOIN token_ledger_head h LEFT JOIN token_balances b ON b.holder = %s "
+        "WHERE m.terminal_id = %s AND m.sale_id = %s AND h.id = 1 FOR UPDATE OF h", (account_id, terminal_id, sale_id))
+    row = await cur.fetchone()
+    return None if row is None else (row[0], row[1], row[2], int(row[3]), int(row[4]), int(row[5]), int(row[6]),
+                                     row[7])
 
 
 async def account_view(conn: AsyncConnection[Any], account_id: str, limit: int = 200) -> dict[str, Any]:

@@ -19,23 +19,25 @@ from sync.hq.config import Settings
 from sync.hq.keys import HQKeys
 from sync.protocol.messages import SIGNATURE_HEADER
 
+# Dependencies are coroutines: FastAPI runs a plain function on its thread pool, a thread hop per request.
 
-def _pool(request: Request) -> AsyncConnectionPool[AsyncConnection[Any]]:
+
+async def _pool(request: Request) -> AsyncConnectionPool[AsyncConnection[Any]]:
     pool: AsyncConnectionPool[AsyncConnection[Any]] = request.app.state.pool
     return pool
 
 
-def _keys(request: Request) -> HQKeys:
+async def _keys(request: Request) -> HQKeys:
     keys: HQKeys = request.app.state.keys
     return keys
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _jwt_secret(request: Request) -> str:
+async def _jwt_secret(request: Request) -> str:
     secret: str = request.app.state.jwt_secret
     return secret
 
