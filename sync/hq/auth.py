@@ -17,7 +17,7 @@ from sync.hq.keys import write_new_secret_file
 from sync.protocol.keys import verify_signature
 from sync.protocol.messages import REQUEST_WINDOW_MS, parse_signature_header, request_digest
 
-ROLES = ("hq_admin", "auditor", "compliance")
+ROLES = ("hq_admin", "auditor", "compliance", "franchise_manager")  # franchise_manager: one franchise, console only
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 

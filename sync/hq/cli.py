@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("create-user", help="create an HQ staff user (password from HOTPOT_HQ_PASSWORD or a prompt)")
     p.add_argument("--username", required=True)
     p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--franchise", help="the franchise a franchise_manager sees (by name)")
     menu = sub.add_parser("menu", help="HQ's menu")
     msub = menu.add_subparsers(dest="menu_command", required=True, parser_class=_Parser)
     msub.add_parser("load-demo", help="make the demo menu HQ's menu (a demo HQ for demo terminals)")
@@ -192,9 +193,22 @@ def _enroll_code(settings: Settings, args: argparse.Namespace) -> int:
 def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     password = os.environ.get("HOTPOT_HQ_PASSWORD") or (
         getpass.getpass(f"Password for {args.username}: ") if sys.stdin.isatty() else "")
-    _with_connection(settings.require_database(),
-                     lambda conn: writes.create_staff_user(conn, "cli", args.username, password, args.role))
-    print(f"Created {args.role} {args.username}.")
+    if (args.role == "franchise_manager") != bool(args.franchise):
+        print("error: --franchise NAME goes with --role franchise_manager, and only with it", file=sys.stderr)
+        return EXIT_USER
+
+    async def create(conn: psycopg.AsyncConnection[Any]) -> None:
+        franchise_id = None
+        if args.franchise:
+            cur = await conn.execute("SELECT id FROM franchises WHERE name = %s", (args.franchise,))
+            row = await cur.fetchone()
+            if row is None:
+                raise ApiError(404, "not_found", f"No franchise called {args.franchise!r}.")
+            franchise_id = int(row[0])
+        await writes.create_staff_user(conn, "cli", args.username, password, args.role, franchise_id)
+
+    _with_connection(settings.require_database(), create)
+    print(f"Created {args.role} {args.username}" + (f" of {args.franchise}." if args.franchise else "."))
     return EXIT_OK
 
 

@@ -121,13 +121,13 @@ async def note_served(conn: Conn, terminal_id: str, cursor: int) -> None:
                        (cursor, terminal_id))
 
 
-async def revoke_terminal(conn: Conn, actor: str, terminal_id: str) -> None:
+async def revoke_terminal(conn: Conn, actor: str, terminal_id: str, reason: str = "") -> None:
     async with conn.transaction():
-        row = await _one(conn, "UPDATE terminals SET status = 'revoked', revoked_at = now() WHERE id = %s "
-                               "RETURNING id", (terminal_id,))
+        row = await _one(conn, "UPDATE terminals SET status = 'revoked', revoked_at = coalesce(revoked_at, now()) "
+                               "WHERE id = %s RETURNING id", (terminal_id,))
         if row is None:
             raise ApiError(404, "not_found", f"No terminal {terminal_id}.")
-        await audit(conn, actor, "revoke_terminal", terminal_id)
+        await audit(conn, actor, "revoke_terminal", terminal_id, {"reason": reason} if reason else None)
 
 
 async def confirm_early_mints(conn: Conn, actor: str, terminal_id: str) -> int:
@@ -170,6 +170,38 @@ async def create_node(conn: Conn, actor: str, franchise_id: int, name: str, node
         assert row is not None
         await audit(conn, actor, "create_node", name, {"franchise_id": franchise_id})
     return int(row[0])
+
+
+async def rename_franchise(conn: Conn, actor: str, franchise_id: int, name: str) -> None:
+    async with conn.transaction():
+        try:
+            async with conn.transaction():
+                row = await _one(conn, "UPDATE franchises SET name = %s WHERE id = %s RETURNING id",
+                                 (name, franchise_id))
+        except errors.UniqueViolation:
+            raise ApiError(409, "exists", f"A franchise called {name!r} exists.") from None
+        if row is None:
+            raise ApiError(404, "not_found", f"No franchise {franchise_id}.")
+        await audit(conn, actor, "rename_franchise", str(franchise_id), {"name": name})
+
+
+async def update_node(conn: Conn, actor: str, node_id: int, name: str, node_type: str) -> None:
+    """Rename a node, or change its type while no terminal has enrolled there (HQ checks every terminal's mints
+    against the type it enrolled under)."""
+    async with conn.transaction():
+        row = await _one(conn, "SELECT node_type, (SELECT count(*) FROM terminals t WHERE t.node_id = n.id) FROM "
+                               "nodes n WHERE id = %s FOR UPDATE", (node_id,))
+        if row is None:
+            raise ApiError(404, "not_found", f"No node {node_id}.")
+        if row[0] != node_type and row[1]:
+            raise ApiError(409, "node_in_use", "A node's type cannot change once a terminal has enrolled there.")
+        try:
+            async with conn.transaction():
+                await conn.execute("UPDATE nodes SET name = %s, node_type = %s WHERE id = %s",
+                                   (name, node_type, node_id))
+        except errors.UniqueViolation:
+            raise ApiError(409, "exists", f"The franchise already has a node {name!r}.") from None
+        await audit(conn, actor, "update_node", str(node_id), {"name": name, "node_type": node_type})
 
 
 # --- menu and policy ----------------------------------------------------------------------------------------------
@@ -235,7 +267,8 @@ async def new_policy(conn: Conn, actor: str, terms: dict[str, Any]) -> dict[str,
 # --- staff --------------------------------------------------------------------------------------------------------
 
 
-async def create_staff_user(conn: Conn, actor: str, username: str, password: str, role: str) -> None:
+async def create_staff_user(conn: Conn, actor: str, username: str, password: str, role: str,
+                            franchise_id: int | None = None) -> None:
     try:
         hashed = hash_password(password)
     except ValueError as exc:
@@ -243,11 +276,44 @@ async def create_staff_user(conn: Conn, actor: str, username: str, password: str
     async with conn.transaction():
         try:
             async with conn.transaction():
-                await conn.execute("INSERT INTO staff_users (username, password_hash, role) VALUES (%s, %s, %s)",
-                                   (username, hashed, role))
+                await conn.execute("INSERT INTO staff_users (username, password_hash, role, franchise_id) VALUES "
+                                   "(%s, %s, %s, %s)", (username, hashed, role, franchise_id))
         except errors.UniqueViolation:
             raise ApiError(409, "exists", f"A staff user {username!r} exists.") from None
-        except errors.CheckViolation:
+        except errors.ForeignKeyViolation:
+            raise ApiError(404, "not_found", f"No franchise {franchise_id}.") from None
+        except errors.CheckViolation as exc:
+            if "scope" in str(exc.diag.constraint_name):
+                raise ApiError(422, "invalid_request", "A franchise manager needs a franchise; other roles have "
+                                                       "none.") from None
             raise ApiError(422, "invalid_request", "A username is 3-40 lowercase letters, digits, dots, dashes or "
                                                    "underscores.") from None
-        await audit(conn, actor, "create_staff_user", username, {"role": role})
+        await audit(conn, actor, "create_staff_user", username, {"role": role, "franchise_id": franchise_id})
+
+
+async def update_staff_user(conn: Conn, actor: str, username: str, role: str, franchise_id: int | None,
+                            active: bool) -> None:
+    """A new role, franchise or active flag, in force at once: the user's console sessions end with it."""
+    if username == actor and (not active or role != "hq_admin"):
+        raise ApiError(409, "own_account", "You cannot deactivate your own account or take away your own admin "
+                                           "role; ask another HQ admin.")
+    async with conn.transaction():
+        try:
+            async with conn.transaction():
+                row = await _one(conn, "UPDATE staff_users SET role = %s, franchise_id = %s, active = %s WHERE "
+                                       "username = %s RETURNING username", (role, franchise_id, active, username))
+        except errors.ForeignKeyViolation:
+            raise ApiError(404, "not_found", f"No franchise {franchise_id}.") from None
+        except errors.CheckViolation:
+            raise ApiError(422, "invalid_request", "A franchise manager needs a franchise; other roles have "
+                                                   "none.") from None
+        if row is None:
+            raise ApiError(404, "not_found", f"No staff user {username!r}.")
+        await conn.execute("UPDATE console_sessions SET ended_at = now() WHERE username = %s AND ended_at IS NULL",
+                           (username,))
+        await audit(conn, actor, "update_staff_user", username,
+                    {"role": role, "franchise_id": franchise_id, "active": active})
+
+
+async def set_language(conn: Conn, username: str, language: str) -> None:
+    await conn.execute("UPDATE staff_users SET language = %s WHERE username = %s", (language, username))

@@ -13,9 +13,10 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from sync.hq import metrics, tokens
+from sync.hq.api import consolekit
 from sync.hq.api.errors import ERROR_RESPONSES, install_error_handlers
 from sync.hq.api.middleware import BodyLimit, Observe, RateLimiter
-from sync.hq.api.routes import customers, operations, pages, reports, staff, terminals
+from sync.hq.api.routes import console, customers, operations, pages, reports, staff, terminals
 from sync.hq.config import Settings
 from sync.hq.keys import HQKeys
 
@@ -43,7 +44,8 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
                               '{"error": {"code", "message"}} with a fitting status.')
     app.state.pool, app.state.keys, app.state.settings, app.state.jwt_secret = pool, keys, settings, jwt_secret
     install_error_handlers(app)
-    for area in (operations, terminals, staff, reports, customers, pages):
+    consolekit.install(app)
+    for area in (operations, terminals, staff, reports, customers, pages, console):
         app.include_router(area.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Observe, limiter=RateLimiter(settings.public_rate_per_minute),

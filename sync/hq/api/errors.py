@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from psycopg import errors
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -74,10 +74,19 @@ async def _unstorable(_: Request, __: Exception) -> JSONResponse:
                                                       "NUL character in text)."), status_code=422)
 
 
-async def _fault(request: Request, exc: Exception) -> JSONResponse:
+CONSOLE_FAULT = ("<!doctype html><meta charset=utf-8><title>HQ fault</title><link rel=stylesheet "
+                 "href=/console/static/console.css><main class=narrow><section class=card><h1>Something went wrong"
+                 "</h1><p>HQ hit an unexpected fault; it has been logged. Try again, or go back to the "
+                 "<a href=/console/>dashboard</a>.</p></section></main>")
+
+
+async def _fault(request: Request, exc: Exception) -> Response:
     logger.exception("fault on %s %s", request.method, request.url.path)
+    status = 503 if isinstance(exc, errors.OperationalError) else 500
+    if request.url.path.startswith("/console/"):  # a person at a browser: a page, not JSON
+        return HTMLResponse(CONSOLE_FAULT, status_code=status)
     return JSONResponse(error_body("internal", "HQ hit an unexpected fault; it has been logged."),
-                        status_code=503 if isinstance(exc, errors.OperationalError) else 500)
+                        status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:

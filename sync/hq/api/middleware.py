@@ -15,12 +15,24 @@ from sync.hq.api.errors import ApiError
 
 PUBLIC_PATHS = frozenset({"/api/v1/enroll", "/api/v1/staff/login"})
 CUSTOMER_PATHS = frozenset({"/api/v1/claims", "/api/v1/transfers"})  # their own, larger allowance
+CONSOLE_LOGIN = "/console/login"  # its POSTs count with the public paths
 
 
 async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     data = json.dumps(body).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def send_html(send: Send, status: int, sentence: str) -> None:
+    data = ("<!doctype html><meta charset=utf-8><title>HotPot Spot HQ</title><link rel=stylesheet "
+            "href=/console/static/console.css><main class=narrow><section class=card><h1>HotPot Spot HQ</h1>"
+            f"<p class='notice error'>{sentence}</p><p><a href=/console/login>Sign in</a></p></section></main>"
+            ).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                            (b"content-length", str(len(data)).encode()), (b"retry-after", b"60")]})
     await send({"type": "http.response.body", "body": data})
 
 
@@ -98,13 +110,18 @@ class Observe:
 
         try:
             path = scope["path"]
-            if path in PUBLIC_PATHS or (path in CUSTOMER_PATHS and scope["method"] == "POST"):
+            posted = scope["method"] == "POST"
+            if path in PUBLIC_PATHS or (posted and (path in CUSTOMER_PATHS or path == CONSOLE_LOGIN)):
                 client = scope.get("client")
-                limiter = self.limiter if path in PUBLIC_PATHS else self.claim_limiter
+                limiter = self.claim_limiter if path in CUSTOMER_PATHS else self.limiter
                 try:
                     limiter.check(client[0] if client else "unknown")
                 except ApiError as exc:
-                    await send_json(record_status, exc.status, exc.body())
+                    if path == CONSOLE_LOGIN:  # a person at a browser: a sentence on a page
+                        await send_html(record_status, exc.status, "Too many sign-in attempts from this address; "
+                                                                   "wait a minute, then try again.")
+                    else:
+                        await send_json(record_status, exc.status, exc.body())
                     return
             await self.app(scope, receive, record_status)
         finally:

@@ -1,0 +1,139 @@
+"""The HQ console in a real browser (Debian's chromium through Playwright, 1366x768) against `hotpot-hq serve` with
+data from real terminals' ingest: sign in and out, the dashboard's figures against SQL, enrolling a real terminal
+with a code made in the console, a menu change a terminal pulls, revoking, acknowledging an alert, and a screenshot
+of every page. tests/web/test_console_roles.py checks who may see and do what."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from playwright import sync_api as playwright
+
+from sync.hq.api.consolekit import money
+from terminal.setup import create_terminal
+from terminal.store import repos
+from terminal.syncing import SyncService, enroll
+from tests.conftest import TEST_PASSPHRASE
+from tests.hq.conftest import Till, hq, hq_db, make_till, sql  # noqa: F401 (fixtures: a real HQ, enrolled tills)
+from tests.hqkit import HQServer
+from tests.web.consolekit import PASSWORD, browser, make_user, shot
+
+expect = playwright.expect
+VENDOR = Path(__file__).resolve().parents[2] / "sync" / "hq" / "web" / "static" / "vendor"
+
+
+def _sync(till: Till) -> None:
+    service = SyncService(till.term.data_dir, till.wallet)
+    try:
+        assert service.run_once().ok
+    finally:
+        service.stop()
+
+
+def test_the_vendored_htmx_is_the_pinned_release() -> None:
+    data = (VENDOR / "htmx-2.0.11.min.js").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+    assert "Zero-Clause BSD" in (VENDOR / "htmx-2.0.11.LICENSE").read_text()
+
+
+def test_an_admin_runs_the_chain_from_the_console(make_till: Callable[..., Till], hq: HQServer,  # noqa: F811
+                                                  tmp_path: Path) -> None:
+    make_user(hq, "ana", "hq_admin")
+    till = make_till()
+    till.sell(3)
+    _sync(till)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    [(takings,)] = sql(hq.database_url, "SELECT coalesce(sum(total), 0) FROM sales WHERE created_at >= %s", (today,))
+    assert takings > 0
+    sql(hq.database_url, "INSERT INTO alerts (terminal_id, kind, detail) VALUES (%s, 'invalid_block', "
+                         "'{\"height\": 7, \"reason\": \"wrong_total\"}')", (till.id,))
+    code = ""
+    with browser() as page:
+        page.goto(f"{hq.url}/console/")
+        expect(page).to_have_url(f"{hq.url}/console/login?next=/console/")
+        assert page.locator("input[type=hidden][name*=csrf]").count() == 1
+        shot(page, "login")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", "wrong password")
+        page.click("button.primary")
+        expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+        page.fill("input[name=username]", "ana")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button.primary")
+        expect(page.locator("h1")).to_contain_text("Dashboard")
+        expect(page.locator("main")).to_contain_text(money(int(takings)))
+        shot(page, "dashboard")
+
+        page.click("nav >> text=Terminals")
+        expect(page.locator("table.list")).to_contain_text(till.id)
+        expect(page.locator("table.list")).to_contain_text("Counter")
+        page.fill("input[name=franchise]", "Saburtalo")
+        page.fill("input[name=node]", "Pekini")
+        page.fill("input[name=terminal]", "Counter 9")
+        page.click("text=Make a code")
+        code = page.get_by_test_id("enroll-code").inner_text().strip()
+        assert len(code) >= 8
+        expect(page.locator(".qr svg")).to_be_visible()
+        shot(page, "terminals-enroll")
+
+        # A real terminal enrolls with the code the console made.
+        term, _ = create_terminal(tmp_path / "new", franchise="Saburtalo", terminal_name="Counter 9", demo=True,
+                                  passphrase=TEST_PASSPHRASE)
+        wallet = term.unlock(TEST_PASSPHRASE)
+        try:
+            enroll(term, wallet, hq.url, code)
+            new_id = term.terminal_id
+        finally:
+            term.close()
+        page.goto(f"{hq.url}/console/terminals")
+        expect(page.locator("table.list")).to_contain_text(new_id)
+        page.click(f"a[href='/console/terminals/{till.id}']")
+        expect(page.locator("h1")).to_contain_text(till.id)
+        shot(page, "terminal")
+
+        # The menu: udon's price changes; the till pulls it with its next sync.
+        page.goto(f"{hq.url}/console/menu?edit=udon")
+        page.fill("input[name=price]", "9.90")
+        page.click("text=Save item")
+        expect(page.get_by_role("status")).to_contain_text("Menu item saved")
+        shot(page, "menu")
+        _sync(till)
+        assert repos.load_menu(till.term.store)["udon"].price == 990
+
+        # Revoke the terminal enrolled above, with a reason.
+        page.goto(f"{hq.url}/console/terminals")
+        row = page.locator("tr", has_text=new_id)
+        row.locator("summary").click()
+        row.locator("input[name=reason]").fill("replaced by a new till")
+        row.locator("input[name=confirm]").check()
+        row.locator("button.danger").click()
+        expect(page.get_by_role("status")).to_contain_text("Terminal revoked")
+        assert sql(hq.database_url, "SELECT status FROM terminals WHERE id = %s", (new_id,)) == [("revoked",)]
+
+        # The alert, acknowledged with a note.
+        page.click("nav >> text=Alerts")
+        alert = page.locator("tr", has_text="wrong_total")
+        alert.locator("input[name=note]").fill("checked the till: a test block")
+        shot(page, "alerts")
+        alert.locator("button").click()
+        expect(page.get_by_role("status")).to_contain_text("Alert acknowledged")
+        assert sql(hq.database_url, "SELECT acknowledged_by, note FROM alerts WHERE terminal_id = %s AND "
+                                    "kind = 'invalid_block'", (till.id,)) == [("ana", "checked the till: a test block")]
+
+        for name in ("franchises", "policies", "reports", "tokens", "kyc", "audit", "staff"):
+            page.click(f"nav a[href='/console/{name}']")
+            expect(page.locator("h1")).to_be_visible()
+            shot(page, name)
+        page.goto(f"{hq.url}/console/reports?group=item")
+        expect(page.locator("table.list")).to_contain_text("udon")
+        shot(page, "reports-items")
+        page.goto(f"{hq.url}/console/audit")
+        expect(page.locator("table.list")).to_contain_text("revoke_terminal")
+
+        page.click("text=Sign out")
+        expect(page).to_have_url(f"{hq.url}/console/login")
+        page.goto(f"{hq.url}/console/terminals")
+        expect(page).to_have_url(f"{hq.url}/console/login?next=/console/terminals")
