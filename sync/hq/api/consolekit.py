@@ -94,23 +94,26 @@ def when(value: datetime | date | None) -> str:
 
 def bar_chart(days: list[dict[str, Any]], key: str, label: Callable[[int], str], title: str) -> Markup:
     """A bar per day, drawn as SVG on the server (no script); each bar has its figure as a tooltip."""
-    width, height, pad = 1120, 170, 64
+    width, height, left, right, bottom, top_pad = 1120, 170, 90, 24, 22, 16
     top = max((int(d[key]) for d in days), default=0) or 1
-    step = (width - pad) / max(len(days), 1)
-    bars = []
+    step = (width - left - right) / max(len(days), 1)
+    base = height - bottom
+    parts = []
     for i, day in enumerate(days):
         value = int(day[key])
-        h = (height - pad - 10) * value / top
-        x = pad + i * step
-        bars.append(f'<rect x="{x + 1:.1f}" y="{height - pad - h:.1f}" width="{step - 2:.1f}" height="{h:.1f}" '
-                    f'class="bar"><title>{html.escape(str(day["day"]))}: {html.escape(label(value))}</title></rect>')
+        h = (base - top_pad) * value / top
+        x = left + i * step
+        parts.append(f'<rect x="{x + 1:.1f}" y="{base - h:.1f}" width="{step - 2:.1f}" height="{h:.1f}" '
+                     f'class="bar"><title>{html.escape(str(day["day"]))}: {html.escape(label(value))}</title></rect>')
         if i % 5 == 0 or i == len(days) - 1:
-            bars.append(f'<text x="{x + step / 2:.1f}" y="{height - 8}" class="axis">'
-                        f'{html.escape(day["day"].strftime("%d.%m"))}</text>')
+            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 4}" text-anchor="middle" class="axis">'
+                         f'{html.escape(day["day"].strftime("%d.%m"))}</text>')
     return Markup(f'<svg viewBox="0 0 {width} {height}" class="chart" role="img" aria-label="{html.escape(title)}">'
-                  f'<text x="{pad}" y="12" class="axis">{html.escape(label(top))}</text>'
-                  f'<line x1="{pad}" y1="{height - pad}" x2="{width}" y2="{height - pad}" class="base"/>'
-                  + "".join(bars) + "</svg>")
+                  f'<text x="{left - 8}" y="{top_pad + 4}" text-anchor="end" class="axis">{html.escape(label(top))}'
+                  f'</text><text x="{left - 8}" y="{base}" text-anchor="end" class="axis">0</text>'
+                  f'<line x1="{left}" y1="{top_pad}" x2="{width - right}" y2="{top_pad}" class="grid"/>'
+                  f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" class="base"/>'
+                  + "".join(parts) + "</svg>")
 
 
 ENV = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape(["html"]),
