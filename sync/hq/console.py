@@ -249,6 +249,8 @@ async def token_summary(conn: Conn) -> dict[str, Any]:
                               "AS accounts FROM claims")
     expiries = await rows(conn, "SELECT count(*) AS n FROM token_ledger WHERE kind = 'expiry'")
     runs = await rows(conn, "SELECT year, ledger_seq, paid, kept, at FROM token_redistributions ORDER BY year DESC")
+    pending = await rows(conn, "SELECT count(*) AS n, coalesce(sum(minted), 0) AS st FROM token_mints WHERE "
+                               "ledger_seq IS NULL AND confirmed")
     recent = await rows(conn, "SELECT c.check_id, c.account_id, c.amount, c.at FROM claims c ORDER BY c.at DESC "
                               "LIMIT 20")
     parties = {"owner": 0, "franchisees": 0, "charity": 0, "customers": 0, "unclaimed": 0, "redistribution": 0,
@@ -260,7 +262,8 @@ async def token_summary(conn: Conn) -> dict[str, Any]:
         parties[key] = parties.get(key, 0) + int(b["balance"])
     return {"parties": parties, "entries": int(head[0]["seq"]) if head else 0,
             "minted": int(head[0]["minted"]) if head else 0, "reversed": int(head[0]["reversed"]) if head else 0,
-            "claims": claims[0], "expiries": int(expiries[0]["n"]), "runs": runs, "recent": recent}
+            "claims": claims[0], "expiries": int(expiries[0]["n"]), "runs": runs, "recent": recent,
+            "pending": {"n": int(pending[0]["n"]), "st": int(pending[0]["st"])}}
 
 
 async def kyc_queue(conn: Conn, franchise: int | None) -> list[dict[str, Any]]:

@@ -149,7 +149,7 @@ _KA_RU: tuple[tuple[str, str, str], ...] = (
     ("Save item", "პოზიციის შენახვა", "Сохранить позицию"),
     ("Which terminals have the newest menu", "რომელ ტერმინალებს აქვს უახლესი მენიუ", "У каких терминалов новое меню"),
     ("Updates received up to", "მიღებული განახლებები", "Обновления получены до"),
-    ("{n} changes behind", "{n} ცვლილებით ჩამორჩება", "отстаёт на {n} изм."),
+    ("behind by {n}", "ჩამორჩება {n} ცვლილებით", "отстаёт на {n} изм."),
     ("No active terminal.", "აქტიური ტერმინალი არ არის.", "Нет активных терминалов."),
     ("broth", "ბულიონი", "бульон"),
     ("meat", "ხორცი", "мясо"),
@@ -228,6 +228,9 @@ _KA_RU: tuple[tuple[str, str, str], ...] = (
     ("Silent terminal", "მდუმარე ტერმინალი", "Молчащий терминал"),
     ("Cap passed", "ლიმიტი გადაჭარბებულია", "Лимит превышен"),
     # tokens
+    ("{n} new sales ({st} ST) enter the ledger within seconds.",
+     "{n} ახალი გაყიდვა ({st} ST) რეესტრში რამდენიმე წამში აისახება.",
+     "Новых продаж: {n} ({st} ST); они попадут в реестр через несколько секунд."),
     ("ST in circulation", "ST მიმოქცევაში", "ST в обращении"),
     ("claims ({amount} ST, {accounts} accounts)", "მოთხოვნა ({amount} ST, {accounts} ანგარიში)",
      "заявок ({amount} ST, счетов: {accounts})"),

@@ -19,6 +19,7 @@ from terminal.syncing import SyncService, enroll
 from tests.conftest import TEST_PASSPHRASE
 from tests.hq.conftest import Till, hq, hq_db, make_till, sql  # noqa: F401 (fixtures: a real HQ, enrolled tills)
 from tests.hqkit import HQServer
+from tests.hqkit import hq as hq_cli
 from tests.web.consolekit import PASSWORD, browser, make_user, shot
 
 expect = playwright.expect
@@ -95,11 +96,14 @@ def test_an_admin_runs_the_chain_from_the_console(make_till: Callable[..., Till]
         shot(page, "terminal")
 
         # The menu: udon's price changes; the till pulls it with its next sync.
+        [(udon_before,)] = sql(hq.database_url, "SELECT data FROM menu_items WHERE id = 'udon'")
         page.goto(f"{hq.url}/console/menu?edit=udon")
         page.fill("input[name=price]", "9.90")
         page.click("text=Save item")
         expect(page.get_by_role("status")).to_contain_text("Menu item saved")
         shot(page, "menu")
+        [(udon_after,)] = sql(hq.database_url, "SELECT data FROM menu_items WHERE id = 'udon'")
+        assert udon_after == {**udon_before, "price": 990}  # what the form does not show is kept
         _sync(till)
         assert repos.load_menu(till.term.store)["udon"].price == 990
 
@@ -125,8 +129,19 @@ def test_an_admin_runs_the_chain_from_the_console(make_till: Callable[..., Till]
 
         for name in ("franchises", "policies", "reports", "tokens", "kyc", "audit", "staff"):
             page.click(f"nav a[href='/console/{name}']")
-            expect(page.locator("h1")).to_be_visible()
+            expect(page).to_have_url(f"{hq.url}/console/{name}")
+            expect(page.locator(f"nav a[href='/console/{name}']")).to_have_attribute("aria-current", "page")
             shot(page, name)
+        hq_cli(hq.database_url, "tokens", "enter", env={"HOTPOT_HQ_KEY_DIR": str(hq.key_dir)})
+        page.goto(f"{hq.url}/console/tokens")
+        [(minted, reversed_)] = sql(hq.database_url, "SELECT minted, reversed FROM token_ledger_head")
+        expect(page.locator(".tiles")).to_contain_text(f"{minted - reversed_:,}")
+        assert minted > 0
+        shot(page, "tokens")
+        page.goto(f"{hq.url}/console/reports?group=franchise")
+        [(vake_sales,)] = sql(hq.database_url, "SELECT count(*) FROM sales s JOIN nodes n ON n.id = s.node_id JOIN "
+                                               "franchises f ON f.id = n.franchise_id WHERE f.name = 'Vake'")
+        expect(page.locator("table.list tr", has_text="Vake").locator("td").nth(1)).to_have_text(str(vake_sales))
         page.goto(f"{hq.url}/console/reports?group=item")
         expect(page.locator("table.list")).to_contain_text("udon")
         shot(page, "reports-items")

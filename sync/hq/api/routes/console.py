@@ -366,9 +366,12 @@ async def save_menu_item(request: Request, session: Admin, fields: Form, pool: P
     elif available is None:
         error = "Availability is a whole number of portions."
     else:
-        item = {**draft, "price": price, "available": available, "active": True}
         try:
             async with pool.connection() as conn:
+                # An edit keeps what the form does not show (description, ingredients, cooking time, priority).
+                cur = await conn.execute("SELECT data FROM menu_items WHERE id = %s", (draft["id"],))
+                row = await cur.fetchone()
+                item = {**(row[0] if row else {}), **draft, "price": price, "available": available, "active": True}
                 await writes.put_menu_item(conn, session.username, item)
         except ApiError as exc:
             error = exc.message
