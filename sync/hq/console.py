@@ -45,20 +45,19 @@ async def dashboard(conn: Conn, franchise: int | None, now: datetime | None = No
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=29)
     params = {"franchise": franchise, "today": today, "start": start}
-    # One pass over the last 30 days' sales (sales_node_created index), grouped by franchise and day.
+    # The rollup kept by triggers (migration 0009): 30 days x nodes rows, not 30 days of sales.
     per_day = await rows(conn, f"""
-        SELECT f.id, f.name, date_trunc('day', s.created_at, 'UTC') AS day, count(*) AS sales,
-               coalesce(sum(s.total), 0) AS total, coalesce(sum(s.minted), 0) AS minted
-        FROM sales s JOIN nodes n ON n.id = s.node_id JOIN franchises f ON f.id = n.franchise_id
-        WHERE s.created_at >= %(start)s AND {_scope('f.id')}
-        GROUP BY 1, 2, 3""", params)
+        SELECT f.id, f.name, d.day, sum(d.sales) AS sales, sum(d.total) AS total, sum(d.minted) AS minted
+        FROM sales_daily d JOIN nodes n ON n.id = d.node_id JOIN franchises f ON f.id = n.franchise_id
+        WHERE d.day >= %(start)s::date AND {_scope('f.id')}
+        GROUP BY 1, 2, 3""", {**params, "start": start.date()})
     franchises = await rows(conn, f"SELECT id, name FROM franchises f WHERE {_scope('f.id')} ORDER BY name",
                             params)
 
     def totals(since: datetime) -> list[dict[str, Any]]:
         out = []
         for fr in franchises:
-            mine = [r for r in per_day if r["id"] == fr["id"] and r["day"] >= since]
+            mine = [r for r in per_day if r["id"] == fr["id"] and r["day"] >= since.date()]
             out.append({"franchise": fr["name"], "sales": sum(r["sales"] for r in mine),
                         "total": sum(int(r["total"]) for r in mine), "minted": sum(int(r["minted"]) for r in mine)})
         return out
@@ -66,11 +65,12 @@ async def dashboard(conn: Conn, franchise: int | None, now: datetime | None = No
     days = []
     for i in range(30):
         day = start + timedelta(days=i)
-        mine = [r for r in per_day if r["day"] == day]
+        mine = [r for r in per_day if r["day"] == day.date()]
         days.append({"day": day.date(), "total": sum(int(r["total"]) for r in mine),
                      "minted": sum(int(r["minted"]) for r in mine), "sales": sum(r["sales"] for r in mine)})
     state = await rows(conn, f"""
-        SELECT t.status, (SELECT max(received_at) FROM blocks b WHERE b.terminal_id = t.id) AS last_block
+        SELECT t.status, (SELECT b.received_at FROM blocks b WHERE b.terminal_id = t.id ORDER BY b.height DESC
+                          LIMIT 1) AS last_block
         FROM terminals t JOIN nodes n ON n.id = t.node_id WHERE {_scope('n.franchise_id')}""", params)
     counts = {"online": 0, "silent": 0, "revoked": 0}
     for t in state:
