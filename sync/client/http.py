@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import secrets
 import time
@@ -33,6 +34,13 @@ class Refused(SyncError):
     retryable = False
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("hotpotspot")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "dev"
+
+
 class HQClient:
     def __init__(self, base_url: str, terminal_id: str, sign_digest: Callable[[bytes], bytes] | None = None,
                  session: requests.Session | None = None) -> None:
@@ -40,7 +48,7 @@ class HQClient:
         self.terminal_id = terminal_id
         self.sign_digest = sign_digest
         self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = "hotpot-terminal"
+        self.session.headers["User-Agent"] = f"hotpot-terminal/{_version()}"
         # A connection that cannot even be opened is retried at once, twice; everything else is the Syncer's call
         # (with backoff), since only it knows what is safe to send again.
         adapter = HTTPAdapter(max_retries=Retry(total=2, connect=2, read=0, status=0, redirect=0, other=0,

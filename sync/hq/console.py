@@ -96,7 +96,7 @@ async def terminals(conn: Conn, franchise: int | None, now: datetime | None = No
     now = now or datetime.now(UTC)
     found = await rows(conn, f"""
         SELECT t.id, t.name, t.status, n.name AS node, n.node_type, f.name AS franchise, t.enrolled_at, t.revoked_at,
-               t.served_seq, b.height, b.received_at AS last_block_at,
+               t.served_seq, t.software, b.height, b.received_at AS last_block_at,
                (SELECT max(update_seq) FROM menu_items) AS menu_seq,
                (SELECT count(*) FROM token_mints m WHERE m.terminal_id = t.id AND NOT m.confirmed) AS held_mints
         FROM terminals t JOIN nodes n ON n.id = t.node_id JOIN franchises f ON f.id = n.franchise_id

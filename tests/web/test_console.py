@@ -71,6 +71,9 @@ def test_an_admin_runs_the_chain_from_the_console(make_till: Callable[..., Till]
         page.click("nav >> text=Terminals")
         expect(page.locator("table.list")).to_contain_text(till.id)
         expect(page.locator("table.list")).to_contain_text("Counter")
+        import importlib.metadata
+        expect(page.locator("table.list tr", has_text=till.id)).to_contain_text(
+            importlib.metadata.version("hotpotspot"))  # the version the terminal reported with its blocks
         page.fill("input[name=franchise]", "Saburtalo")
         page.fill("input[name=node]", "Pekini")
         page.fill("input[name=terminal]", "Counter 9")

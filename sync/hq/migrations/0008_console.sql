@@ -23,3 +23,6 @@ CREATE INDEX console_sessions_user ON console_sessions (username) WHERE ended_at
 ALTER TABLE alerts ADD COLUMN acknowledged_by text;
 ALTER TABLE alerts ADD COLUMN note text;
 CREATE INDEX alerts_open ON alerts (created_at DESC) WHERE acknowledged_at IS NULL;
+
+-- What each terminal last said it runs (its User-Agent with fresh blocks), shown in the console.
+ALTER TABLE terminals ADD COLUMN software text;

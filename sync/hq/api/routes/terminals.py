@@ -82,6 +82,13 @@ async def push_blocks(request: Request, terminal: EnrolledTerminal, doc: JsonBod
         elif result.reason:
             metrics.REJECTIONS.labels(result.reason).inc()
     metrics.RECORDS.inc(outcome.records)
+    agent = request.headers.get("user-agent", "")
+    if agent.startswith("hotpot-terminal/") and len(agent) <= 60 and \
+            any(r.status == "accepted" for r in outcome.results):
+        # What the terminal says it runs (for the console): only with blocks HQ had not seen, so never from a replay.
+        async with pool.connection() as conn:
+            await conn.execute("UPDATE terminals SET software = %s WHERE id = %s AND software IS DISTINCT FROM %s",
+                               (agent.split("/", 1)[1], terminal["id"], agent.split("/", 1)[1]))
     return JSONResponse({"results": [r.to_dict() for r in outcome.results], "head": outcome.head},
                         status_code=outcome.http_status)
 
