@@ -151,6 +151,14 @@ def test_an_admin_runs_the_chain_from_the_console(make_till: Callable[..., Till]
         page.goto(f"{hq.url}/console/audit")
         expect(page.locator("table.list")).to_contain_text("revoke_terminal")
 
+        # Usable on a 1024x768 screen too.
+        page.set_viewport_size({"width": 1024, "height": 768})
+        for name in ("", "terminals", "alerts"):
+            page.goto(f"{hq.url}/console/{name}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1024, name  # no sideways scrolling
+            shot(page, f"{name or 'dashboard'}-1024")
+        page.set_viewport_size({"width": 1366, "height": 768})
+
         # Georgian and Russian, chosen in the top bar and remembered for the user.
         page.goto(f"{hq.url}/console/")
         page.click("form.lang button[value=ka]")

@@ -505,7 +505,8 @@ async def alerts(request: Request, session: Annotated[sessions.Session, _viewer(
     page = _page_number(request)
     async with pool.connection() as conn:
         found, total = await console.alerts(conn, session.franchise_id, show, page)
-    return render(request, session, "alerts.html", alerts=found, total=total, page=page, show=show,
+        silent = [t for t in await console.terminals(conn, session.franchise_id) if t["state"] == "silent"]
+    return render(request, session, "alerts.html", alerts=found, total=total, page=page, show=show, silent=silent,
                   pages=max(1, -(-total // console.PAGE_SIZE)), done=_done(request),
                   can_ack=session.role in ("hq_admin", "franchise_manager"))
 
