@@ -11,7 +11,12 @@ Holders: `owner`, `franchisee:<franchise id>`, `charity`, `unclaimed` (customer 
 customer accounts (`HC...`).
 
 A mint enters the chain when a claim needs it, or from `append_pending_mints` (a job): the hot ingest path never
-waits on the chain's single head lock."""
+waits on the chain's single head lock.
+
+Lock order (no deadlock): a claim locks its check's row, then (if its mint is not in the chain yet) the mint's row,
+then the chain's head. The jobs (new mints, reversals, expiry, redistribution) take the head FIRST and then lock rows
+with SKIP LOCKED: a row a claim holds is left for the job's next round, so a job never waits while holding the
+head."""
 
 from __future__ import annotations
 
@@ -120,11 +125,13 @@ JOIN nodes n ON n.id = t.node_id
 """
 
 
-async def ledger_mint(conn: AsyncConnection[Any], keys: HQKeys, terminal_id: str, sale_id: str) -> int | None:
+async def ledger_mint(conn: AsyncConnection[Any], keys: HQKeys, terminal_id: str, sale_id: str,
+                      skip_locked: bool = False) -> int | None:
     """The chain entry of a sale's mint, appended now if it is not there yet; None while the mint is held
-    (a sale from before its terminal enrolled, until an admin confirms it)."""
-    cur = await conn.execute(_MINT + " WHERE m.terminal_id = %s AND m.sale_id = %s FOR UPDATE OF m",
-                             (terminal_id, sale_id))
+    (a sale from before its terminal enrolled, until an admin confirms it), or, with `skip_locked` (a job, holding
+    the head), while a claim holds its row."""
+    cur = await conn.execute(_MINT + " WHERE m.terminal_id = %s AND m.sale_id = %s FOR UPDATE OF m"
+                             + (" SKIP LOCKED" if skip_locked else ""), (terminal_id, sale_id))
     row = await cur.fetchone()
     if row is None or not row[8]:
         return None
@@ -146,9 +153,10 @@ async def append_pending_mints(conn: AsyncConnection[Any], keys: HQKeys, limit: 
     """Enter confirmed mints that are not in the chain yet (oldest first); returns how many."""
     cur = await conn.execute("SELECT terminal_id, sale_id::text FROM token_mints WHERE ledger_seq IS NULL AND "
                              "confirmed ORDER BY sale_id LIMIT %s", (limit,))
+    await lock_head(conn)  # the head first: see the lock order above
     done = 0
     for terminal_id, sale_id in await cur.fetchall():
-        if await ledger_mint(conn, keys, terminal_id, sale_id) is not None:
+        if await ledger_mint(conn, keys, terminal_id, sale_id, skip_locked=True) is not None:
             done += 1
     return done
 
@@ -161,6 +169,7 @@ async def append_pending_reversals(conn: AsyncConnection[Any], keys: HQKeys, lim
         "m.terminal_id = r.terminal_id AND m.sale_id = r.sale_id WHERE r.ledger_seq IS NULL AND m.confirmed "
         "ORDER BY r.created_at, r.refund_id "
         "LIMIT %s", (limit,))
+    await lock_head(conn)  # the head first: see the lock order above
     done = 0
     for terminal_id, refund_id in await cur.fetchall():
         if await ledger_reversal(conn, keys, terminal_id, refund_id) is not None:
@@ -173,7 +182,8 @@ async def ledger_reversal(conn: AsyncConnection[Any], keys: HQKeys, terminal_id:
     """The chain entry taking back a refund's tokens, appended now if it is not there yet (after the sale's mint).
     The owner's, franchisee's and charity's parts move to `reversed`; the customer's part only as far as the
     `unclaimed` holder still holds the sale's share: what the customer claimed (or what expired) before the refund
-    reached HQ stays where it is, and the entry says how much of the customer's part was kept (`customer_kept`)."""
+    reached HQ stays where it is, and the entry says how much of the customer's part was kept (`customer_kept`).
+    The caller holds the chain's head (append_pending_reversals): rows a claim holds are skipped, not waited for."""
     cur = await conn.execute(
         "SELECT r.sale_id::text, r.ledger_seq, c.check_id, n.franchise_id FROM refunds r "
         "JOIN checks c ON c.terminal_id = r.terminal_id AND c.sale_id = r.sale_id "
@@ -185,14 +195,17 @@ async def ledger_reversal(conn: AsyncConnection[Any], keys: HQKeys, terminal_id:
     sale_id, seq, check_id, franchise_id = row
     if seq is not None:
         return int(seq)
-    # The check's row serialises this with the sale's claim and expiry.
-    await conn.execute("SELECT 1 FROM checks WHERE check_id = %s FOR UPDATE", (check_id,))
-    cur = await conn.execute("SELECT ledger_seq FROM refunds WHERE terminal_id = %s AND refund_id = %s FOR UPDATE",
-                             (terminal_id, refund_id))
+    # The check's row serialises this with the sale's claim and expiry; the caller holds the head, so a row a claim
+    # holds is skipped (the next round takes it).
+    cur = await conn.execute("SELECT 1 FROM checks WHERE check_id = %s FOR UPDATE SKIP LOCKED", (check_id,))
+    if await cur.fetchone() is None:
+        return None
+    cur = await conn.execute("SELECT ledger_seq FROM refunds WHERE terminal_id = %s AND refund_id = %s FOR UPDATE "
+                             "SKIP LOCKED", (terminal_id, refund_id))
     again = await cur.fetchone()
     if again is None or again[0] is not None:
         return None if again is None else int(again[0])
-    mint_seq = await ledger_mint(conn, keys, terminal_id, sale_id)
+    mint_seq = await ledger_mint(conn, keys, terminal_id, sale_id, skip_locked=True)
     if mint_seq is None:
         return None
     cur = await conn.execute("SELECT party, amount FROM token_reversals WHERE terminal_id = %s AND refund_id = %s",
@@ -534,14 +547,15 @@ async def expire_unclaimed(conn: AsyncConnection[Any], keys: HQKeys, limit: int 
         "m.sale_id = c.sale_id WHERE c.claimed_at IS NULL AND c.expired_seq IS NULL AND m.confirmed AND "
         f"s.created_at + interval '365 days' < now() AND {CLAIMABLE_SQL} > 0 "
         "ORDER BY s.created_at LIMIT %s", (limit,))
+    await lock_head(conn)  # the head first: see the lock order above
     done = 0
     for terminal_id, sale_id, check_id in await cur.fetchall():
-        locked = await conn.execute("SELECT claimed_at, expired_seq FROM checks WHERE check_id = %s FOR UPDATE",
-                                    (check_id,))
+        locked = await conn.execute("SELECT claimed_at, expired_seq FROM checks WHERE check_id = %s FOR UPDATE "
+                                    "SKIP LOCKED", (check_id,))
         state = await locked.fetchone()
         if state is None or state[0] is not None or state[1] is not None:
-            continue  # claimed or expired meanwhile
-        mint_seq = await ledger_mint(conn, keys, terminal_id, sale_id)
+            continue  # a claim holds it (the next round looks again), or it was claimed or expired meanwhile
+        mint_seq = await ledger_mint(conn, keys, terminal_id, sale_id, skip_locked=True)
         amount = await _claimable(conn, terminal_id, sale_id)
         if mint_seq is None or amount <= 0:
             continue

@@ -8,10 +8,11 @@ took back, no sale's unclaimed share goes below zero; at the end `verify-ledger`
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,9 +22,17 @@ from sync.protocol.errors import UserFacingError
 from terminal.store import repos
 from tests.hq.conftest import Till
 from tests.hq.test_claims import Phone, _sell, _sync
-from tests.hqkit import HQServer
+from tests.hqkit import HQServer, running_hq
 
 SALES, ACCOUNTS = 5, 3
+
+
+@pytest.fixture(scope="module")
+def hq(hq_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HQServer]:
+    """This module's HQ runs its ledger job every second, so the steps race with it (lock order, not luck)."""
+    with running_hq(hq_db, tmp_path_factory.mktemp("hq"), extra_env={
+            "HOTPOT_HQ_PUBLIC_RATE": "1000", "HOTPOT_HQ_MINT_JOB_S": "1"}) as server:
+        yield server
 steps = st.lists(st.one_of(
     st.tuples(st.just("claim"), st.integers(0, SALES - 1), st.integers(0, ACCOUNTS - 1), st.booleans()),
     st.tuples(st.just("refund"), st.integers(0, SALES - 1), st.sampled_from([None, 1, 2, 3])),
