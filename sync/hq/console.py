@@ -292,6 +292,9 @@ async def terminal_detail(conn: Conn, terminal_id: str) -> dict[str, Any]:
         FROM sales WHERE terminal_id = %(id)s AND created_at >= %(start)s""",
                         {"id": terminal_id, "today": today, "start": today - timedelta(days=29)})
     info.update(sold)
+    [held] = await rows(conn, "SELECT count(*) AS n, coalesce(sum(minted), 0) AS st FROM token_mints WHERE "
+                              "terminal_id = %s AND NOT confirmed", (terminal_id,))
+    info["held"] = held
     info["alerts"] = await rows(conn, "SELECT id, kind, detail, created_at, acknowledged_at FROM alerts WHERE "
                                       "terminal_id = %s ORDER BY id DESC LIMIT 20", (terminal_id,))
     return info

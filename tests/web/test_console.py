@@ -13,6 +13,7 @@ from pathlib import Path
 from playwright import sync_api as playwright
 
 from sync.hq.api.consolekit import money
+from terminal.core.orders import Tender
 from terminal.setup import create_terminal
 from terminal.store import repos
 from terminal.syncing import SyncService, enroll
@@ -88,12 +89,29 @@ def test_an_admin_runs_the_chain_from_the_console(make_till: Callable[..., Till]
                                   passphrase=TEST_PASSPHRASE)
         wallet = term.unlock(TEST_PASSPHRASE)
         try:
+            owner = repos.get_user(term.store, "Giorgi")
+            assert owner is not None
+            term.open_shift(owner, 0)
+            term.sell(owner, [("udon", 1)], [Tender("cash")])  # sold before it enrolled: its mint waits at HQ
             enroll(term, wallet, hq.url, code)
             new_id = term.terminal_id
+            service = SyncService(term.data_dir, wallet)
+            try:
+                assert service.run_once().ok
+            finally:
+                service.stop()
         finally:
             term.close()
         page.goto(f"{hq.url}/console/terminals")
         expect(page.locator("table.list")).to_contain_text(new_id)
+        expect(page.locator("tr", has_text=new_id)).to_contain_text("1 early sales held")
+        page.click(f"a[href='/console/terminals/{new_id}']")
+        page.check("input[name=confirm]")
+        page.click("text=Confirm")
+        expect(page.get_by_role("status")).to_contain_text("Early sales confirmed")
+        assert sql(hq.database_url, "SELECT bool_and(confirmed) FROM token_mints WHERE terminal_id = %s",
+                   (new_id,)) == [(True,)]
+        page.goto(f"{hq.url}/console/terminals")
         page.click(f"a[href='/console/terminals/{till.id}']")
         expect(page.locator("h1")).to_contain_text(till.id)
         shot(page, "terminal")

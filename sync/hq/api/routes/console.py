@@ -68,7 +68,8 @@ def _done(request: Request) -> str | None:
             "with their next update.", "retired": "Menu item retired; terminals stop selling it after their next "
             "update.", "policy": "New policy version saved; terminals get it with their next update.",
             "acknowledged": "Alert acknowledged.", "staff": "Staff user saved; it takes effect at once.",
-            "language": "Language changed."}.get(request.query_params.get("done", ""))
+            "language": "Language changed.",
+            "confirmed": "Early sales confirmed: their tokens are booked."}.get(request.query_params.get("done", ""))
 
 
 # --- static files, sign-in, sign-out, language --------------------------------------------------------------------
@@ -194,7 +195,22 @@ async def terminal(request: Request, terminal_id: str,
         if not await console.terminal_in_scope(conn, terminal_id, session.franchise_id):
             raise Refused("This terminal belongs to another franchise.")
         detail = await console.terminal_detail(conn, terminal_id)
-    return render(request, session, "terminal.html", terminal=detail)
+    return render(request, session, "terminal.html", terminal=detail, done=_done(request))
+
+
+@router.post("/terminals/{terminal_id}/confirm-mints")
+async def confirm_mints(request: Request, terminal_id: str, session: Admin, fields: Form, pool: Pool) -> Response:
+    """Book the tokens of the sales a terminal made before it enrolled (held until an HQ admin vouches for them)."""
+    if not _TERMINAL_ID.fullmatch(terminal_id):
+        raise Refused("No such terminal.", 404)
+    if fields.get("confirm") != "yes":
+        raise Refused("Tick the box to confirm you checked these sales.", 422)
+    async with pool.connection() as conn:
+        try:
+            await writes.confirm_early_mints(conn, session.username, terminal_id)
+        except ApiError as exc:
+            raise Refused(exc.message, exc.status) from None
+    return redirect(f"/console/terminals/{terminal_id}?done=confirmed")
 
 
 @router.post("/terminals/enroll")
