@@ -153,9 +153,11 @@ async def append_pending_mints(conn: AsyncConnection[Any], keys: HQKeys, limit: 
     """Enter confirmed mints that are not in the chain yet (oldest first); returns how many."""
     cur = await conn.execute("SELECT terminal_id, sale_id::text FROM token_mints WHERE ledger_seq IS NULL AND "
                              "confirmed ORDER BY sale_id LIMIT %s", (limit,))
-    await lock_head(conn)  # the head first: see the lock order above
+    pending = await cur.fetchall()
+    if pending:
+        await lock_head(conn)  # the head first: see the lock order above
     done = 0
-    for terminal_id, sale_id in await cur.fetchall():
+    for terminal_id, sale_id in pending:
         if await ledger_mint(conn, keys, terminal_id, sale_id, skip_locked=True) is not None:
             done += 1
     return done
@@ -169,9 +171,11 @@ async def append_pending_reversals(conn: AsyncConnection[Any], keys: HQKeys, lim
         "m.terminal_id = r.terminal_id AND m.sale_id = r.sale_id WHERE r.ledger_seq IS NULL AND m.confirmed "
         "ORDER BY r.created_at, r.refund_id "
         "LIMIT %s", (limit,))
-    await lock_head(conn)  # the head first: see the lock order above
+    pending = await cur.fetchall()
+    if pending:
+        await lock_head(conn)  # the head first: see the lock order above
     done = 0
-    for terminal_id, refund_id in await cur.fetchall():
+    for terminal_id, refund_id in pending:
         if await ledger_reversal(conn, keys, terminal_id, refund_id) is not None:
             done += 1
     return done
@@ -547,9 +551,11 @@ async def expire_unclaimed(conn: AsyncConnection[Any], keys: HQKeys, limit: int 
         "m.sale_id = c.sale_id WHERE c.claimed_at IS NULL AND c.expired_seq IS NULL AND m.confirmed AND "
         f"s.created_at + interval '365 days' < now() AND {CLAIMABLE_SQL} > 0 "
         "ORDER BY s.created_at LIMIT %s", (limit,))
-    await lock_head(conn)  # the head first: see the lock order above
+    due = await cur.fetchall()
+    if due:
+        await lock_head(conn)  # the head first: see the lock order above
     done = 0
-    for terminal_id, sale_id, check_id in await cur.fetchall():
+    for terminal_id, sale_id, check_id in due:
         locked = await conn.execute("SELECT claimed_at, expired_seq FROM checks WHERE check_id = %s FOR UPDATE "
                                     "SKIP LOCKED", (check_id,))
         state = await locked.fetchone()
