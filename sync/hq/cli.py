@@ -69,6 +69,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = tsub.add_parser("redistribute", help="pay the redistribution pool out pro rata to holders, within their "
                                              "caps (once per year)")
     p.add_argument("--year", type=int, required=True)
+    lists = sub.add_parser("lists", help="sanctions and PEP lists for KYC screening")
+    lsub = lists.add_subparsers(dest="lists_command", required=True, parser_class=_Parser)
+    p = lsub.add_parser("import", help="replace one list with a file in its published format (atomic, recorded)")
+    p.add_argument("--format", required=True, choices=("ofac", "un", "eu", "ftm"), dest="list_format",
+                   help="ofac: OFAC sdn.xml; un: UN consolidated.xml; eu: EU Financial Sanctions File XML; "
+                        "ftm: OpenSanctions FollowTheMoney JSON lines")
+    p.add_argument("file", type=Path)
     sub.add_parser("verify-ledger", help="re-derive HQ's token ledger: links, hashes, signatures, every balance, "
                                          "mints against the books (exit 1 on a fault)")
     p = sub.add_parser("verify-chain", help="re-verify a terminal's stored chain from genesis (exit 1 on a fault)")
@@ -280,6 +287,20 @@ def _tokens(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _lists(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USER
+    began = time.monotonic()
+    count = _with_connection(settings.require_database(),
+                             lambda conn: writes.import_screening_list(conn, "cli", args.list_format, data))
+    print(f"Imported {count} listed people from {args.file.name} as the {args.list_format} list in "
+          f"{time.monotonic() - began:.1f} s; the previous version is replaced.")
+    return EXIT_OK
+
+
 def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
     from sync.hq import tokens
     from sync.hq.keys import load_or_create_keys
@@ -297,7 +318,7 @@ def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": _migrate, "serve": _serve, "enroll-code": _enroll_code, "create-user": _create_user,
-    "verify-chain": _verify_chain, "verify-ledger": _verify_ledger, "tokens": _tokens, "menu": _menu,
+    "verify-chain": _verify_chain, "verify-ledger": _verify_ledger, "tokens": _tokens, "lists": _lists, "menu": _menu,
 }
 
 

@@ -330,3 +330,33 @@ class Index:
             hits.append(Hit(entry, max(0, min(100, sum(parts.values()))), name_score, shown, parts))
         hits.sort(key=lambda h: (-h.score, h.entry.ref))
         return hits[:limit]
+
+
+# --- risk ---------------------------------------------------------------------------------------------------------
+
+HIGH_RISK_NATIONALITIES = frozenset({"AF", "IR", "KP", "SY"})
+
+
+@dataclass
+class Risk:
+    score: int
+    level: str                  # low | medium | high
+    parts: dict[str, int]       # what made the score, each addition by its reason
+
+
+def risk(nationality: str | None, born: date | None, today: date, pep: bool, sanctioned: bool) -> Risk:
+    """DOMAIN.md's score: 10 base, +30 nationality AF/IR/KP/SY, +20 age under 18 or over 80, +40 politically exposed,
+    +50 a sanctions hit; at most 100; above 70 high, above 30 medium."""
+    parts = {"base": 10}
+    if nationality and nationality.upper() in HIGH_RISK_NATIONALITIES:
+        parts["nationality"] = 30
+    if born is not None:
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        if age < 18 or age > 80:
+            parts["age"] = 20
+    if pep:
+        parts["pep"] = 40
+    if sanctioned:
+        parts["sanctions"] = 50
+    score = min(100, sum(parts.values()))
+    return Risk(score, "high" if score > 70 else "medium" if score > 30 else "low", parts)

@@ -317,3 +317,32 @@ async def update_staff_user(conn: Conn, actor: str, username: str, role: str, fr
 
 async def set_language(conn: Conn, username: str, language: str) -> None:
     await conn.execute("UPDATE staff_users SET language = %s WHERE username = %s", (language, username))
+
+
+# --- screening lists ----------------------------------------------------------------------------------------------
+
+
+async def import_screening_list(conn: Conn, actor: str, fmt: str, data: bytes) -> int:
+    """Replace the list of `fmt` with the file's entries, whole, in one transaction (a reader sees the old list or the
+    new one, never a mix), and record the import. ApiError 422 when the file is not such a list: nothing changes."""
+    from sync.hq import screening
+
+    try:
+        entries = screening.read_list(fmt, data)
+    except screening.ListFormatError as exc:
+        raise ApiError(422, "invalid_list", f"This is not a {fmt} list: {exc}.") from None
+    if not entries:
+        raise ApiError(422, "invalid_list", f"The {fmt} file lists no person; the current list is kept.")
+    async with conn.transaction():
+        await conn.execute("LOCK TABLE screening_entries IN SHARE ROW EXCLUSIVE MODE")
+        await conn.execute("DELETE FROM screening_entries WHERE list_format = %s", (fmt,))
+        async with conn.cursor().copy("COPY screening_entries (list_format, ref, name, aliases, birth, nationality, "
+                                      "kind, programs) FROM STDIN") as copy:
+            for e in entries:
+                await copy.write_row((fmt, e.ref, e.name, json.dumps(e.aliases, ensure_ascii=False), e.birth,
+                                      e.nationality, e.kind, e.programs))
+        digest = hashlib.sha256(data).hexdigest()
+        await conn.execute("INSERT INTO screening_imports (list_format, sha256, entries, imported_by) VALUES "
+                           "(%s, %s, %s, %s)", (fmt, digest, len(entries), actor))
+        await audit(conn, actor, "import_screening_list", fmt, {"entries": len(entries), "sha256": digest})
+    return len(entries)

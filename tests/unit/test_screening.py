@@ -93,3 +93,25 @@ def test_a_pep_in_georgian_script_and_nobody_for_an_unlisted_name() -> None:
     assert hit.entry.kind == "pep" and hit.score >= HIT_AT
     assert index.screen("Tamar Kapanadze", date(1990, 1, 1), "GE") == []
     assert index.screen("", None, None) == []
+
+
+@pytest.mark.parametrize("nationality, born, pep, sanctioned, score, level, parts", [
+    ("GE", date(1990, 1, 1), False, False, 10, "low", {"base": 10}),
+    ("IR", date(1990, 1, 1), False, False, 40, "medium", {"base": 10, "nationality": 30}),
+    ("ge", date(2009, 1, 2), False, False, 30, "low", {"base": 10, "age": 20}),       # 17 the day before
+    ("GE", date(2008, 1, 1), False, False, 10, "low", {"base": 10}),                   # 18 today
+    ("GE", date(1945, 1, 1), False, False, 30, "low", {"base": 10, "age": 20}),       # 81
+    ("GE", date(1946, 1, 2), False, False, 10, "low", {"base": 10}),                   # 79
+    ("GE", date(1990, 1, 1), True, False, 50, "medium", {"base": 10, "pep": 40}),
+    ("KP", date(1990, 1, 1), True, False, 80, "high", {"base": 10, "nationality": 30, "pep": 40}),
+    ("SY", date(1930, 1, 1), True, True, 100, "high", {"base": 10, "nationality": 30, "age": 20, "pep": 40,
+                                                      "sanctions": 50}),
+    ("AF", None, False, True, 90, "high", {"base": 10, "nationality": 30, "sanctions": 50}),
+    (None, None, False, False, 10, "low", {"base": 10}),
+])
+def test_the_risk_score_of_domain_md(nationality: str | None, born: date | None, pep: bool, sanctioned: bool,
+                                     score: int, level: str, parts: dict[str, int]) -> None:
+    from sync.hq.screening import risk
+
+    result = risk(nationality, born, date(2026, 1, 1), pep, sanctioned)
+    assert (result.score, result.level, result.parts) == (score, level, parts)
