@@ -97,10 +97,20 @@ _MONTHS = {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "j
                                            "nov", "dec"))}
 
 
+# ICAO 9303 / ISO 3166 alpha-3 codes (what a passport's MRZ and the KYC desk carry) for the same countries.
+_ALPHA3 = {"AFG": "AF", "IRN": "IR", "PRK": "KP", "SYR": "SY", "IRQ": "IQ", "RUS": "RU", "GEO": "GE", "UKR": "UA",
+           "BLR": "BY", "ARM": "AM", "AZE": "AZ", "TUR": "TR", "LBY": "LY", "YEM": "YE", "LBN": "LB", "VEN": "VE",
+           "CUB": "CU", "CHN": "CN", "USA": "US", "DEU": "DE", "GBR": "GB", "FRA": "FR", "ISR": "IL",
+           "KAZ": "KZ", "UZB": "UZ", "TJK": "TJ", "KGZ": "KG", "TKM": "TM", "MDA": "MD", "POL": "PL"}
+
+
 def _country(text: str | None) -> str | None:
+    """A country as ISO alpha-2 from alpha-2, alpha-3 or the names the lists use; None when not known here."""
     text = (text or "").strip()
     if len(text) == 2 and text.isalpha():
         return text.upper()
+    if text.upper() in _ALPHA3:
+        return _ALPHA3[text.upper()]
     return _COUNTRIES.get(text.lower())
 
 
@@ -324,9 +334,9 @@ class Index:
                     parts["date_of_birth"] = DOB_AGREES
                 elif str(born.year) not in years:
                     parts["date_of_birth"] = DOB_DIFFERS
-            if nationality and entry.nationality:
-                parts["nationality"] = NATIONALITY_AGREES if nationality.upper() in entry.nationality \
-                    else NATIONALITY_DIFFERS
+            country = _country(nationality)
+            if country and entry.nationality:
+                parts["nationality"] = NATIONALITY_AGREES if country in entry.nationality else NATIONALITY_DIFFERS
             hits.append(Hit(entry, max(0, min(100, sum(parts.values()))), name_score, shown, parts))
         hits.sort(key=lambda h: (-h.score, h.entry.ref))
         return hits[:limit]
@@ -345,10 +355,10 @@ class Risk:
 
 
 def risk(nationality: str | None, born: date | None, today: date, pep: bool, sanctioned: bool) -> Risk:
-    """DOMAIN.md's score: 10 base, +30 nationality AF/IR/KP/SY, +20 age under 18 or over 80, +40 politically exposed,
-    +50 a sanctions hit; at most 100; above 70 high, above 30 medium."""
+    """DOMAIN.md's score (nationality as alpha-2 or the MRZ's alpha-3): 10 base, +30 nationality AF/IR/KP/SY, +20 age
+    under 18 or over 80, +40 politically exposed, +50 a sanctions hit; at most 100; above 70 high, above 30 medium."""
     parts = {"base": 10}
-    if nationality and nationality.upper() in HIGH_RISK_NATIONALITIES:
+    if _country(nationality) in HIGH_RISK_NATIONALITIES:
         parts["nationality"] = 30
     if born is not None:
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))

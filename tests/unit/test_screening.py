@@ -89,7 +89,7 @@ def test_a_different_birth_year_lowers_the_score_and_the_nationality_too() -> No
 
 def test_a_pep_in_georgian_script_and_nobody_for_an_unlisted_name() -> None:
     index = _index()
-    [hit, *_] = index.screen("Nikoloz Beridze", date(1971, 5, 16), "GE")
+    [hit, *_] = index.screen("Nikoloz Beridze", date(1971, 5, 16), "GEO")  # the desk's alpha-3
     assert hit.entry.kind == "pep" and hit.score >= HIT_AT
     assert index.screen("Tamar Kapanadze", date(1990, 1, 1), "GE") == []
     assert index.screen("", None, None) == []
@@ -108,6 +108,8 @@ def test_a_pep_in_georgian_script_and_nobody_for_an_unlisted_name() -> None:
                                                       "sanctions": 50}),
     ("AF", None, False, True, 90, "high", {"base": 10, "nationality": 30, "sanctions": 50}),
     (None, None, False, False, 10, "low", {"base": 10}),
+    ("PRK", date(1990, 1, 1), False, False, 40, "medium", {"base": 10, "nationality": 30}),  # as the MRZ has it
+    ("GEO", date(1990, 1, 1), False, False, 10, "low", {"base": 10}),
 ])
 def test_the_risk_score_of_domain_md(nationality: str | None, born: date | None, pep: bool, sanctioned: bool,
                                      score: int, level: str, parts: dict[str, int]) -> None:
