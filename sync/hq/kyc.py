@@ -69,3 +69,139 @@ async def store_case(conn: AsyncConnection[Any], folder: Path, terminal_id: str,
         inserted = await cur.fetchone()
         assert inserted is not None
         return sha, inserted[0]
+
+
+# --- review: opening a case, screening it, deciding ------------------------------------------------------------------
+
+STATUSES = ("submitted", "approved", "rejected", "resubmission_requested", "expired")
+DECISIONS = {"approve": "approved", "reject": "rejected", "resubmit": "resubmission_requested"}
+
+
+async def case_row(conn: AsyncConnection[Any], case_id: str) -> dict[str, Any]:
+    cur = await conn.execute(
+        "SELECT terminal_id, case_id::text, sha256, level, status, received_at, risk_score, risk_level, risk_parts, "
+        "screened_at, first_approver, decided_by, decided_at, decision_reason FROM kyc_cases WHERE case_id = %s",
+        (case_id,))
+    row = await cur.fetchone()
+    if row is None:
+        raise ApiError(404, "not_found", f"No KYC case {case_id}.")
+    names = ("terminal_id", "case_id", "sha256", "level", "status", "received_at", "risk_score", "risk_level",
+             "risk_parts", "screened_at", "first_approver", "decided_by", "decided_at", "decision_reason")
+    return dict(zip(names, row, strict=True))
+
+
+async def open_case(conn: AsyncConnection[Any], folder: Path, kyc_key: Any, case: dict[str, Any], reader: str,
+                    parts: list[str]) -> dict[str, Any]:
+    """Decrypt a case in memory (never to disk) for a compliance user, and write who read which parts to the audit
+    log first: a read that is not logged does not happen."""
+    import json
+
+    from sync.hq import writes
+    from sync.protocol.kyc import open_envelope
+
+    await writes.audit(conn, reader, "kyc_read", case["case_id"], {"parts": parts})
+    try:
+        data = await asyncio.to_thread((folder / case["sha256"]).read_bytes)
+    except OSError:
+        raise ApiError(503, "case_missing", "The case's sealed file is not in HQ's store; the terminal sends it "
+                                            "again with its next sync.") from None
+    _, plaintext = await asyncio.to_thread(open_envelope, data, kyc_key)
+    doc: dict[str, Any] = json.loads(plaintext)
+    return doc
+
+
+async def screen_case(conn: AsyncConnection[Any], case: dict[str, Any], details: dict[str, Any],
+                      index: Any) -> dict[str, Any]:
+    """Screen the case's customer against the imported lists, store the hits (list entries, not the customer) and
+    the risk score with its parts. Dismissed hits stay dismissed on a re-screening."""
+    import json
+    from datetime import UTC, date, datetime
+
+    from sync.hq import screening
+
+    born = date.fromisoformat(details["date_of_birth"]) if details.get("date_of_birth") else None
+    name = f"{details.get('given_names', '')} {details.get('surname', '')}".strip()
+    hits = [h for h in index.screen(name, born, details.get("nationality")) if h.score >= screening.HIT_AT]
+    for hit in hits:
+        await conn.execute(
+            "INSERT INTO kyc_hits (case_id, list_format, ref, kind, score, parts, matched_name) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (case_id, list_format, ref) DO UPDATE SET score = "
+            "EXCLUDED.score, parts = EXCLUDED.parts, matched_name = EXCLUDED.matched_name",
+            (case["case_id"], hit.entry.list_format, hit.entry.ref, hit.entry.kind, hit.score,
+             json.dumps(hit.parts), hit.matched_name))
+    cur = await conn.execute("SELECT kind FROM kyc_hits WHERE case_id = %s AND dismissed_at IS NULL",
+                             (case["case_id"],))
+    kinds = {row[0] for row in await cur.fetchall()}
+    result = screening.risk(details.get("nationality"), born, datetime.now(UTC).date(), "pep" in kinds,
+                            "sanction" in kinds)
+    await conn.execute("UPDATE kyc_cases SET risk_score = %s, risk_level = %s, risk_parts = %s, screened_at = now() "
+                       "WHERE case_id = %s", (result.score, result.level, json.dumps(result.parts), case["case_id"]))
+    return {"score": result.score, "level": result.level, "parts": result.parts}
+
+
+async def hits_of(conn: AsyncConnection[Any], case_id: str) -> list[dict[str, Any]]:
+    cur = await conn.execute(
+        "SELECT h.list_format, h.ref, h.kind, h.score, h.parts, h.matched_name, h.dismissed_by, h.dismissed_reason, "
+        "e.name, e.aliases, e.birth, e.nationality, e.programs FROM kyc_hits h LEFT JOIN screening_entries e ON "
+        "e.list_format = h.list_format AND e.ref = h.ref WHERE h.case_id = %s ORDER BY h.score DESC", (case_id,))
+    names = ("list", "ref", "kind", "score", "parts", "matched_name", "dismissed_by", "dismissed_reason",
+             "listed_name", "aliases", "birth", "nationality", "programs")
+    return [dict(zip(names, row, strict=True)) for row in await cur.fetchall()]
+
+
+async def decide(conn: AsyncConnection[Any], case_id: str, who: str, decision: str, reason: str) -> dict[str, Any]:
+    """approve / reject / resubmit with a reason. A high-risk case is approved by two different compliance users
+    (four eyes): the first approval is recorded and the case waits for the second."""
+    from sync.hq import writes
+
+    if decision not in DECISIONS:
+        raise ApiError(422, "invalid_request", "decision is approve, reject or resubmit.")
+    reason = " ".join(str(reason or "").split())
+    if not reason or len(reason) > 1000:
+        raise ApiError(422, "invalid_request", "Give the reason for the decision (at most 1000 characters).")
+    async with conn.transaction():
+        cur = await conn.execute("SELECT status, risk_level, first_approver, screened_at FROM kyc_cases WHERE "
+                                 "case_id = %s FOR UPDATE", (case_id,))
+        row = await cur.fetchone()
+        if row is None:
+            raise ApiError(404, "not_found", f"No KYC case {case_id}.")
+        status, level, first, screened = row
+        if status != "submitted":
+            raise ApiError(409, "decided", f"This case was decided already ({status}).")
+        if screened is None:
+            raise ApiError(409, "not_screened", "Open the case first: it is screened when a compliance user reads it.")
+        if decision == "approve" and level == "high":
+            if first is None:
+                await conn.execute("UPDATE kyc_cases SET first_approver = %s WHERE case_id = %s", (who, case_id))
+                await writes.audit(conn, who, "kyc_first_approval", case_id, {"reason": reason})
+                return {"case_id": case_id, "status": "submitted", "awaiting": "second_approval"}
+            if first == who:
+                raise ApiError(409, "four_eyes", "A high-risk case needs a second compliance user's approval.")
+        new = DECISIONS[decision]
+        await conn.execute("UPDATE kyc_cases SET status = %s, decided_by = %s, decided_at = now(), "
+                           "decision_reason = %s WHERE case_id = %s", (new, who, reason, case_id))
+        await writes.audit(conn, who, "kyc_decision", case_id, {"decision": new, "reason": reason})
+    return {"case_id": case_id, "status": new}
+
+
+_INDEX: dict[str, Any] = {"version": None, "index": None}
+
+
+async def screening_index(conn: AsyncConnection[Any]) -> Any:
+    """The imported lists as a screening Index, rebuilt in this process only when a new import has landed."""
+    import json
+
+    from sync.hq import screening
+
+    cur = await conn.execute("SELECT coalesce(max(id), 0) FROM screening_imports")
+    row = await cur.fetchone()
+    version = int(row[0]) if row else 0
+    if _INDEX["version"] != version:
+        cur = await conn.execute("SELECT list_format, ref, name, aliases, birth, nationality, kind, programs FROM "
+                                 "screening_entries")
+        entries = [screening.Entry(ref, name, list(aliases if isinstance(aliases, list) else json.loads(aliases)),
+                                   list(birth), list(nationality), kind, list(programs), list_format)
+                   for list_format, ref, name, aliases, birth, nationality, kind, programs in await cur.fetchall()]
+        _INDEX["index"] = await asyncio.to_thread(screening.Index, entries)
+        _INDEX["version"] = version
+    return _INDEX["index"]

@@ -57,6 +57,7 @@ class Entry:
     nationality: list[str] = field(default_factory=list)  # ISO 3166 alpha-2, upper case
     kind: str = "sanction"            # sanction | pep
     programs: list[str] = field(default_factory=list)
+    list_format: str = ""             # which list it came from (ofac, un, eu, ftm)
 
 
 # --- names --------------------------------------------------------------------------------------------------------
@@ -229,6 +230,8 @@ def read_list(fmt: str, data: bytes) -> list[Entry]:
         raise ListFormatError(f"unknown list format {fmt!r}; use one of {', '.join(FORMATS)}")
     try:
         entries = list(_READERS[fmt](data))
+        for entry in entries:
+            entry.list_format = fmt
     except UnicodeDecodeError:
         raise ListFormatError("the file is not UTF-8 text") from None
     return entries

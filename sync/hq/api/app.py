@@ -16,7 +16,7 @@ from sync.hq import metrics, tokens
 from sync.hq.api import consolekit
 from sync.hq.api.errors import ERROR_RESPONSES, install_error_handlers
 from sync.hq.api.middleware import BodyLimit, Observe, RateLimiter
-from sync.hq.api.routes import console, customers, operations, pages, reports, staff, terminals
+from sync.hq.api.routes import console, customers, kyc, operations, pages, reports, staff, terminals
 from sync.hq.config import Settings
 from sync.hq.keys import HQKeys
 
@@ -45,7 +45,7 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
     app.state.pool, app.state.keys, app.state.settings, app.state.jwt_secret = pool, keys, settings, jwt_secret
     install_error_handlers(app)
     consolekit.install(app)
-    for area in (operations, terminals, staff, reports, customers, pages, console):
+    for area in (operations, terminals, staff, kyc, reports, customers, pages, console):
         app.include_router(area.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Observe, limiter=RateLimiter(settings.public_rate_per_minute),

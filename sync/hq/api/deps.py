@@ -76,6 +76,8 @@ def _staff_with(*roles: str) -> Callable[[Request, str, AsyncConnectionPool[Asyn
 Admin = Annotated[Staff, Depends(_staff_with("hq_admin"))]
 Reader = Annotated[Staff, Depends(_staff_with("hq_admin", "auditor"))]
 Overseer = Annotated[Staff, Depends(_staff_with("hq_admin", "auditor", "compliance"))]
+# Personal data of KYC cases: compliance officers only (an admin or auditor is refused, and so audited nowhere).
+Compliance = Annotated[Staff, Depends(_staff_with("compliance"))]
 
 
 async def _signed_terminal(request: Request, terminal_id: str, pool: Pool) -> dict[str, Any]:

@@ -1,0 +1,28 @@
+-- depends: 0010_screening_lists
+-- KYC review at HQ: each case's screening result and risk (derived, nothing personal), the reviewers' decision with
+-- its reason, and the four-eyes approval of a high-risk case. Personal data stays in the sealed envelope.
+ALTER TABLE kyc_cases ADD COLUMN risk_score integer CHECK (risk_score BETWEEN 0 AND 100);
+ALTER TABLE kyc_cases ADD COLUMN risk_level text CHECK (risk_level IN ('low', 'medium', 'high'));
+ALTER TABLE kyc_cases ADD COLUMN risk_parts jsonb;
+ALTER TABLE kyc_cases ADD COLUMN screened_at timestamptz;
+ALTER TABLE kyc_cases ADD COLUMN first_approver text;       -- a high-risk case's first approval, awaiting a second
+ALTER TABLE kyc_cases ADD COLUMN decided_by text;
+ALTER TABLE kyc_cases ADD COLUMN decided_at timestamptz;
+ALTER TABLE kyc_cases ADD COLUMN decision_reason text;
+ALTER TABLE kyc_cases ADD CONSTRAINT kyc_cases_status_check
+    CHECK (status IN ('submitted', 'approved', 'rejected', 'resubmission_requested', 'expired'));
+CREATE UNIQUE INDEX kyc_cases_case_id ON kyc_cases (case_id);
+
+CREATE TABLE kyc_hits (
+    case_id           uuid NOT NULL REFERENCES kyc_cases (case_id),
+    list_format       text NOT NULL,
+    ref               text NOT NULL,
+    kind              text NOT NULL,
+    score             integer NOT NULL,
+    parts             jsonb NOT NULL,
+    matched_name      text NOT NULL,
+    dismissed_by      text,
+    dismissed_reason  text,
+    dismissed_at      timestamptz,
+    PRIMARY KEY (case_id, list_format, ref)
+);
