@@ -22,6 +22,7 @@ from sync.client.syncer import QuarantineStop, Syncer, backoff_s
 from sync.protocol.blocks import BlockHeader
 from sync.protocol.messages import enrollment_digest
 from terminal.core.errors import InvalidInput, WrongState
+from terminal.core.kyc import STATUSES as KYC_STATUSES
 from terminal.core.menu import MenuItem, menu_item_from_dict
 from terminal.core.tokens import TokenPolicy, policy_from_dict
 from terminal.kyc import upload_pending
@@ -74,6 +75,9 @@ class TerminalOutbox:
     def claims_cursor(self) -> int:
         return int(self.store.meta("claims_cursor") or 0)
 
+    def kyc_cursor(self) -> int:
+        return int(self.store.meta("kyc_cursor") or 0)
+
     def apply_updates(self, updates: dict[str, Any]) -> None:
         """Validate everything first, then one transaction: the items, the policies, their records, the cursor."""
         with self.store.transaction() as conn:
@@ -114,6 +118,12 @@ class TerminalOutbox:
             repos.mark_claimed(conn, claim["check_id"], claim["claimed_at_ms"])
         if isinstance(updates.get("claims_cursor"), int):
             repos.set_meta(conn, "claims_cursor", str(updates["claims_cursor"]))
+        for decision in updates.get("kyc", []):  # HQ's decisions on the cases taken here (the KYC list shows them)
+            if isinstance(decision, dict) and isinstance(decision.get("case_id"), str) and \
+                    decision.get("status") in KYC_STATUSES:
+                repos.set_kyc_status(conn, decision["case_id"], decision["status"])
+        if isinstance(updates.get("kyc_cursor"), int):
+            repos.set_meta(conn, "kyc_cursor", str(updates["kyc_cursor"]))
 
     def note_contact(self, ok: bool, error: str | None) -> None:
         with self.store.transaction() as conn:

@@ -108,7 +108,7 @@ class HQClient:
     def head(self) -> dict[str, Any]:
         return self._call("GET", f"/api/v1/terminals/{self.terminal_id}/head", signed=True)[1]
 
-    def updates(self, cursor: int, claims_after: int = 0) -> dict[str, Any]:
+    def updates(self, cursor: int, claims_after: int = 0, kyc_after: int = 0) -> dict[str, Any]:
         return self._call("GET", f"/api/v1/terminals/{self.terminal_id}/updates?cursor={cursor}"
-                                 f"&claims_after={claims_after}", signed=True)[1]
+                                 f"&claims_after={claims_after}&kyc_after={kyc_after}", signed=True)[1]
 

@@ -38,9 +38,13 @@ class Outbox(Protocol):
         """The last of HQ's claim entries this terminal has heard of (0: none)."""
         ...
 
+    def kyc_cursor(self) -> int:
+        """The last of HQ's KYC decisions this terminal has heard of (0: none)."""
+        ...
+
     def apply_updates(self, updates: dict[str, Any]) -> None:
-        """Apply menu and policy changes, and which checks customers claimed, in one local transaction that also
-        moves the cursors."""
+        """Apply menu and policy changes, which checks customers claimed and HQ's decisions on this terminal's KYC
+        cases, in one local transaction that also moves the cursors."""
 
     def note_contact(self, ok: bool, error: str | None) -> None:
         """Remember how the last exchange with HQ went (shown in the terminal's status)."""

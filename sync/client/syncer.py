@@ -106,16 +106,21 @@ class Syncer:
 
     def pull(self) -> int:
         """Fetch and apply updates since the cursor; returns how many changes were applied."""
-        cursor, claims_after = self.outbox.updates_cursor(), self.outbox.claims_cursor()
-        updates = self.client.updates(cursor, claims_after)
+        cursor, claims_after, kyc_after = (self.outbox.updates_cursor(), self.outbox.claims_cursor(),
+                                           self.outbox.kyc_cursor())
+        updates = self.client.updates(cursor, claims_after, kyc_after)
         if not isinstance(updates.get("cursor"), int) or updates["cursor"] < cursor:
             raise SyncError("HQ sent an updates cursor that goes backwards")
         claims_cursor = updates.get("claims_cursor", claims_after)
         if not isinstance(claims_cursor, int) or claims_cursor < claims_after or \
                 not isinstance(updates.get("claims", []), list):
             raise SyncError("HQ sent a claims cursor that goes backwards")
-        changes = len(updates.get("menu", [])) + len(updates.get("policies", [])) + len(updates.get("claims", []))
-        if changes or updates["cursor"] != cursor or claims_cursor != claims_after:
+        kyc_cursor = updates.get("kyc_cursor", kyc_after)
+        if not isinstance(kyc_cursor, int) or kyc_cursor < kyc_after or not isinstance(updates.get("kyc", []), list):
+            raise SyncError("HQ sent a KYC decisions cursor that goes backwards")
+        changes = len(updates.get("menu", [])) + len(updates.get("policies", [])) + len(updates.get("claims", [])) \
+            + len(updates.get("kyc", []))
+        if changes or updates["cursor"] != cursor or claims_cursor != claims_after or kyc_cursor != kyc_after:
             self.outbox.apply_updates(updates)
         return changes
 

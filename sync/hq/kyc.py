@@ -179,7 +179,8 @@ async def decide(conn: AsyncConnection[Any], case_id: str, who: str, decision: s
                 raise ApiError(409, "four_eyes", "A high-risk case needs a second compliance user's approval.")
         new = DECISIONS[decision]
         await conn.execute("UPDATE kyc_cases SET status = %s, decided_by = %s, decided_at = now(), "
-                           "decision_reason = %s WHERE case_id = %s", (new, who, reason, case_id))
+                           "decision_reason = %s, decision_seq = nextval('kyc_decision_seq') WHERE case_id = %s",
+                           (new, who, reason, case_id))
         await writes.audit(conn, who, "kyc_decision", case_id, {"decision": new, "reason": reason})
     return {"case_id": case_id, "status": new}
 

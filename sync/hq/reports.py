@@ -32,6 +32,16 @@ async def updates_since(conn: AsyncConnection[Any], cursor: int) -> dict[str, An
             "policies": [r["data"] for r in policies]}
 
 
+async def kyc_decisions_since(conn: AsyncConnection[Any], terminal_id: str, after: int,
+                              limit: int = 1000) -> dict[str, Any]:
+    """HQ's decisions on the cases this terminal took, since decision `after` (its KYC list shows the status)."""
+    rows = await _rows(conn, """
+        SELECT case_id::text, status, decision_seq FROM kyc_cases
+        WHERE terminal_id = %s AND decision_seq > %s ORDER BY decision_seq LIMIT %s""", (terminal_id, after, limit))
+    return {"kyc": [{"case_id": r["case_id"], "status": r["status"]} for r in rows],
+            "kyc_cursor": max((r["decision_seq"] for r in rows), default=after)}
+
+
 async def claims_since(conn: AsyncConnection[Any], terminal_id: str, after: int,
                        limit: int = 1000) -> dict[str, Any]:
     """Which of a terminal's checks customers claimed since ledger entry `after` (the terminal's History shows it)."""

@@ -91,3 +91,38 @@ def test_compliance_reviews_screened_cases_with_four_eyes(make_till: Callable[..
     assert requests.post(low_url, json={"decision": "resubmit", "reason": "selfie too dark"}, headers=levan,
                          timeout=30).json()["status"] == "resubmission_requested"
     assert requests.get(f"{hq.url}/api/v1/staff/kyc/cases/not-a-case", headers=nana, timeout=30).status_code == 404
+
+
+def test_the_decision_reaches_the_terminal_that_took_the_case(make_till: Callable[..., Till],
+                                                              hq: HQServer) -> None:
+    from terminal.kyc import list_cases, submit_case
+    from terminal.syncing import SyncService
+    from tests.hq.test_kyc_desk import DETAILS, IMAGES
+
+    make_user(hq, "mari.c", "compliance")
+    till = make_till()
+    manager = till.term.login("Nino", "2222")
+    case = submit_case(till.term, manager, DETAILS, IMAGES, analysis={"match_score": 0.88})
+
+    def sync() -> None:
+        service = SyncService(till.term.data_dir, till.wallet)
+        try:
+            assert service.run_once().ok
+        finally:
+            service.stop()
+
+    sync()  # the sealed case goes up
+    mari = _token(hq, "mari.c")
+    opened = requests.get(f"{hq.url}/api/v1/staff/kyc/cases/{case['case_id']}", headers=mari, timeout=30).json()
+    assert opened["details"]["surname"] == "Kvaratskhelia" and opened["analysis"] == {"match_score": 0.88}
+    assert opened["risk"]["level"] == "low"
+    decided = requests.post(f"{hq.url}/api/v1/staff/kyc/cases/{case['case_id']}/decision", headers=mari, timeout=30,
+                            json={"decision": "approve", "reason": "document, selfie and MRZ agree"})
+    assert decided.json()["status"] == "approved"
+    sync()  # the decision comes back with the updates
+    [listed] = list_cases(till.term, manager)
+    assert listed["status"] == "approved"
+    cursor = int(till.term.store.meta("kyc_cursor") or 0)
+    assert cursor > 0
+    sync()
+    assert int(till.term.store.meta("kyc_cursor") or 0) == cursor

@@ -26,3 +26,7 @@ CREATE TABLE kyc_hits (
     dismissed_at      timestamptz,
     PRIMARY KEY (case_id, list_format, ref)
 );
+
+-- Decisions reach the terminal that took the case through its updates feed, in this order.
+CREATE SEQUENCE kyc_decision_seq;
+ALTER TABLE kyc_cases ADD COLUMN decision_seq bigint UNIQUE;

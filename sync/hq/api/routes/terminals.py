@@ -114,11 +114,12 @@ async def terminal_head(terminal: SignedTerminal, pool: Pool) -> dict[str, Any]:
 
 @router.get("/api/v1/terminals/{terminal_id}/updates")
 async def terminal_updates(terminal: SignedTerminal, pool: Pool, cursor: int = 0,
-                           claims_after: int = 0) -> dict[str, Any]:
-    if cursor < 0 or claims_after < 0:
-        raise ApiError(422, "invalid_request", "cursor and claims_after must be 0 or more.")
+                           claims_after: int = 0, kyc_after: int = 0) -> dict[str, Any]:
+    if cursor < 0 or claims_after < 0 or kyc_after < 0:
+        raise ApiError(422, "invalid_request", "cursor, claims_after and kyc_after must be 0 or more.")
     async with pool.connection() as conn:
         updates = await reports.updates_since(conn, cursor)
         await writes.note_served(conn, terminal["id"], updates["cursor"])
         updates.update(await reports.claims_since(conn, terminal["id"], claims_after))
+        updates.update(await reports.kyc_decisions_since(conn, terminal["id"], kyc_after))
         return updates
