@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -111,7 +112,7 @@ async def open_case(conn: AsyncConnection[Any], folder: Path, kyc_key: Any, case
 
 
 async def screen_case(conn: AsyncConnection[Any], case: dict[str, Any], details: dict[str, Any],
-                      index: Any) -> dict[str, Any]:
+                      index: Any, account: str | None = None) -> dict[str, Any]:
     """Screen the case's customer against the imported lists, store the hits (list entries, not the customer) and
     the risk score with its parts. Dismissed hits stay dismissed on a re-screening."""
     import json
@@ -134,8 +135,19 @@ async def screen_case(conn: AsyncConnection[Any], case: dict[str, Any], details:
     kinds = {row[0] for row in await cur.fetchall()}
     result = screening.risk(details.get("nationality"), born, datetime.now(UTC).date(), "pep" in kinds,
                             "sanction" in kinds)
-    await conn.execute("UPDATE kyc_cases SET risk_score = %s, risk_level = %s, risk_parts = %s, screened_at = now() "
-                       "WHERE case_id = %s", (result.score, result.level, json.dumps(result.parts), case["case_id"]))
+    today = datetime.now(UTC).date()
+    adult = born is not None and (today.year - born.year - ((today.month, today.day) < (born.month, born.day))) >= 18
+    account_id = None
+    if isinstance(account, str) and account:
+        from sync.protocol import accounts
+
+        try:  # the desk read the customer's account QR: a key (base64url) or already its id
+            account_id = account if re.fullmatch(r"HC[0-9A-Z]{32}", account) else accounts.account_id(account)
+        except ValueError:
+            account_id = None
+    await conn.execute("UPDATE kyc_cases SET risk_score = %s, risk_level = %s, risk_parts = %s, screened_at = now(), "
+                       "account_id = %s, adult = %s WHERE case_id = %s",
+                       (result.score, result.level, json.dumps(result.parts), account_id, adult, case["case_id"]))
     return {"score": result.score, "level": result.level, "parts": result.parts}
 
 

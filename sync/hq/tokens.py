@@ -382,6 +382,38 @@ async def _mint_and_head(conn: AsyncConnection[Any], terminal_id: str, sale_id: 
                                      row[7])
 
 
+async def transfer(conn: AsyncConnection[Any], keys: HQKeys, sender: str, receiver: str,
+                   amount: int) -> dict[str, Any] | Refusal:
+    """Move `amount` from one account to another (the caller checked the signature, nonce and the sender's KYC):
+    an existing receiver, enough balance, the receiver's cap; one `transfer` entry under the head lock."""
+    if receiver == sender:
+        return Refusal(422, "invalid_request", "An account cannot send tokens to itself.")
+    cur = await conn.execute("SELECT 1 FROM accounts WHERE account_id = %s", (receiver,))
+    if await cur.fetchone() is None:
+        return Refusal(404, "unknown_account", "No account with that id has claimed tokens yet: check the id (scan "
+                       "the receiver's account QR).")
+    head = await lock_head(conn)
+    cur = await conn.execute("SELECT h.minted - h.reversed, coalesce((SELECT balance FROM token_balances WHERE "
+                             "holder = %s), 0), coalesce((SELECT balance FROM token_balances WHERE holder = %s), 0) "
+                             "FROM token_ledger_head h WHERE h.id = 1", (sender, receiver))
+    row = await cur.fetchone()
+    assert row is not None
+    circulating, have, theirs = int(row[0]), int(row[1]), int(row[2])
+    if amount > have:
+        return Refusal(409, "insufficient_balance", "This account holds fewer tokens than that.",
+                       {"balance": have})
+    cap = circulating * CUSTOMER_CAP_BP // 10_000
+    if theirs + amount > cap:
+        return Refusal(409, "cap_exceeded", "The receiving account would hold more than 49 % of all tokens.",
+                       {"cap": cap})
+    transfer_id = str(uuid.uuid4())
+    entry = await append(conn, keys, "transfer", {"transfer_id": transfer_id, "from": sender, "to": receiver,
+                                                  "amount": amount},
+                         [(sender, -amount), (receiver, amount)], now_ms(), head=head)
+    return {"transfer_id": transfer_id, "amount": amount, "from": sender, "to": receiver,
+            "balance": have - amount, "receipt": entry}
+
+
 async def account_view(conn: AsyncConnection[Any], account_id: str, limit: int = 200) -> dict[str, Any]:
     """An account's balance and its entries (newest first), each with its hash and HQ's signature."""
     cur = await conn.execute(

@@ -126,3 +126,48 @@ def test_the_decision_reaches_the_terminal_that_took_the_case(make_till: Callabl
     assert cursor > 0
     sync()
     assert int(till.term.store.meta("kyc_cursor") or 0) == cursor
+
+
+def test_an_approved_adult_transfers_and_a_minor_does_not(make_till: Callable[..., Till], hq: HQServer) -> None:
+    from tests.hq.test_claims import Phone, _sell, _sync
+
+    make_user(hq, "dato.c", "compliance")
+    dato = _token(hq, "dato.c")
+    till = make_till()
+    first, second, third = _sell(till, 3)
+    _sync(till)
+    adult, friend, minor = Phone(), Phone(), Phone()
+    for phone, sale in ((adult, first), (friend, second), (minor, third)):
+        assert phone.claim(hq, sale.sale.check.id, token=sale.secret.token).status_code == 200
+    share = first.sale.parts["customer"]
+
+    def send(phone: Phone, to: str, amount: int) -> requests.Response:
+        return requests.post(f"{hq.url}/api/v1/transfers", json=phone.signed({"to": to, "amount": amount}),
+                             timeout=30)
+
+    assert send(adult, friend.id, 100).json()["error"]["code"] == "kyc_required"  # no case yet
+    for phone, born in ((adult, "1990-01-01"), (minor, "2012-06-01")):
+        case_id = str(uuid.uuid4())
+        details = {"surname": "BERIDZE", "given_names": "LUKA", "date_of_birth": born, "nationality": "GEO",
+                   "phone": "+995599000000", "document_type": "id_card", "document_number": "01A234567",
+                   "document_expiry": "2031-01-01", "level": "basic"}
+        body = json.dumps({"details": details, "account": phone.id, "analysis": {}, "images": {}}).encode()
+        assert _put(till, case_id, _envelope(till, case_id, body)).status_code == 200
+        assert requests.get(f"{hq.url}/api/v1/staff/kyc/cases/{case_id}", headers=dato, timeout=30).ok
+        assert requests.post(f"{hq.url}/api/v1/staff/kyc/cases/{case_id}/decision", headers=dato, timeout=30,
+                             json={"decision": "approve", "reason": "checked"}).json()["status"] == "approved"
+
+    assert "18 or older" in send(minor, friend.id, 10).json()["error"]["message"]
+    assert send(adult, adult.id, 10).status_code == 422
+    assert send(adult, "HC" + "0" * 32, 10).json()["error"]["code"] == "unknown_account"
+    assert send(adult, friend.id, share + 1).json()["error"]["code"] == "insufficient_balance"
+    sent = send(adult, friend.id, 100)
+    assert sent.status_code == 200, sent.text
+    body = sent.json()
+    assert body["balance"] == share - 100 and body["receipt"]["entry"]["kind"] == "transfer"
+    assert body["receipt"]["entry"]["moves"] == [[adult.id, -100], [friend.id, 100]]
+    balances = dict(sql(hq.database_url, "SELECT holder, balance FROM token_balances WHERE holder IN (%s, %s)",
+                        (adult.id, friend.id)))
+    assert balances == {adult.id: share - 100, friend.id: second.sale.parts["customer"] + 100}
+    env = {"HOTPOT_HQ_KEY_DIR": str(hq.key_dir)}
+    assert "Token ledger OK" in hq_cli(hq.database_url, "verify-ledger", env=env).stdout

@@ -30,3 +30,9 @@ CREATE TABLE kyc_hits (
 -- Decisions reach the terminal that took the case through its updates feed, in this order.
 CREATE SEQUENCE kyc_decision_seq;
 ALTER TABLE kyc_cases ADD COLUMN decision_seq bigint UNIQUE;
+
+-- What a transfer needs to know of the case, set when a compliance officer first reads it: the customer's account
+-- (a pseudonymous key id) and whether they were 18 or older then (not the date of birth).
+ALTER TABLE kyc_cases ADD COLUMN account_id text;
+ALTER TABLE kyc_cases ADD COLUMN adult boolean;
+CREATE INDEX kyc_cases_account ON kyc_cases (account_id) WHERE status = 'approved';

@@ -80,10 +80,10 @@ TRANSFER_FIELDS = {"to", "amount", "account", "nonce", "ts", "signature"}
 
 
 @router.post("/api/v1/transfers")
-async def transfer(body: JsonBody, pool: Pool) -> dict[str, Any]:
-    """Moving ST out of an account needs the holder's verified KYC case (DOMAIN.md: approved, 18 or older). HQ
-    takes no KYC decisions yet (review is its own issue), so every transfer is refused with kyc_required, after
-    the request itself was checked like any other (shape, signature, time, nonce)."""
+async def transfer(body: JsonBody, pool: Pool, keys: Keys) -> dict[str, Any]:
+    """Moving ST out of an account needs the holder's KYC case approved at HQ within a year, for someone 18 or
+    older (DOMAIN.md), after the request itself was checked like any other (shape, signature, time, nonce). The
+    receiver must be an account that exists, below its cap."""
     if isinstance(body, dict):
         if not isinstance(body.get("to"), str) or not _ACCOUNT_ID.fullmatch(body["to"]):
             raise ApiError(422, "invalid_request", "to is the receiving account's id (HC and 32 characters).")
@@ -92,8 +92,21 @@ async def transfer(body: JsonBody, pool: Pool) -> dict[str, Any]:
             raise ApiError(422, "invalid_request", "amount is a whole number of ST units above zero.")
     doc = _signed(body, TRANSFER_FIELDS)
     account_id = accounts.account_id(doc["account"])
-    async with pool.connection() as conn, conn.transaction():
-        if not await tokens.use_nonce(conn, account_id, doc["nonce"]):
-            raise ApiError(409, "replayed", "This request was already sent once; a new one needs a new nonce.")
-    raise ApiError(403, "kyc_required", "Sending tokens needs a verified identity: ask at any HotPot Spot counter "
-                                        "for the KYC check (bring your ID card or passport).")
+    async with pool.connection() as conn:
+        async with conn.transaction():
+            if not await tokens.use_nonce(conn, account_id, doc["nonce"]):
+                raise ApiError(409, "replayed", "This request was already sent once; a new one needs a new nonce.")
+        # DOMAIN.md: moving ST out needs an approved KYC case (not older than a year) of someone 18 or older.
+        cur = await conn.execute("SELECT bool_or(adult) FROM kyc_cases WHERE account_id = %s AND status = "
+                                 "'approved' AND decided_at > now() - interval '365 days'", (account_id,))
+        row = await cur.fetchone()
+        if not row or row[0] is None:
+            raise ApiError(403, "kyc_required", "Sending tokens needs a verified identity: ask at any HotPot Spot "
+                                                "counter for the KYC check (bring your ID card or passport).")
+        if not row[0]:
+            raise ApiError(403, "kyc_required", "Sending tokens is for customers 18 or older.")
+        async with conn.transaction():
+            outcome = await tokens.transfer(conn, keys, account_id, doc["to"], doc["amount"])
+    if isinstance(outcome, tokens.Refusal):
+        raise ApiError(outcome.status, outcome.code, outcome.message, outcome.extra)
+    return outcome

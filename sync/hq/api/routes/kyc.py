@@ -51,7 +51,7 @@ async def case(case_id: str, who: Compliance, pool: Pool, keys: Keys, settings: 
         details = doc.get("details", {})
         if row["screened_at"] is None:
             index = await kyc.screening_index(conn)
-            row["risk"] = await kyc.screen_case(conn, row, details, index)
+            row["risk"] = await kyc.screen_case(conn, row, details, index, doc.get("account"))
             row = {**await kyc.case_row(conn, case_id), "risk": row["risk"]}
         hits = await kyc.hits_of(conn, case_id)
     images = doc.get("images", {})
