@@ -270,9 +270,11 @@ async def kyc_queue(conn: Conn, franchise: int | None) -> list[dict[str, Any]]:
     """Cases as HQ holds them (sealed: nothing personal is read here)."""
     return await rows(conn, f"""
         SELECT k.case_id, k.terminal_id, t.name AS terminal, f.name AS franchise, k.level, k.status, k.size,
-               k.received_at
+               k.received_at, k.risk_score, k.risk_level, k.first_approver,
+               (SELECT count(*) FROM kyc_hits h WHERE h.case_id = k.case_id AND h.dismissed_at IS NULL) AS hits
         FROM kyc_cases k JOIN terminals t ON t.id = k.terminal_id JOIN nodes n ON n.id = t.node_id
-        JOIN franchises f ON f.id = n.franchise_id WHERE {_scope('f.id')} ORDER BY k.received_at DESC LIMIT 200""",
+        JOIN franchises f ON f.id = n.franchise_id WHERE {_scope('f.id')}
+        ORDER BY k.status <> 'submitted', k.risk_score DESC NULLS FIRST, k.received_at LIMIT 200""",
                       {"franchise": franchise})
 
 

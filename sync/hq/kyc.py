@@ -218,3 +218,37 @@ async def screening_index(conn: AsyncConnection[Any]) -> Any:
         _INDEX["index"] = await asyncio.to_thread(screening.Index, entries)
         _INDEX["version"] = version
     return _INDEX["index"]
+
+
+async def dismiss_hit(conn: AsyncConnection[Any], case_id: str, list_format: str, ref: str, who: str,
+                      reason: str) -> bool:
+    """A reviewer says a hit is another person (audited); the case's risk loses that hit's part when no other open
+    hit of its kind is left. False when there is no such open hit."""
+    import json
+
+    from sync.hq import writes
+
+    cur = await conn.execute("UPDATE kyc_hits SET dismissed_by = %s, dismissed_reason = %s, dismissed_at = now() "
+                             "WHERE case_id = %s AND list_format = %s AND ref = %s AND dismissed_at IS NULL "
+                             "RETURNING kind", (who, reason, case_id, list_format, ref))
+    row = await cur.fetchone()
+    if row is None:
+        return False
+    await writes.audit(conn, who, "kyc_dismiss_hit", case_id, {"list": list_format, "ref": ref, "reason": reason})
+    cur = await conn.execute("SELECT risk_parts, (SELECT array_agg(DISTINCT kind) FROM kyc_hits WHERE case_id = %s "
+                             "AND dismissed_at IS NULL) FROM kyc_cases WHERE case_id = %s FOR UPDATE",
+                             (case_id, case_id))
+    parts_row = await cur.fetchone()
+    if parts_row and parts_row[0]:
+        parts = dict(parts_row[0])
+        still = set(parts_row[1] or [])
+        if "sanction" not in still:
+            parts.pop("sanctions", None)
+        if "pep" not in still:
+            parts.pop("pep", None)
+        score = min(100, sum(parts.values()))
+        level = "high" if score > 70 else "medium" if score > 30 else "low"
+        await conn.execute("UPDATE kyc_cases SET risk_score = %s, risk_level = %s, risk_parts = %s, "
+                           "first_approver = CASE WHEN %s = 'high' THEN first_approver END WHERE case_id = %s",
+                           (score, level, json.dumps(parts), level, case_id))
+    return True

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "sync" / "hq" / "web" / "templates" / "console"
 ROUTES = [ROOT / "sync" / "hq" / "api" / "routes" / "console.py", ROOT / "sync" / "hq" / "api" / "consolekit.py"]
 WRITES = ROOT / "sync" / "hq" / "writes.py"
+KYC = ROOT / "sync" / "hq" / "kyc.py"
 
 
 def _template_texts() -> set[str]:
@@ -51,7 +52,8 @@ def _fields(text: str) -> set[str]:
 
 def test_every_console_text_has_georgian_and_russian() -> None:
     shown = _template_texts() | _route_texts() | set(DYNAMIC) | {title for _, title, _ in consolekit.NAV} | \
-        set(consolekit.ROLE_NAMES.values()) | set(consolekit.ALERT_NAMES.values())
+        set(consolekit.ROLE_NAMES.values()) | set(consolekit.ALERT_NAMES.values()) | \
+        set(consolekit.RISK_PART_NAMES.values()) | set(consolekit.HIT_PART_NAMES.values())
     missing = sorted(text for text in shown if text not in CATALOG)
     assert missing == [], missing
     for english, translations in CATALOG.items():
@@ -59,7 +61,7 @@ def test_every_console_text_has_georgian_and_russian() -> None:
             assert translations.get(lang, "").strip(), (english, lang)
             assert _fields(translations[lang]) == _fields(english), (english, lang)
     # Each translation is used: shown above, or a sentence the routes or writes.py say (adjacent literals joined).
-    said = {node.value for path in [*ROUTES, WRITES] for node in ast.walk(ast.parse(path.read_text()))
+    said = {node.value for path in [*ROUTES, WRITES, KYC] for node in ast.walk(ast.parse(path.read_text()))
             if isinstance(node, ast.Constant) and isinstance(node.value, str)}
     unused = sorted(text for text in CATALOG if text not in shown and text not in said)
     assert unused == [], unused

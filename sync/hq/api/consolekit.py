@@ -118,7 +118,11 @@ def bar_chart(days: list[dict[str, Any]], key: str, label: Callable[[int], str],
 
 ENV = Environment(loader=FileSystemLoader(WEB / "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
-ENV.globals.update(alert_names=ALERT_NAMES)
+# The parts of a KYC risk score and of a screening hit's score, as the case page names them.
+RISK_PART_NAMES = {"base": "Base", "nationality": "Nationality AF, IR, KP or SY", "age": "Age under 18 or over 80",
+                   "pep": "Politically exposed person", "sanctions": "On a sanctions list"}
+HIT_PART_NAMES = {"name": "Name", "date_of_birth": "Date of birth", "nationality": "Nationality"}
+ENV.globals.update(alert_names=ALERT_NAMES, risk_names=RISK_PART_NAMES, hit_names=HIT_PART_NAMES)
 ENV.filters.update(money=money, units=units, when=when, tojson_pretty=lambda v: json.dumps(v, ensure_ascii=False,
                                                                                                    sort_keys=True))
 

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from markupsafe import Markup
 
 from sync.hq import console, sessions, writes
+from sync.hq import kyc as hq_kyc
 from sync.hq.api.consolekit import (
     LOGIN_COOKIE,
     ROLE_NAMES,
@@ -37,7 +38,7 @@ from sync.hq.api.consolekit import (
     translate,
     units,
 )
-from sync.hq.api.deps import AppSettings, JwtSecret, Pool
+from sync.hq.api.deps import AppSettings, JwtSecret, Keys, Pool
 from sync.hq.api.errors import ApiError
 from sync.hq.auth import ROLES, login_matches
 from sync.protocol.vocabulary import CATEGORIES, LANGUAGES, NODE_TYPES, PARTIES
@@ -69,7 +70,11 @@ def _done(request: Request) -> str | None:
             "update.", "policy": "New policy version saved; terminals get it with their next update.",
             "acknowledged": "Alert acknowledged.", "staff": "Staff user saved; it takes effect at once.",
             "language": "Language changed.",
-            "confirmed": "Early sales confirmed: their tokens are booked."}.get(request.query_params.get("done", ""))
+            "confirmed": "Early sales confirmed: their tokens are booked.",
+            "kyc_decided": "Decision saved; the terminal hears it with its next sync.",
+            "kyc_waiting": "First approval saved: a high-risk case needs a second compliance officer.",
+            "dismissed": "Hit dismissed as another person; the risk score is updated."
+            }.get(request.query_params.get("done", ""))
 
 
 # --- static files, sign-in, sign-out, language --------------------------------------------------------------------
@@ -566,7 +571,73 @@ async def kyc(request: Request, session: Annotated[sessions.Session, _viewer("/c
               pool: Pool) -> HTMLResponse:
     async with pool.connection() as conn:
         cases = await console.kyc_queue(conn, session.franchise_id)
-    return render(request, session, "kyc.html", cases=cases)
+    return render(request, session, "kyc.html", cases=cases, done=_done(request))
+
+
+Compliance = Annotated[sessions.Session, Depends(allowed("compliance"))]
+_CASE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+async def _case_page(request: Request, session: sessions.Session, pool: Pool, keys: Any, settings: Any,
+                     case_id: str, error: str | None = None, status: int = 200) -> HTMLResponse:
+    """A case for a compliance officer: decrypted in memory in this request (the read is audited), screened on its
+    first read, with its hits and risk."""
+    if not _CASE.fullmatch(case_id):
+        raise Refused("No such KYC case.", 404)
+    async with pool.connection() as conn:
+        try:
+            row = await hq_kyc.case_row(conn, case_id)
+            doc = await hq_kyc.open_case(conn, settings.kyc_dir, keys.kyc, row, session.username,
+                                         ["details", "analysis", "images"])
+        except ApiError as exc:
+            raise Refused(exc.message, exc.status) from None
+        if row["screened_at"] is None:
+            await hq_kyc.screen_case(conn, row, doc.get("details", {}), await hq_kyc.screening_index(conn),
+                                     doc.get("account"))
+            row = await hq_kyc.case_row(conn, case_id)
+        hits = await hq_kyc.hits_of(conn, case_id)
+    images: dict[str, str | None] = {}
+    for name, data in (doc.get("images") or {}).items():  # JPEGs as the desk encodes them, shown inline (never saved)
+        images[name] = f"data:image/jpeg;base64,{data}" if isinstance(data, str) and data.startswith("/9j/") else None
+    return render(request, session, "kyc_case.html", status=status, case=row, details=doc.get("details", {}),
+                  analysis=doc.get("analysis", {}), account=doc.get("account"), images=images, hits=hits,
+                  error=error, done=_done(request))
+
+
+@router.get("/kyc/{case_id}")
+async def kyc_case(request: Request, case_id: str, session: Compliance, pool: Pool, keys: Keys,
+                   settings: AppSettings) -> HTMLResponse:
+    return await _case_page(request, session, pool, keys, settings, case_id)
+
+
+@router.post("/kyc/{case_id}/decision")
+async def kyc_decision(request: Request, case_id: str, session: Compliance, fields: Form, pool: Pool, keys: Keys,
+                       settings: AppSettings) -> Response:
+    if not _CASE.fullmatch(case_id):
+        raise Refused("No such KYC case.", 404)
+    try:
+        async with pool.connection() as conn:
+            outcome = await hq_kyc.decide(conn, case_id, session.username, fields.get("decision", ""),
+                                          fields.get("reason", ""))
+    except ApiError as exc:
+        return await _case_page(request, session, pool, keys, settings, case_id, exc.message, 422)
+    done = "kyc_waiting" if outcome.get("awaiting") else "kyc_decided"
+    return redirect(f"/console/kyc?done={done}")
+
+
+@router.post("/kyc/{case_id}/hits/{list_format}/{ref}/dismiss")
+async def kyc_dismiss(request: Request, case_id: str, list_format: str, ref: str, session: Compliance,
+                      fields: Form, pool: Pool, keys: Keys, settings: AppSettings) -> Response:
+    reason = " ".join(fields.get("reason", "").split())[:500]
+    if not _CASE.fullmatch(case_id):
+        raise Refused("No such KYC case.", 404)
+    if not reason:
+        return await _case_page(request, session, pool, keys, settings, case_id,
+                                "Say why this hit is another person.", 422)
+    async with pool.connection() as conn, conn.transaction():
+        if not await hq_kyc.dismiss_hit(conn, case_id, list_format, ref, session.username, reason):
+            raise Refused("That hit is not open on this case.", 404)
+    return redirect(f"/console/kyc/{case_id}?done=dismissed")
 
 
 @router.get("/audit")
