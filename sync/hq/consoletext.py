@@ -13,6 +13,7 @@ DYNAMIC = (
     "by franchise", "by node", "by day", "by item", "by hour", "basic", "enhanced", "submitted", "approved",
     "rejected", "resubmission_requested", "expired", "Open", "Acknowledged",
     "Block refused", "Fork", "Update refused", "Motion after hours", "Camera failure", "Silent terminal", "Cap passed",
+    "Approved customer on a new list",
     "HQ admin", "Auditor", "Compliance officer", "Franchise manager",
     "low", "medium", "high", "sanction", "pep", "front", "back", "selfie", "proof_of_address", "bank_statement",
     "Surname", "Given names", "Date of birth", "Nationality", "Phone", "Document",
@@ -360,6 +361,18 @@ _KA_RU: tuple[tuple[str, str, str], ...] = (
     ("Hit dismissed as another person; the risk score is updated.",
      "დამთხვევა უარყოფილია როგორც სხვა პირი; რისკის ქულა განახლდა.",
      "Совпадение отклонено как другой человек; оценка риска обновлена."),
+    ("New list versions", "სიების ახალი ვერსიები", "Новые версии списков"),
+    ("{n} approved customers wait to be screened against the newly imported lists (each is decrypted for you and "
+     "the read is logged).",
+     "{n} დამტკიცებული მომხმარებელი ელოდება ახლად შემოტანილ სიებთან შემოწმებას (თითოეული თქვენთვის იშიფრება და "
+     "წაკითხვა ჟურნალში იწერება).",
+     "Одобренных клиентов, ждущих проверки по новым спискам: {n} (каждое дело расшифровывается для вас, чтение "
+     "записывается в журнал)."),
+    ("Screen them again", "ხელახლა შემოწმება", "Проверить снова"),
+    ("Approved customers screened again; new hits are on the alerts page.",
+     "დამტკიცებული მომხმარებლები ხელახლა შემოწმდა; ახალი დამთხვევები გაფრთხილებების გვერდზეა.",
+     "Одобренные клиенты проверены снова; новые совпадения — на странице оповещений."),
+    ("Approved customer on a new list", "დამტკიცებული მომხმარებელი ახალ სიაშია", "Одобренный клиент в новом списке"),
     # confirmations (after an action) and refusals
     ("Enrollment code made: give it to the terminal's owner; it works once, for 24 hours.",
      "რეგისტრაციის კოდი შეიქმნა: გადაეცით ტერმინალის მფლობელს; მოქმედებს ერთხელ, 24 საათის განმავლობაში.",

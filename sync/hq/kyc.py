@@ -252,3 +252,35 @@ async def dismiss_hit(conn: AsyncConnection[Any], case_id: str, list_format: str
                            "first_approver = CASE WHEN %s = 'high' THEN first_approver END WHERE case_id = %s",
                            (score, level, json.dumps(parts), level, case_id))
     return True
+
+
+async def rescreen_due(conn: AsyncConnection[Any], folder: Path, kyc_key: Any, reader: str,
+                       limit: int = 200) -> tuple[int, int]:
+    """Screen the approved customers again after a new list version (a compliance officer's request: each case is
+    decrypted here and the read audited). A hit the case did not have before raises an alert. Returns (cases
+    screened, new hits)."""
+    import json
+
+    cur = await conn.execute("SELECT case_id::text FROM kyc_cases WHERE rescreen_due ORDER BY received_at LIMIT %s",
+                             (limit,))
+    due = [row[0] for row in await cur.fetchall()]
+    index = await screening_index(conn) if due else None
+    new_hits = 0
+    for case_id in due:
+        async with conn.transaction():
+            case = await case_row(conn, case_id)
+            cur = await conn.execute("SELECT list_format, ref FROM kyc_hits WHERE case_id = %s", (case_id,))
+            before = {(f, r) for f, r in await cur.fetchall()}
+            doc = await open_case(conn, folder, kyc_key, case, reader, ["details"])
+            await screen_case(conn, case, doc.get("details", {}), index, doc.get("account"))
+            cur = await conn.execute("SELECT list_format, ref, kind, score FROM kyc_hits WHERE case_id = %s AND "
+                                     "dismissed_at IS NULL", (case_id,))
+            for list_format, ref, kind, score in await cur.fetchall():
+                if (list_format, ref) not in before:
+                    new_hits += 1
+                    await conn.execute("INSERT INTO alerts (terminal_id, kind, detail) VALUES (%s, 'kyc_rescreen_hit', "
+                                       "%s)", (case["terminal_id"], json.dumps({"case_id": case_id, "list": list_format,
+                                                                                "ref": ref, "kind": kind,
+                                                                                "score": score})))
+            await conn.execute("UPDATE kyc_cases SET rescreen_due = false WHERE case_id = %s", (case_id,))
+    return len(due), new_hits

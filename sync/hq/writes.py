@@ -345,4 +345,5 @@ async def import_screening_list(conn: Conn, actor: str, fmt: str, data: bytes) -
         await conn.execute("INSERT INTO screening_imports (list_format, sha256, entries, imported_by) VALUES "
                            "(%s, %s, %s, %s)", (fmt, digest, len(entries), actor))
         await audit(conn, actor, "import_screening_list", fmt, {"entries": len(entries), "sha256": digest})
+        await conn.execute("UPDATE kyc_cases SET rescreen_due = true WHERE status = 'approved'")
     return len(entries)

@@ -46,6 +46,7 @@ def _sign_in(page: object, hq: HQServer, who: str) -> None:  # noqa: F811
     page.fill("input[name=username]", who)  # type: ignore[attr-defined]
     page.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
     page.click("button.primary")  # type: ignore[attr-defined]
+    expect(page.locator("h1")).to_contain_text("Dashboard")  # type: ignore[attr-defined]
 
 
 def test_compliance_reviews_a_case_in_the_console(make_till: Callable[..., Till], hq: HQServer) -> None:  # noqa: F811
@@ -55,6 +56,7 @@ def test_compliance_reviews_a_case_in_the_console(make_till: Callable[..., Till]
     till = make_till()
     listed = _case(till, "KIM", "JONG UN", "1984-01-08", "PRK")
     namesake = _case(till, "KIM", "JONG UN", "1984-05-05", "GEO")  # same name and year, another person
+    later = _case(till, "BERIDZE", "NIKOLOZ", "1971-05-16", "GEO")  # on no list until the FtM import below
     with browser() as page:
         _sign_in(page, hq, "nana.kyc")
         page.goto(f"{hq.url}/console/kyc")
@@ -86,6 +88,7 @@ def test_compliance_reviews_a_case_in_the_console(make_till: Callable[..., Till]
         page.click("text=Save decision")
         expect(page.get_by_role("alert")).to_contain_text("second compliance")
         page.click("form[action='/console/logout'] button")
+        expect(page).to_have_url(f"{hq.url}/console/login")
 
         _sign_in(page, hq, "levan.kyc")
         page.goto(f"{hq.url}/console/kyc/{listed}")
@@ -93,8 +96,23 @@ def test_compliance_reviews_a_case_in_the_console(make_till: Callable[..., Till]
         page.fill("form[action$='/decision'] input[name=reason]", "agreed after review")
         page.click("text=Save decision")
         expect(page.get_by_role("status")).to_contain_text("Decision saved")
+
+        # A customer approved while on no list; a new list version names them: screening again raises an alert.
+        page.goto(f"{hq.url}/console/kyc/{later}")
+        expect(page.locator("main")).to_contain_text("No list entry matches this customer.")
+        page.fill("form[action$='/decision'] input[name=reason]", "documents in order")
+        page.click("text=Save decision")
+        hq_cli(hq.database_url, "lists", "import", "--format", "ftm", str(FIXTURES / "ftm.jsonl"))
+        page.goto(f"{hq.url}/console/kyc")
+        page.click("text=Screen them again")
+        expect(page.get_by_role("status")).to_contain_text("screened again")
+        page.goto(f"{hq.url}/console/alerts")
+        expect(page.locator("table.list")).to_contain_text("Approved customer on a new list")
+        shot(page, "kyc-rescreen-alert")
     assert sql(hq.database_url, "SELECT status, first_approver, decided_by FROM kyc_cases WHERE case_id = %s",
                (listed,)) == [("approved", "nana.kyc", "levan.kyc")]
+    [(detail,)] = sql(hq.database_url, "SELECT detail FROM alerts WHERE kind = 'kyc_rescreen_hit'")
+    assert detail["case_id"] == later and detail["kind"] == "pep" and detail["list"] == "ftm"
     reads = sql(hq.database_url, "SELECT actor, count(*) FROM audit_log WHERE action = 'kyc_read' GROUP BY actor "
                                  "ORDER BY actor")
     assert dict(reads)["nana.kyc"] >= 3 and dict(reads)["levan.kyc"] >= 1

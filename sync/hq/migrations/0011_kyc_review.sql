@@ -36,3 +36,7 @@ ALTER TABLE kyc_cases ADD COLUMN decision_seq bigint UNIQUE;
 ALTER TABLE kyc_cases ADD COLUMN account_id text;
 ALTER TABLE kyc_cases ADD COLUMN adult boolean;
 CREATE INDEX kyc_cases_account ON kyc_cases (account_id) WHERE status = 'approved';
+
+-- A new list version asks for every approved customer to be screened again; a compliance officer runs it (the
+-- cases are decrypted in their request, as every read is).
+ALTER TABLE kyc_cases ADD COLUMN rescreen_due boolean NOT NULL DEFAULT false;

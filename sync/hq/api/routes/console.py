@@ -73,7 +73,8 @@ def _done(request: Request) -> str | None:
             "confirmed": "Early sales confirmed: their tokens are booked.",
             "kyc_decided": "Decision saved; the terminal hears it with its next sync.",
             "kyc_waiting": "First approval saved: a high-risk case needs a second compliance officer.",
-            "dismissed": "Hit dismissed as another person; the risk score is updated."
+            "dismissed": "Hit dismissed as another person; the risk score is updated.",
+            "rescreened": "Approved customers screened again; new hits are on the alerts page."
             }.get(request.query_params.get("done", ""))
 
 
@@ -571,7 +572,9 @@ async def kyc(request: Request, session: Annotated[sessions.Session, _viewer("/c
               pool: Pool) -> HTMLResponse:
     async with pool.connection() as conn:
         cases = await console.kyc_queue(conn, session.franchise_id)
-    return render(request, session, "kyc.html", cases=cases, done=_done(request))
+        cur = await conn.execute("SELECT count(*) FROM kyc_cases WHERE rescreen_due")
+        row = await cur.fetchone()
+    return render(request, session, "kyc.html", cases=cases, done=_done(request), rescreen=int(row[0]) if row else 0)
 
 
 Compliance = Annotated[sessions.Session, Depends(allowed("compliance"))]
@@ -602,6 +605,14 @@ async def _case_page(request: Request, session: sessions.Session, pool: Pool, ke
     return render(request, session, "kyc_case.html", status=status, case=row, details=doc.get("details", {}),
                   analysis=doc.get("analysis", {}), account=doc.get("account"), images=images, hits=hits,
                   error=error, done=_done(request))
+
+
+@router.post("/kyc/rescreen")
+async def kyc_rescreen(request: Request, session: Compliance, _: Form, pool: Pool, keys: Keys,
+                       settings: AppSettings) -> Response:
+    async with pool.connection() as conn:
+        screened, new = await hq_kyc.rescreen_due(conn, settings.kyc_dir, keys.kyc, session.username)
+    return redirect(f"/console/kyc?done=rescreened&screened={screened}&new={new}")
 
 
 @router.get("/kyc/{case_id}")
