@@ -19,20 +19,13 @@ from terminal.store import repos
 from terminal.syncing import SyncService, enroll
 from tests.conftest import TEST_PASSPHRASE
 from tests.hq.conftest import Till, hq, hq_db, make_till, sql  # noqa: F401 (fixtures: a real HQ, enrolled tills)
+from tests.hq.test_claims import _sync
 from tests.hqkit import HQServer
 from tests.hqkit import hq as hq_cli
 from tests.web.consolekit import PASSWORD, browser, make_user, shot
 
 expect = playwright.expect
 VENDOR = Path(__file__).resolve().parents[2] / "sync" / "hq" / "web" / "static" / "vendor"
-
-
-def _sync(till: Till) -> None:
-    service = SyncService(till.term.data_dir, till.wallet)
-    try:
-        assert service.run_once().ok
-    finally:
-        service.stop()
 
 
 def test_the_vendored_htmx_is_the_pinned_release() -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.hq.conftest import Till, hq, hq_db, make_till, sql  # noqa: F401 (fixtures: a real HQ, enrolled tills)
+from tests.hq.test_claims import _sync
 from tests.hqkit import HQServer
 from tests.web.consolekit import Client, make_user
-from tests.web.test_console import _sync
 
 
 def _two_franchises(make_till: Callable[..., Till]) -> tuple[Till, Till]:  # noqa: F811
@@ -88,6 +88,15 @@ def test_csrf_sessions_and_deactivation(hq: HQServer) -> None:  # noqa: F811
     assert forged.status_code == 403
     assert sql(hq.database_url, "SELECT count(*) FROM franchises WHERE name = 'Forged'") == [(0,)]
     assert admin.post("/console/franchises", {"name": "Real"}).status_code == 303
+    [(real,)] = sql(hq.database_url, "SELECT id FROM franchises WHERE name = 'Real'")
+    assert admin.post("/console/franchises", {"name": "Real"}).status_code == 422  # exists: said on the page
+    assert admin.post(f"/console/franchises/{real}/nodes", {"name": "", "node_type": "own"}).status_code == 422
+    assert admin.post(f"/console/franchises/{real}/nodes", {"name": "Plaza", "node_type": "own"}).status_code == 303
+    [(node,)] = sql(hq.database_url, "SELECT id FROM nodes WHERE name = 'Plaza'")
+    assert admin.post(f"/console/nodes/{node}", {"name": "Plaza 2", "node_type": "franchise"}).status_code == 303
+    assert sql(hq.database_url, "SELECT name, node_type FROM nodes WHERE id = %s", (node,)) == [
+        ("Plaza 2", "franchise")]
+    assert admin.post(f"/console/franchises/{real}", {"name": "Real Foods"}).status_code == 303
     # The cookie is HttpOnly, Secure, SameSite=Strict; a tampered one is no session.
     flags = admin.login_answer.headers["set-cookie"].lower()
     assert "httponly" in flags and "secure" in flags and "samesite=strict" in flags

@@ -287,59 +287,55 @@ def _name(fields: dict[str, str], key: str = "name") -> str | None:
     return name if 0 < len(name) <= 80 else None
 
 
+async def _franchise_write(request: Request, session: sessions.Session, pool: Pool, problem: str | None,
+                           write: Any, done: str) -> Response:
+    """The franchises page's forms: a problem with the form or HQ's refusal back on the page (422), else the write
+    (one of writes.py's, with its audit entry) and a confirmation."""
+    if problem is None:
+        try:
+            async with pool.connection() as conn:
+                await write(conn)
+        except ApiError as exc:
+            problem = exc.message
+        else:
+            return redirect(f"/console/franchises?done={done}")
+    return await _franchises_page(request, session, pool, problem, 422)
+
+
+_FRANCHISE_NAME = "A franchise's name is 1 to 80 characters."
+_NODE_FORM = "A node needs a name (1 to 80 characters) and a type."
+
+
 @router.post("/franchises")
 async def create_franchise(request: Request, session: Admin, fields: Form, pool: Pool) -> Response:
     name = _name(fields)
-    if name is None:
-        return await _franchises_page(request, session, pool, "A franchise's name is 1 to 80 characters.", 422)
-    try:
-        async with pool.connection() as conn:
-            await writes.create_franchise(conn, session.username, name)
-    except ApiError as exc:
-        return await _franchises_page(request, session, pool, exc.message, 422)
-    return redirect("/console/franchises?done=franchise")
+    return await _franchise_write(request, session, pool, None if name else _FRANCHISE_NAME,
+                                  lambda conn: writes.create_franchise(conn, session.username, name or ""), "franchise")
 
 
 @router.post("/franchises/{franchise_id}")
 async def rename_franchise(request: Request, franchise_id: int, session: Admin, fields: Form,
                            pool: Pool) -> Response:
     name = _name(fields)
-    if name is None:
-        return await _franchises_page(request, session, pool, "A franchise's name is 1 to 80 characters.", 422)
-    try:
-        async with pool.connection() as conn:
-            await writes.rename_franchise(conn, session.username, franchise_id, name)
-    except ApiError as exc:
-        return await _franchises_page(request, session, pool, exc.message, 422)
-    return redirect("/console/franchises?done=franchise")
+    return await _franchise_write(
+        request, session, pool, None if name else _FRANCHISE_NAME,
+        lambda conn: writes.rename_franchise(conn, session.username, franchise_id, name or ""), "franchise")
 
 
 @router.post("/franchises/{franchise_id}/nodes")
 async def create_node(request: Request, franchise_id: int, session: Admin, fields: Form, pool: Pool) -> Response:
     name, node_type = _name(fields), fields.get("node_type", "")
-    if name is None or node_type not in NODE_TYPES:
-        return await _franchises_page(request, session, pool, "A node needs a name (1 to 80 characters) and a type.",
-                                      422)
-    try:
-        async with pool.connection() as conn:
-            await writes.create_node(conn, session.username, franchise_id, name, node_type)
-    except ApiError as exc:
-        return await _franchises_page(request, session, pool, exc.message, 422)
-    return redirect("/console/franchises?done=node")
+    return await _franchise_write(
+        request, session, pool, None if name and node_type in NODE_TYPES else _NODE_FORM,
+        lambda conn: writes.create_node(conn, session.username, franchise_id, name or "", node_type), "node")
 
 
 @router.post("/nodes/{node_id}")
 async def update_node(request: Request, node_id: int, session: Admin, fields: Form, pool: Pool) -> Response:
     name, node_type = _name(fields), fields.get("node_type", "")
-    if name is None or node_type not in NODE_TYPES:
-        return await _franchises_page(request, session, pool, "A node needs a name (1 to 80 characters) and a type.",
-                                      422)
-    try:
-        async with pool.connection() as conn:
-            await writes.update_node(conn, session.username, node_id, name, node_type)
-    except ApiError as exc:
-        return await _franchises_page(request, session, pool, exc.message, 422)
-    return redirect("/console/franchises?done=node")
+    return await _franchise_write(
+        request, session, pool, None if name and node_type in NODE_TYPES else _NODE_FORM,
+        lambda conn: writes.update_node(conn, session.username, node_id, name or "", node_type), "node")
 
 
 # --- menu ------------------------------------------------------------------------------------------------------------
