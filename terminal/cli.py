@@ -335,7 +335,8 @@ def _kyc(term: Terminal, args: argparse.Namespace) -> int:
     if args.kyc_command == "list":
         cases = kyc.list_cases(term, user)
         _out(args, cases, "\n".join(f"{c['id']}  {c['level']:<8} {c['status']:<10} "
-                                    f"{'held by HQ' if c['uploaded'] else 'to send to HQ'}" for c in cases)
+                                    f"{'held by HQ' if c['uploaded'] else 'to send to HQ'}"
+                                    + (f"  HQ asks: {c['hq_note']}" if c["hq_note"] else "") for c in cases)
              or "No KYC cases on this terminal.")
         return EXIT_OK
     kyc.require_kyc_access(user)

@@ -121,7 +121,9 @@ class TerminalOutbox:
         for decision in updates.get("kyc", []):  # HQ's decisions on the cases taken here (the KYC list shows them)
             if isinstance(decision, dict) and isinstance(decision.get("case_id"), str) and \
                     decision.get("status") in KYC_STATUSES:
-                repos.set_kyc_status(conn, decision["case_id"], decision["status"])
+                note = decision.get("note")
+                repos.set_kyc_status(conn, decision["case_id"], decision["status"],
+                                     note[:500] if isinstance(note, str) and note else None)
         if isinstance(updates.get("kyc_cursor"), int):
             repos.set_meta(conn, "kyc_cursor", str(updates["kyc_cursor"]))
 

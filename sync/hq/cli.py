@@ -73,9 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     lsub = lists.add_subparsers(dest="lists_command", required=True, parser_class=_Parser)
     p = lsub.add_parser("import", help="replace one list with a file in its published format (atomic, recorded)")
     p.add_argument("--format", required=True, choices=("ofac", "un", "eu", "ftm"), dest="list_format",
-                   help="ofac: OFAC sdn.xml; un: UN consolidated.xml; eu: EU Financial Sanctions File XML; "
+                   help="ofac: OFAC sdn.xml; un: UN consolidated.xml; eu: EU Financial Sanctions File, XML or CSV; "
                         "ftm: OpenSanctions FollowTheMoney JSON lines")
     p.add_argument("file", type=Path)
+    kyc_cmd = sub.add_parser("kyc", help="KYC case jobs")
+    ksub = kyc_cmd.add_subparsers(dest="kyc_command", required=True, parser_class=_Parser)
+    ksub.add_parser("retention", help="expire approvals older than 365 days, delete photographs 90 days after the "
+                                      "decision and case data 5 years after the relationship ended (idempotent; the "
+                                      "server also runs it hourly)")
     sub.add_parser("verify-ledger", help="re-derive HQ's token ledger: links, hashes, signatures, every balance, "
                                          "mints against the books (exit 1 on a fault)")
     p = sub.add_parser("verify-chain", help="re-verify a terminal's stored chain from genesis (exit 1 on a fault)")
@@ -301,6 +306,18 @@ def _lists(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _kyc(settings: Settings, _: argparse.Namespace) -> int:
+    from sync.hq import kyc
+    from sync.hq.keys import load_or_create_keys
+
+    keys = load_or_create_keys(settings.key_dir)
+    counts = _with_connection(settings.require_database(),
+                              lambda conn: kyc.retention(conn, settings.kyc_dir, keys.kyc))
+    print(f"KYC retention: {counts['expired']} approval(s) expired, photographs of {counts['images_deleted']} "
+          f"case(s) deleted, personal data of {counts['data_deleted']} case(s) deleted.")
+    return EXIT_OK
+
+
 def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
     from sync.hq import tokens
     from sync.hq.keys import load_or_create_keys
@@ -319,6 +336,7 @@ def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": _migrate, "serve": _serve, "enroll-code": _enroll_code, "create-user": _create_user,
     "verify-chain": _verify_chain, "verify-ledger": _verify_ledger, "tokens": _tokens, "lists": _lists, "menu": _menu,
+    "kyc": _kyc,
 }
 
 

@@ -13,7 +13,7 @@ DYNAMIC = (
     "by franchise", "by node", "by day", "by item", "by hour", "basic", "enhanced", "submitted", "approved",
     "rejected", "resubmission_requested", "expired", "Open", "Acknowledged",
     "Block refused", "Fork", "Update refused", "Motion after hours", "Camera failure", "Silent terminal", "Cap passed",
-    "Approved customer on a new list",
+    "Approved customer on a new list", "KYC upload differs from the ledger",
     "HQ admin", "Auditor", "Compliance officer", "Franchise manager",
     "low", "medium", "high", "sanction", "pep", "front", "back", "selfie", "proof_of_address", "bank_statement",
     "Surname", "Given names", "Date of birth", "Nationality", "Phone", "Document",
@@ -325,6 +325,15 @@ _KA_RU: tuple[tuple[str, str, str], ...] = (
     ("bank_statement", "საბანკო ამონაწერი", "банковская выписка"),
     ("not a JPEG", "არ არის JPEG", "не JPEG"), ("No photos in this case.", "ამ საქმეში ფოტო არ არის.",
                                                 "В этом деле нет фотографий."),
+    ("The photos were deleted on {date}, 90 days after the decision.",
+     "ფოტოები წაიშალა {date}-ს, გადაწყვეტილებიდან 90 დღის შემდეგ.",
+     "Фотографии удалены {date}, через 90 дней после решения."),
+    ("The personal data of this case was deleted on {date} under the retention rules (5 years after the "
+     "relationship ended); the decision is kept.",
+     "ამ საქმის პერსონალური მონაცემები წაიშალა {date}-ს შენახვის წესების მიხედვით (ურთიერთობის დასრულებიდან 5 "
+     "წლის შემდეგ); გადაწყვეტილება შენახულია.",
+     "Персональные данные этого дела удалены {date} по правилам хранения (через 5 лет после окончания "
+     "отношений); решение сохранено."),
     ("MRZ", "MRZ", "MRZ"), ("check digits valid", "საკონტროლო ციფრები სწორია", "контрольные цифры верны"),
     ("check digits do not verify", "საკონტროლო ციფრები არ ემთხვევა", "контрольные цифры не сходятся"),
     ("Screening hits", "სიებთან დამთხვევები", "Совпадения со списками"), ("List", "სია", "Список"),
@@ -373,6 +382,8 @@ _KA_RU: tuple[tuple[str, str, str], ...] = (
      "დამტკიცებული მომხმარებლები ხელახლა შემოწმდა; ახალი დამთხვევები გაფრთხილებების გვერდზეა.",
      "Одобренные клиенты проверены снова; новые совпадения — на странице оповещений."),
     ("Approved customer on a new list", "დამტკიცებული მომხმარებელი ახალ სიაშია", "Одобренный клиент в новом списке"),
+    ("KYC upload differs from the ledger", "KYC ფაილი ლეჯერში ჩაწერილს არ ემთხვევა",
+     "Файл KYC не совпадает с записью в журнале"),
     # confirmations (after an action) and refusals
     ("Enrollment code made: give it to the terminal's owner; it works once, for 24 hours.",
      "რეგისტრაციის კოდი შეიქმნა: გადაეცით ტერმინალის მფლობელს; მოქმედებს ერთხელ, 24 საათის განმავლობაში.",

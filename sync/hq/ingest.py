@@ -70,6 +70,20 @@ class IngestOutcome:
         return 200
 
 
+def _account_id(account: str | None) -> str | None:
+    """The customer's account the desk linked: its id as such, or the id of its key; anything else is no link."""
+    from sync.protocol import accounts
+
+    if not account:
+        return None
+    if account.startswith("HC") and len(account) == 34 and account.isalnum():
+        return account
+    try:
+        return accounts.account_id(account)
+    except ValueError:
+        return None
+
+
 def _ts(ms: int) -> datetime:
     return datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=(ms % 1000) * 1000)
 
@@ -214,6 +228,7 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
     shifts_closed: Rows = []
     refunds: Rows = []
     reversals: Rows = []
+    kyc_cases: Rows = []
     # A sale's token_mint is the very next record: when both are in this block, the sale row is written complete
     # (one COPY) instead of being patched by an UPDATE per sale.
     mint_of = {r.payload["sale_id"]: r.payload for r in records if r.type == "token_mint"}
@@ -252,11 +267,21 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                                   p["shift_id"]))
         elif rec.type == "update_refused":  # a terminal could not apply one of HQ's updates: someone should look
             refused_updates.append((tid, json.dumps({"seq": rec.seq, **p})))
+        elif rec.type == "kyc_submitted":
+            kyc_cases.append((p["case_id"], tid, p["sha256"], _account_id(p["account"]), at))
         elif rec.type == "refund":
             refunds.append((p["refund_id"], p["sale_id"], tid, p["amount"], p["method"], p["reason"],
                             p["approved_by"], at))
             reversals += [(tid, p["refund_id"], party, amount) for party, amount in p["token_reversal"].items()]
     cur = conn.cursor()
+    if kyc_cases:  # what the chain says of each case: the uploaded envelope must be this one (kyc.store_case)
+        await cur.executemany("INSERT INTO kyc_submissions (case_id, terminal_id, sha256, account_id, submitted_at) "
+                              "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id) DO NOTHING", kyc_cases)
+        await cur.execute(
+            "INSERT INTO alerts (terminal_id, kind, detail) SELECT c.terminal_id, 'kyc_mismatch', "
+            "json_build_object('case_id', c.case_id, 'uploaded', c.sha256, 'recorded', s.sha256) FROM kyc_cases c "
+            "JOIN kyc_submissions s ON s.case_id = c.case_id WHERE c.case_id = ANY(%s::uuid[]) AND "
+            "c.sha256 <> s.sha256", ([row[0] for row in kyc_cases],))
     if refused_updates:
         await cur.executemany("INSERT INTO alerts (terminal_id, kind, detail) VALUES (%s, 'update_refused', %s)",
                               refused_updates)

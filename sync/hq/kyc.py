@@ -1,10 +1,13 @@
-"""KYC cases at HQ: the sealed envelopes terminals upload, stored content-addressed by SHA-256 (a folder of files
-today; the name is all an object store or IPFS backend would need), with what HQ can say without opening them."""
+"""KYC cases at HQ: the sealed envelopes terminals upload, stored content-addressed (a folder of files named by the
+CIDv1 of their bytes: raw codec, SHA-256 multihash, base32, the name IPFS or an object store would use too), with
+what HQ can say without opening them; review, screening, decisions and the retention jobs."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -16,6 +19,21 @@ from psycopg import AsyncConnection
 
 from sync.hq.api.errors import ApiError
 from sync.protocol.kyc import MAX_ENVELOPE, EnvelopeError, decode
+
+logger = logging.getLogger("hotpot.hq.kyc")
+
+
+def cid(data: bytes) -> str:
+    """The CIDv1 of these bytes (multibase base32 'b', version 1, codec raw 0x55, multihash sha2-256 0x12/32): the
+    id of one raw IPFS block (`ipfs block put --cid-codec raw`; `ipfs add --raw-leaves` gives the same for a file
+    within one chunk), and a fine object-store key."""
+    digest = bytes([0x01, 0x55, 0x12, 0x20]) + hashlib.sha256(data).digest()
+    return "b" + base64.b32encode(digest).decode().lower().rstrip("=")
+
+
+def blob_path(folder: Path, case: dict[str, Any]) -> Path:
+    """Where a case's sealed file is: by its CID; a case stored before CIDs is named by its SHA-256."""
+    return folder / str(case.get("blob") or case["sha256"])
 
 
 def _write_once(folder: Path, name: str, data: bytes) -> None:
@@ -52,21 +70,28 @@ async def store_case(conn: AsyncConnection[Any], folder: Path, terminal_id: str,
         raise ApiError(422, "bad_envelope", "The envelope's header names another case or terminal than the path.")
     if header["level"] not in ("basic", "enhanced") or not isinstance(header["created_at_ms"], int):
         raise ApiError(422, "bad_envelope", "The envelope's header has an unknown level or no creation time.")
-    sha = hashlib.sha256(data).hexdigest()
+    sha, name = hashlib.sha256(data).hexdigest(), cid(data)
     async with conn.transaction():
-        cur = await conn.execute("SELECT sha256, received_at FROM kyc_cases WHERE terminal_id = %s AND case_id = %s "
-                                 "FOR UPDATE", (terminal_id, case_id))
+        cur = await conn.execute("SELECT sha256 FROM kyc_submissions WHERE case_id = %s AND terminal_id = %s",
+                                 (case_id, terminal_id))
+        recorded = await cur.fetchone()
+        if recorded is not None and recorded[0] != sha:  # the terminal's own signed chain names another envelope
+            raise ApiError(409, "case_conflict", f"This is not the envelope the terminal's ledger recorded for case "
+                                                 f"{case_id}.")
+        cur = await conn.execute("SELECT sha256, received_at, blob, data_deleted_at FROM kyc_cases WHERE "
+                                 "terminal_id = %s AND case_id = %s FOR UPDATE", (terminal_id, case_id))
         row = await cur.fetchone()
         if row is not None:
             if row[0] != sha:
                 raise ApiError(409, "case_conflict", f"HQ holds another envelope for case {case_id}.")
-            await asyncio.to_thread(_write_once, folder, sha, data)  # a lost file comes back from the terminal
+            if row[2] is None and row[3] is None:  # a lost file comes back from the terminal (not a deleted one)
+                await asyncio.to_thread(_write_once, folder, sha, data)
             return sha, row[1]
-        await asyncio.to_thread(_write_once, folder, sha, data)  # the bytes first: a row never points at nothing
+        await asyncio.to_thread(_write_once, folder, name, data)  # the bytes first: a row never points at nothing
         cur = await conn.execute(
-            "INSERT INTO kyc_cases (terminal_id, case_id, sha256, size, level, created_at_ms) "
-            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING received_at",
-            (terminal_id, case_id, sha, len(data), header["level"], header["created_at_ms"]))
+            "INSERT INTO kyc_cases (terminal_id, case_id, sha256, size, level, created_at_ms, blob) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING received_at",
+            (terminal_id, case_id, sha, len(data), header["level"], header["created_at_ms"], name))
         inserted = await cur.fetchone()
         assert inserted is not None
         return sha, inserted[0]
@@ -81,13 +106,14 @@ DECISIONS = {"approve": "approved", "reject": "rejected", "resubmit": "resubmiss
 async def case_row(conn: AsyncConnection[Any], case_id: str) -> dict[str, Any]:
     cur = await conn.execute(
         "SELECT terminal_id, case_id::text, sha256, level, status, received_at, risk_score, risk_level, risk_parts, "
-        "screened_at, first_approver, decided_by, decided_at, decision_reason FROM kyc_cases WHERE case_id = %s",
-        (case_id,))
+        "screened_at, first_approver, decided_by, decided_at, decision_reason, blob, ended_at, images_deleted_at, "
+        "data_deleted_at FROM kyc_cases WHERE case_id = %s", (case_id,))
     row = await cur.fetchone()
     if row is None:
         raise ApiError(404, "not_found", f"No KYC case {case_id}.")
     names = ("terminal_id", "case_id", "sha256", "level", "status", "received_at", "risk_score", "risk_level",
-             "risk_parts", "screened_at", "first_approver", "decided_by", "decided_at", "decision_reason")
+             "risk_parts", "screened_at", "first_approver", "decided_by", "decided_at", "decision_reason", "blob",
+             "ended_at", "images_deleted_at", "data_deleted_at")
     return dict(zip(names, row, strict=True))
 
 
@@ -100,9 +126,12 @@ async def open_case(conn: AsyncConnection[Any], folder: Path, kyc_key: Any, case
     from sync.hq import writes
     from sync.protocol.kyc import open_envelope
 
+    if case.get("data_deleted_at") is not None:
+        raise ApiError(410, "case_deleted", "This case's personal data was deleted by the retention rules on "
+                                            f"{case['data_deleted_at']:%Y-%m-%d}; only the decision is kept.")
     await writes.audit(conn, reader, "kyc_read", case["case_id"], {"parts": parts})
     try:
-        data = await asyncio.to_thread((folder / case["sha256"]).read_bytes)
+        data = await asyncio.to_thread(blob_path(folder, case).read_bytes)
     except OSError:
         raise ApiError(503, "case_missing", "The case's sealed file is not in HQ's store; the terminal sends it "
                                             "again with its next sync.") from None
@@ -191,8 +220,8 @@ async def decide(conn: AsyncConnection[Any], case_id: str, who: str, decision: s
                 raise ApiError(409, "four_eyes", "A high-risk case needs a second compliance user's approval.")
         new = DECISIONS[decision]
         await conn.execute("UPDATE kyc_cases SET status = %s, decided_by = %s, decided_at = now(), "
-                           "decision_reason = %s, decision_seq = nextval('kyc_decision_seq') WHERE case_id = %s",
-                           (new, who, reason, case_id))
+                           "decision_reason = %s, decision_seq = nextval('kyc_decision_seq'), ended_at = CASE WHEN "
+                           "%s <> 'approved' THEN now() END WHERE case_id = %s", (new, who, reason, new, case_id))
         await writes.audit(conn, who, "kyc_decision", case_id, {"decision": new, "reason": reason})
     return {"case_id": case_id, "status": new}
 
@@ -261,8 +290,8 @@ async def rescreen_due(conn: AsyncConnection[Any], folder: Path, kyc_key: Any, r
     screened, new hits)."""
     import json
 
-    cur = await conn.execute("SELECT case_id::text FROM kyc_cases WHERE rescreen_due ORDER BY received_at LIMIT %s",
-                             (limit,))
+    cur = await conn.execute("SELECT case_id::text FROM kyc_cases WHERE rescreen_due AND data_deleted_at IS NULL "
+                             "ORDER BY received_at LIMIT %s", (limit,))
     due = [row[0] for row in await cur.fetchall()]
     index = await screening_index(conn) if due else None
     new_hits = 0
@@ -284,3 +313,161 @@ async def rescreen_due(conn: AsyncConnection[Any], folder: Path, kyc_key: Any, r
                                                                                 "score": score})))
             await conn.execute("UPDATE kyc_cases SET rescreen_due = false WHERE case_id = %s", (case_id,))
     return len(due), new_hits
+
+
+# --- retention (DOMAIN.md "KYC / AML"): idempotent jobs, each step audited as the system's ------------------------
+
+APPROVAL_DAYS = 365
+IMAGES_KEPT_DAYS = 90
+DATA_KEPT_YEARS = 5
+RETENTION_EVERY_S = 3600.0
+SYSTEM = "system:retention"
+
+
+def _strip_images(data: bytes, kyc_key: Any) -> bytes:
+    """The same case sealed again to HQ's own KYC key without its photographs (what was there is noted by name and
+    size, nothing else); the header, and so the case's identity, stays."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+
+    from sync.protocol.kyc import open_envelope, seal
+
+    header, plaintext = open_envelope(data, kyc_key)
+    doc = json.loads(plaintext)
+    images = doc.pop("images", {}) or {}
+    doc["images_deleted"] = {name: len(b64) * 3 // 4 for name, b64 in images.items()}
+    public = kyc_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return seal(json.dumps(doc, ensure_ascii=False).encode(), header, public).encode()
+
+
+def _remove(folder: Path, name: str | None) -> None:
+    if name:
+        (folder / name).unlink(missing_ok=True)
+
+
+async def expire_approvals(conn: AsyncConnection[Any], now: datetime) -> int:
+    """Approvals older than 365 days lapse: the case is `expired` (the terminal hears it through the updates feed,
+    transfers stop until a new check) and the relationship it carried has ended."""
+    from sync.hq import writes
+
+    async with conn.transaction():
+        cur = await conn.execute(
+            "UPDATE kyc_cases SET status = 'expired', ended_at = %s, decision_seq = nextval('kyc_decision_seq') "
+            "WHERE status = 'approved' AND decided_at <= %s - make_interval(days => %s) RETURNING case_id::text",
+            (now, now, APPROVAL_DAYS))
+        expired = [row[0] for row in await cur.fetchall()]
+        for case_id in expired:
+            await writes.audit(conn, SYSTEM, "kyc_expired", case_id, {"after_days": APPROVAL_DAYS})
+    return len(expired)
+
+
+async def delete_images(conn: AsyncConnection[Any], folder: Path, kyc_key: Any, now: datetime,
+                        limit: int = 100) -> int:
+    """Photographs go 90 days after the decision: each such case is opened in memory, sealed again without them
+    and stored under its new CID; the old file is removed once the row points at the new one."""
+    from sync.hq import writes
+
+    done = 0
+    while True:
+        async with conn.transaction():
+            cur = await conn.execute(
+                "SELECT case_id::text, sha256, blob FROM kyc_cases WHERE decided_at <= %s - make_interval(days => %s) "
+                "AND images_deleted_at IS NULL AND data_deleted_at IS NULL ORDER BY decided_at LIMIT 1 "
+                "FOR UPDATE SKIP LOCKED", (now, IMAGES_KEPT_DAYS))
+            row = await cur.fetchone()
+            if row is None or done >= limit:
+                return done
+            case_id, sha, old = row
+            path = folder / (old or sha)
+            try:
+                data = await asyncio.to_thread(path.read_bytes)
+            except FileNotFoundError:  # nothing left to strip: the photographs are not held anywhere
+                data = None
+            new = None
+            if data is not None:
+                stripped = await asyncio.to_thread(_strip_images, data, kyc_key)
+                new = cid(stripped)
+                await asyncio.to_thread(_write_once, folder, new, stripped)
+            await conn.execute("UPDATE kyc_cases SET blob = %s, images_deleted_at = %s WHERE case_id = %s",
+                               (new, now, case_id))
+            await writes.audit(conn, SYSTEM, "kyc_images_deleted", case_id,
+                               {"after_days": IMAGES_KEPT_DAYS, "file_was_missing": data is None})
+        if old != new:
+            await asyncio.to_thread(_remove, folder, old or sha)
+        done += 1
+
+
+async def delete_case_data(conn: AsyncConnection[Any], folder: Path, now: datetime, limit: int = 1000) -> int:
+    """A case's data goes 5 years after the relationship ended: the case stopped being in force (rejected,
+    resubmission asked, approval lapsed) and its account has had no ledger activity for 5 years. The sealed file,
+    the screening hits, the reason text and the risk's parts go; the row keeps the case id, status and dates."""
+    from sync.hq import writes
+
+    cur = await conn.execute(
+        "SELECT c.case_id::text FROM kyc_cases c LEFT JOIN kyc_submissions s ON s.case_id = c.case_id "
+        "WHERE c.data_deleted_at IS NULL AND c.ended_at <= %s - make_interval(years => %s) "
+        "AND NOT EXISTS (SELECT 1 FROM token_ledger_holders h JOIN token_ledger l ON l.seq = h.seq "
+        "WHERE h.holder = coalesce(c.account_id, s.account_id) AND l.at > %s - make_interval(years => %s)) "
+        "ORDER BY c.ended_at LIMIT %s", (now, DATA_KEPT_YEARS, now, DATA_KEPT_YEARS, limit))
+    due = [row[0] for row in await cur.fetchall()]
+    for case_id in due:
+        async with conn.transaction():
+            cur = await conn.execute("SELECT sha256, blob FROM kyc_cases WHERE case_id = %s AND data_deleted_at IS "
+                                     "NULL FOR UPDATE", (case_id,))
+            row = await cur.fetchone()
+            if row is None:
+                continue
+            await conn.execute("UPDATE kyc_cases SET data_deleted_at = %s, blob = NULL, risk_parts = NULL, "
+                               "decision_reason = NULL, rescreen_due = false WHERE case_id = %s", (now, case_id))
+            await conn.execute("DELETE FROM kyc_hits WHERE case_id = %s", (case_id,))
+            await writes.audit(conn, SYSTEM, "kyc_data_deleted", case_id, {"after_years": DATA_KEPT_YEARS})
+        await asyncio.to_thread(_remove, folder, row[1])
+        await asyncio.to_thread(_remove, folder, row[0])  # a case stored before CIDs is named by its SHA-256
+    return len(due)
+
+
+async def retention(pool_or_conn: Any, folder: Path, kyc_key: Any, now: datetime | None = None) -> dict[str, int]:
+    """The three jobs in order (an approval lapses, photographs go, data goes); safe to run again at any time."""
+    from datetime import UTC
+
+    now = now or datetime.now(UTC)
+    counts = {"expired": await expire_approvals(pool_or_conn, now),
+              "images_deleted": await delete_images(pool_or_conn, folder, kyc_key, now, limit=10**9),
+              "data_deleted": await delete_case_data(pool_or_conn, folder, now)}
+    if any(counts.values()):
+        logger.info("KYC retention: %(expired)d approval(s) expired, photographs of %(images_deleted)d case(s) "
+                    "deleted, data of %(data_deleted)d case(s) deleted", counts)
+    return counts
+
+
+async def retention_job(pool: Any, folder: Path, kyc_key: Any, interval_s: float = RETENTION_EVERY_S) -> None:
+    """The retention jobs about hourly in the server (every worker may run them: rows are locked or re-checked)."""
+    while True:
+        try:
+            async with pool.connection() as conn:
+                await retention(conn, folder, kyc_key)
+        except Exception:
+            logger.exception("KYC retention failed; it runs again within the hour")
+        await asyncio.sleep(interval_s)
+
+
+async def account_kyc(conn: AsyncConnection[Any], account_id: str) -> dict[str, Any]:
+    """What a customer's own page says of their identity check, from the newest case linked to the account (by the
+    desk's ledger record or the case itself): verified (until when, and whether transfers are open), in review,
+    asked to come again, lapsed, or none. A rejection reads as none: the customer is not told of a suspicion."""
+    cur = await conn.execute(
+        "SELECT status, decided_at, adult, decided_at > now() - make_interval(days => %s) FROM kyc_cases "
+        "WHERE (account_id = %s OR case_id IN (SELECT case_id FROM kyc_submissions WHERE account_id = %s)) "
+        "AND data_deleted_at IS NULL ORDER BY (status = 'approved') DESC, received_at DESC LIMIT 1",
+        (APPROVAL_DAYS, account_id, account_id))
+    row = await cur.fetchone()
+    if row is None or row[0] == "rejected":
+        return {"state": "none"}
+    status, decided_at, adult, fresh = row
+    if status == "approved" and fresh:  # (past 365 days it lapsed, even before the retention job marks it)
+        from datetime import timedelta
+
+        until = decided_at + timedelta(days=APPROVAL_DAYS)
+        return {"state": "verified", "until": until.date().isoformat(), "transfers": bool(adult)}
+    return {"state": {"submitted": "in_review", "resubmission_requested": "resubmit"}.get(status, "expired")}

@@ -36,9 +36,13 @@ async def kyc_decisions_since(conn: AsyncConnection[Any], terminal_id: str, afte
                               limit: int = 1000) -> dict[str, Any]:
     """HQ's decisions on the cases this terminal took, since decision `after` (its KYC list shows the status)."""
     rows = await _rows(conn, """
-        SELECT case_id::text, status, decision_seq FROM kyc_cases
+        SELECT case_id::text, status, decision_seq, decision_reason FROM kyc_cases
         WHERE terminal_id = %s AND decision_seq > %s ORDER BY decision_seq LIMIT %s""", (terminal_id, after, limit))
-    return {"kyc": [{"case_id": r["case_id"], "status": r["status"]} for r in rows],
+    # The reason goes to the counter only when the customer is asked to come again (what to bring): a rejection's
+    # reason stays at HQ, as a suspicion must not be told to the customer (no tipping-off).
+    return {"kyc": [{"case_id": r["case_id"], "status": r["status"],
+                     **({"note": r["decision_reason"]} if r["status"] == "resubmission_requested" else {})}
+                    for r in rows],
             "kyc_cursor": max((r["decision_seq"] for r in rows), default=after)}
 
 

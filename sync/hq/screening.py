@@ -7,7 +7,9 @@ Formats (`read_list(format, data)`):
 - `un`: the UN Security Council consolidated list, `consolidated.xml` (CONSOLIDATED_LIST/INDIVIDUALS/INDIVIDUAL:
   FIRST_NAME..FOURTH_NAME, INDIVIDUAL_ALIAS/ALIAS_NAME, INDIVIDUAL_DATE_OF_BIRTH/DATE or YEAR, NATIONALITY/VALUE).
 - `eu`: the EU Financial Sanctions File, XML (export/sanctionEntity with subjectType code="person": nameAlias
-  wholeName, birthdate year/birthdate, citizenship countryIso2Code).
+  wholeName, birthdate year/birthdate, citizenship countryIso2Code) or its CSV (semicolon-separated, one row per
+  name, birth date, citizenship... of an entity, grouped by Entity_LogicalId: NameAlias_WholeName,
+  BirthDate_BirthDate / BirthDate_Year, Citizenship_CountryIso2Code, Entity_Regulation_Programme).
 - `ftm`: OpenSanctions' FollowTheMoney entities, one JSON object per line (schema Person: properties name, alias,
   birthDate, nationality, topics — `sanction`, `role.pep`, ...). The one that carries PEPs.
 
@@ -180,6 +182,9 @@ def _un(data: bytes) -> Iterator[Entry]:
 
 
 def _eu(data: bytes) -> Iterator[Entry]:
+    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        yield from _eu_csv(data)
+        return
     root = _parse_xml(data, "export")
     for node in _children(root, "sanctionEntity"):
         subject = next(_children(node, "subjectType"), None)
@@ -194,6 +199,42 @@ def _eu(data: bytes) -> Iterator[Entry]:
         yield Entry(node.get("euReferenceNumber") or node.get("logicalId") or "", names[0], names[1:],
                     [b for b in births if b], sorted({c for c in countries if c}), "sanction",
                     [r.get("programme", "") for r in _children(node, "regulation")])
+
+
+EU_CSV_COLUMNS = ("Entity_LogicalId", "Entity_SubjectType_ClassificationCode", "NameAlias_WholeName")
+
+
+def _eu_csv(data: bytes) -> Iterator[Entry]:
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";")
+    missing = [c for c in EU_CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ListFormatError(f"not the EU sanctions CSV: no column {missing[0]} (the XML file works too)")
+    people: dict[str, dict[str, list[str]]] = {}
+    try:
+        for row in reader:
+            if (row.get("Entity_SubjectType_ClassificationCode") or "").strip() != "person":
+                continue
+            person = people.setdefault(row["Entity_LogicalId"].strip(), {
+                "ref": [], "names": [], "births": [], "countries": [], "programmes": []})
+            for key, column in (("ref", "Entity_EU_ReferenceNumber"), ("names", "NameAlias_WholeName"),
+                                ("programmes", "Entity_Regulation_Programme"),
+                                ("countries", "Citizenship_CountryIso2Code")):
+                value = (row.get(column) or "").strip()
+                if value and value not in person[key]:
+                    person[key].append(value)
+            born = _birth(row.get("BirthDate_BirthDate") or row.get("BirthDate_Year"))
+            if born and born not in person["births"]:
+                person["births"].append(born)
+    except csv.Error as exc:
+        raise ListFormatError(f"the EU sanctions CSV does not read as CSV ({exc})") from None
+    for logical_id, person in people.items():
+        if person["names"]:
+            countries = sorted({c for c in (_country(x) for x in person["countries"]) if c})
+            yield Entry((person["ref"] or [logical_id])[0], person["names"][0], person["names"][1:],
+                        person["births"], countries, "sanction", person["programmes"])
 
 
 def _ftm(data: bytes) -> Iterator[Entry]:

@@ -578,9 +578,14 @@ class KycDesk(QWidget):
             taken = datetime.fromtimestamp(case["created_at_ms"] / 1000).strftime("%d.%m %H:%M")
             held = tr("held by HQ") if case["uploaded"] else tr("to send")
             # uuid7s begin with their time: the random tail tells cases apart
+            status = tr(case["status"].replace("_", " ")) + " · " + held
+            if case.get("hq_note"):  # what HQ asks the customer to bring when it wants the case again
+                status += " — " + tr("HQ asks: {note}").format(note=case["hq_note"])
             for c, text in enumerate(("…" + case["id"][-8:], tr(LEVEL_NAMES.get(case["level"], case["level"])),
-                                      tr(case["status"].replace("_", " ")) + " · " + held, taken)):
-                self.cases.setItem(r, c, QTableWidgetItem(text))
+                                      status, taken)):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.cases.setItem(r, c, item)
 
     def retranslate(self) -> None:
         self.title.setText(tr("KYC desk"))

@@ -94,6 +94,12 @@ def m0006_claimed(db: Database) -> None:
     db.execute("ALTER TABLE sales ADD COLUMN claimed_at_ms INTEGER")
 
 
+@MIGRATIONS(name="0007_kyc_note")
+def m0007_kyc_note(db: Database) -> None:
+    # What HQ asks the customer to bring when it wants a case again (its reason for a resubmission; nothing else).
+    db.execute("ALTER TABLE kyc_cases ADD COLUMN hq_note TEXT")
+
+
 _BLOCKS = [
     # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
     # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the

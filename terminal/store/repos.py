@@ -375,12 +375,13 @@ def acknowledge_kyc_case(conn: sqlite3.Connection, case_id: str, receipt: str, n
                  (now_ms, receipt, case_id))
 
 
-def set_kyc_status(conn: sqlite3.Connection, case_id: str, status: str) -> None:
-    """HQ's decision on a case taken here (a case this terminal does not hold is none of its business)."""
-    conn.execute("UPDATE kyc_cases SET status = ? WHERE id = ?", (status, case_id))
+def set_kyc_status(conn: sqlite3.Connection, case_id: str, status: str, note: str | None = None) -> None:
+    """HQ's decision on a case taken here, with what to bring when it asks for the case again (a case this
+    terminal does not hold is none of its business)."""
+    conn.execute("UPDATE kyc_cases SET status = ?, hq_note = ? WHERE id = ?", (status, note, case_id))
 
 
 def kyc_cases(store: Store, limit: int = 500) -> list[dict[str, Any]]:
     return [dict(r) for r in store.all(
-        "SELECT id, level, status, account, created_at_ms, created_by, sha256, size, acked_at_ms, "
+        "SELECT id, level, status, hq_note, account, created_at_ms, created_by, sha256, size, acked_at_ms, "
         "envelope IS NULL AS uploaded FROM kyc_cases ORDER BY created_at_ms DESC LIMIT ?", (limit,))]

@@ -37,6 +37,8 @@ def test_the_eu_financial_sanctions_file() -> None:
     [saddam] = _read("eu", "eu.xml")  # the bank is an enterprise, not a person
     assert (saddam.ref, saddam.name, saddam.aliases, saddam.birth, saddam.nationality, saddam.programs) == (
         "EU.27.28", "Saddam Hussein Al-Tikriti", ["Abu Ali"], ["1937-04-28"], ["IQ"], ["IRQ"])
+    # The same file as CSV: one row per name, birth date and citizenship of an entity, grouped by its logical id
+    assert _read("eu", "eu.csv") == [saddam]
 
 
 def test_opensanctions_followthemoney_lines_carry_peps() -> None:
@@ -47,7 +49,8 @@ def test_opensanctions_followthemoney_lines_carry_peps() -> None:
 
 @pytest.mark.parametrize("fmt, data, says", [
     ("ofac", b"<notalist/>", "root element"), ("un", b"<CONSOLIDATED_LIST>", "well-formed"),
-    ("ftm", b'{"schema": "Person"}\n', "line 1"), ("ftm", b"\xff\xfe", "UTF-8"), ("csv", b"", "unknown list format")])
+    ("ftm", b'{"schema": "Person"}\n', "line 1"), ("eu", b"name;born\nA;1990\n", "no column Entity_LogicalId"),
+    ("ftm", b"\xff\xfe", "UTF-8"), ("csv", b"", "unknown list format")])
 def test_a_file_that_is_not_the_list_it_claims_is_refused(fmt: str, data: bytes, says: str) -> None:
     with pytest.raises(ListFormatError, match=says):
         read_list(fmt, data)

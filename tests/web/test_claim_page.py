@@ -114,10 +114,10 @@ def test_from_printed_check_to_balance_on_a_phone(make_till: Callable[..., Till]
     both = share + second.sale.parts["customer"]
     assert page.locator("#balance").inner_text() == f"{both // 100}.{both % 100:02d} ST"
 
-    page.fill("#send-to", account_id)
-    page.fill("#send-amount", "1")
-    page.click("#send-form button")
-    expect(page.locator("#notice")).to_contain_text("verified identity")
+    # No identity check yet: the page says where to get one, and sending stays closed (HQ refuses it anyway:
+    # tests/hq/test_kyc_review.py)
+    expect(page.locator("#kyc-state")).to_contain_text("verify your identity at any HotPot Spot counter")
+    expect(page.locator("#send-form button")).to_be_disabled()
     page.click("#qr-box summary")
     expect(page.locator("#qr")).to_be_visible()
     qr = page.request.get(hq.url + (page.locator("#qr").get_attribute("src") or ""))

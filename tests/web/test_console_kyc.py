@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 from PIL import Image
 from playwright import sync_api as playwright
 
@@ -109,8 +110,25 @@ def test_compliance_reviews_a_case_in_the_console(make_till: Callable[..., Till]
         page.goto(f"{hq.url}/console/alerts")
         expect(page.locator("table.list")).to_contain_text("Approved customer on a new list")
         shot(page, "kyc-rescreen-alert")
+        page.click(f"a[href='/console/kyc/{later}']")  # the alert links to the case
+        expect(page.locator("h1")).to_contain_text("NIKOLOZ BERIDZE")
+
+        # Retention, 91 days and then 5 years on: the photographs go, then the case's data; the decision stays.
+        from tests.hq.test_kyc_retention import _retention
+        with psycopg.connect(hq.database_url, autocommit=True) as conn:  # the namesake, rejected today
+            conn.execute("UPDATE kyc_cases SET status = 'rejected', decided_at = now(), ended_at = now() WHERE "
+                         "case_id = %s", (namesake,))
+        assert _retention(hq, 91)["images_deleted"] == 3
+        page.goto(f"{hq.url}/console/kyc/{listed}")
+        expect(page.locator(".photos")).to_contain_text("The photos were deleted on")
+        expect(page.locator("main")).to_contain_text("P7654321")
+        assert _retention(hq, 5 * 365 + 2)["data_deleted"] == 1
+        page.goto(f"{hq.url}/console/kyc/{namesake}")
+        expect(page.locator(".notice")).to_contain_text("personal data of this case was deleted")
+        expect(page.locator("main")).not_to_contain_text("P7654321")
+        shot(page, "kyc-case-deleted")
     assert sql(hq.database_url, "SELECT status, first_approver, decided_by FROM kyc_cases WHERE case_id = %s",
-               (listed,)) == [("approved", "nana.kyc", "levan.kyc")]
+               (listed,)) == [("expired", "nana.kyc", "levan.kyc")]  # lapsed in the 5 years
     [(detail,)] = sql(hq.database_url, "SELECT detail FROM alerts WHERE kind = 'kyc_rescreen_hit'")
     assert detail["case_id"] == later and detail["kind"] == "pep" and detail["list"] == "ftm"
     reads = sql(hq.database_url, "SELECT actor, count(*) FROM audit_log WHERE action = 'kyc_read' GROUP BY actor "

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from sync.hq import kyc as hq_kyc
 from sync.hq import metrics, tokens
 from sync.hq.api import consolekit
 from sync.hq.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -30,13 +31,15 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await pool.open(wait=False)
         metrics.watch_pool(pool)
-        mints = asyncio.create_task(tokens.mint_job(pool, keys, settings.mint_job_interval_s))
+        jobs = [asyncio.create_task(tokens.mint_job(pool, keys, settings.mint_job_interval_s)),
+                asyncio.create_task(hq_kyc.retention_job(pool, settings.kyc_dir, keys.kyc))]
         try:
             yield
         finally:
-            mints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await mints
+            for job in jobs:
+                job.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
             await pool.close()
 
     app = FastAPI(title="HotPot Spot HQ", version="1", lifespan=lifespan, responses=ERROR_RESPONSES,

@@ -49,7 +49,8 @@ LOGIN_COOKIE = "hq_login"
 # What each alert kind is called on the page (the kinds are HQ's and the terminals' codes).
 ALERT_NAMES = {"invalid_block": "Block refused", "fork": "Fork", "update_refused": "Update refused",
                "motion_after_hours": "Motion after hours", "camera_failure": "Camera failure",
-               "silent": "Silent terminal", "cap": "Cap passed", "kyc_rescreen_hit": "Approved customer on a new list"}
+               "silent": "Silent terminal", "cap": "Cap passed", "kyc_rescreen_hit": "Approved customer on a new list",
+               "kyc_mismatch": "KYC upload differs from the ledger"}
 
 
 class SignInFirst(Exception):

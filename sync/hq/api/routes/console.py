@@ -586,11 +586,11 @@ async def _case_page(request: Request, session: sessions.Session, pool: Pool, ke
     async with pool.connection() as conn:
         try:
             row = await hq_kyc.case_row(conn, case_id)
-            doc = await hq_kyc.open_case(conn, settings.kyc_dir, keys.kyc, row, session.username,
-                                         ["details", "analysis", "images"])
+            doc = {} if row["data_deleted_at"] else await hq_kyc.open_case(
+                conn, settings.kyc_dir, keys.kyc, row, session.username, ["details", "analysis", "images"])
         except ApiError as exc:
             raise Refused(exc.message, exc.status) from None
-        if row["screened_at"] is None:
+        if row["screened_at"] is None and doc:
             await hq_kyc.screen_case(conn, row, doc.get("details", {}), await hq_kyc.screening_index(conn),
                                      doc.get("account"))
             row = await hq_kyc.case_row(conn, case_id)

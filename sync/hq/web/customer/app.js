@@ -151,6 +151,13 @@ async function showAccount() {
   $("#qr").src = `/c/qr/${account.id}.svg`;
   const view = await call("GET", `/api/v1/accounts/${account.id}`);
   $("#balance").textContent = st(view.balance);
+  const kyc = view.kyc || { state: "none" }; // the identity check gates sending (DOMAIN.md)
+  const open = kyc.state === "verified" && kyc.transfers;
+  const until = kyc.until ? new Date(`${kyc.until}T00:00:00`).toLocaleDateString(lang) : "";
+  $("#kyc-state").textContent = t(kyc.state === "verified" ? (open ? "kyc-verified" : "kyc-minor") : `kyc-${kyc.state}`,
+    { until });
+  $("#kyc-state").className = open ? "verified" : "muted";
+  for (const field of $("#send-form").elements) field.disabled = !open;
   const list = $("#history");
   list.replaceChildren();
   for (const item of view.entries) {

@@ -17,6 +17,12 @@ window.HOTPOT_TEXTS = {
     "kind-mint": "Minted", "kind-claim": "Claimed from check {check}", "kind-transfer": "Transfer",
     "kind-reversal": "Refund reversal", "kind-expiry": "Expired", "kind-redistribution": "Redistribution",
     "verified": "✓ signed by HQ", "unverified": "✗ signature does not check",
+    "kyc-verified": "Identity verified until {until}: you can send tokens.",
+    "kyc-minor": "Identity verified until {until}. Sending tokens is for customers 18 or older.",
+    "kyc-in_review": "Your identity check is being reviewed at HotPot Spot HQ. Sending opens once it is approved.",
+    "kyc-resubmit": "HotPot Spot HQ needs your identity check again: visit any counter (the staff can see what to bring).",
+    "kyc-expired": "Your identity check is more than a year old: renew it at any counter to send tokens again.",
+    "kyc-none": "To send tokens, verify your identity at any HotPot Spot counter (bring your ID card or passport and show this account's QR).",
   },
   ka: {
     "Tokens": "ტოკენები",
@@ -54,6 +60,12 @@ window.HOTPOT_TEXTS = {
     "kind-mint": "გამოშვება", "kind-claim": "მიღებულია ჩეკიდან {check}", "kind-transfer": "გადარიცხვა",
     "kind-reversal": "დაბრუნება", "kind-expiry": "ვადა გავიდა", "kind-redistribution": "გადანაწილება",
     "verified": "✓ ხელმოწერილია", "unverified": "✗ ხელმოწერა არ მოწმდება",
+    "kyc-verified": "ვინაობა დადასტურებულია {until}-მდე: შეგიძლიათ ტოკენების გაგზავნა.",
+    "kyc-minor": "ვინაობა დადასტურებულია {until}-მდე. ტოკენების გაგზავნა 18 წლიდანაა შესაძლებელი.",
+    "kyc-in_review": "თქვენი ვინაობის შემოწმება HotPot Spot-ის სათაო ოფისში განიხილება. გაგზავნა დამტკიცების შემდეგ გაიხსნება.",
+    "kyc-resubmit": "სათაო ოფისს თქვენი ვინაობის შემოწმება ხელახლა სჭირდება: მიმართეთ ნებისმიერ სალაროს (თანამშრომელი გეტყვით, რა უნდა მოიტანოთ).",
+    "kyc-expired": "თქვენი ვინაობის შემოწმებას ერთ წელზე მეტი გავიდა: განაახლეთ ნებისმიერ სალაროში, რომ ისევ გაგზავნოთ ტოკენები.",
+    "kyc-none": "ტოკენების გასაგზავნად დაადასტურეთ ვინაობა HotPot Spot-ის ნებისმიერ სალაროში (თან იქონიეთ პირადობის მოწმობა ან პასპორტი და აჩვენეთ ამ ანგარიშის QR).",
   },
   ru: {
     "Tokens": "Токены",
@@ -91,6 +103,12 @@ window.HOTPOT_TEXTS = {
     "kind-mint": "Выпуск", "kind-claim": "Получено с чека {check}", "kind-transfer": "Перевод",
     "kind-reversal": "Возврат", "kind-expiry": "Срок истёк", "kind-redistribution": "Перераспределение",
     "verified": "✓ подписано HQ", "unverified": "✗ подпись не сходится",
+    "kyc-verified": "Личность подтверждена до {until}: вы можете отправлять токены.",
+    "kyc-minor": "Личность подтверждена до {until}. Отправлять токены можно с 18 лет.",
+    "kyc-in_review": "Проверка вашей личности рассматривается в HQ HotPot Spot. Отправка откроется после одобрения.",
+    "kyc-resubmit": "HQ HotPot Spot нужна повторная проверка личности: подойдите к любой кассе (сотрудник скажет, что принести).",
+    "kyc-expired": "Проверке вашей личности больше года: обновите её на любой кассе, чтобы снова отправлять токены.",
+    "kyc-none": "Чтобы отправлять токены, подтвердите личность на любой кассе HotPot Spot (возьмите удостоверение личности или паспорт и покажите QR этого счёта).",
   },
 };
 /* HQ's error codes as plain sentences. */
