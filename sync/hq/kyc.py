@@ -27,7 +27,12 @@ def cid(data: bytes) -> str:
     """The CIDv1 of these bytes (multibase base32 'b', version 1, codec raw 0x55, multihash sha2-256 0x12/32): the
     id of one raw IPFS block (`ipfs block put --cid-codec raw`; `ipfs add --raw-leaves` gives the same for a file
     within one chunk), and a fine object-store key."""
-    digest = bytes([0x01, 0x55, 0x12, 0x20]) + hashlib.sha256(data).digest()
+    return cid_of_sha256(hashlib.sha256(data).hexdigest())
+
+
+def cid_of_sha256(sha256_hex: str) -> str:
+    """The CIDv1 of bytes whose SHA-256 is this (what the terminal's ledger records names the stored file)."""
+    digest = bytes([0x01, 0x55, 0x12, 0x20]) + bytes.fromhex(sha256_hex)
     return "b" + base64.b32encode(digest).decode().lower().rstrip("=")
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from sync.hq.keys import load_or_create_keys
+from sync.hq.kyc import cid_of_sha256
 from sync.protocol.kyc import open_envelope
 from terminal.cli import main
 from terminal.syncing import SyncService
@@ -109,7 +110,7 @@ def test_a_case_by_cli_reaches_hq_sealed(desk: Desk, photos: dict[str, bytes], h
         assert service.run_once().kyc_uploaded == 1
     finally:
         service.stop()
-    header, plaintext = open_envelope((hq.kyc_dir / case["sha256"]).read_bytes(),
+    header, plaintext = open_envelope((hq.kyc_dir / cid_of_sha256(case["sha256"])).read_bytes(),
                                       load_or_create_keys(hq.key_dir).kyc)
     opened = json.loads(plaintext)
     assert header["case_id"] == case["case_id"] and opened["account"] == "HPACCT-42"

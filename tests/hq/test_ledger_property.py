@@ -54,7 +54,10 @@ def _job(hq: HQServer, job: Callable[[psycopg.AsyncConnection[Any], HQKeys], Any
 
 
 def _holds(hq: HQServer) -> None:
+    # One snapshot for all the reads: HQ's own job enters mints every second, and a mint committed between two
+    # statements would look like tokens made from nothing.
     with psycopg.connect(hq.database_url) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         balances = dict(conn.execute("SELECT holder, balance FROM token_balances").fetchall())
         minted, reversed_ = conn.execute("SELECT minted, reversed FROM token_ledger_head").fetchone() or (0, 0)
         mints = conn.execute("SELECT coalesce(sum((convert_from(body, 'UTF8')::jsonb ->> 'minted')::bigint), 0) "
