@@ -17,7 +17,7 @@ from prometheus_client import (
 
 REQUESTS = Counter("hotpot_hq_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("hotpot_hq_request_seconds", "HTTP request latency", ["route"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.5, 1, 2.5, 5))
 BLOCKS = Counter("hotpot_hq_blocks_ingested_total", "Blocks accepted")
 RECORDS = Counter("hotpot_hq_records_ingested_total", "Records accepted")
 REJECTIONS = Counter("hotpot_hq_block_rejections_total", "Blocks refused, by reason", ["reason"])
