@@ -303,7 +303,9 @@ def test_refunds_take_tokens_back_but_never_what_a_customer_already_claimed(make
     from tests.hqkit import hq as hq_cli
 
     till = make_till()
-    claimed_first, refunded_first, half_refunded = _sell(till, 3)
+    # Five more sales in circulation: one account may hold at most 49 % of it, and this test must not depend on
+    # what earlier tests minted at the same HQ
+    claimed_first, refunded_first, half_refunded, *_ = _sell(till, 8)
     _sync(till)
     phone = Phone()
     assert phone.claim(hq, claimed_first.sale.check.id, token=claimed_first.secret.token).status_code == 200
@@ -337,7 +339,7 @@ def test_refunds_take_tokens_back_but_never_what_a_customer_already_claimed(make
     left = half_refunded.sale.parts["customer"] + dict(half["moves"])["unclaimed"]
     assert 0 < left < half_refunded.sale.parts["customer"] and half["customer_kept"] == 0
     late = phone.claim(hq, half_refunded.sale.check.id, token=half_refunded.secret.token)
-    assert late.status_code == 200 and late.json()["amount"] == left
+    assert late.status_code == 200 and late.json()["amount"] == left, late.text
     assert phone.id in dict(sql(hq.database_url, "SELECT holder, balance FROM token_balances"))
     report = hq_cli(hq.database_url, "verify-ledger", env=env).stdout
     assert "Token ledger OK" in report, report
