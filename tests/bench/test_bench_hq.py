@@ -157,8 +157,11 @@ def test_bench_hq_ingest_and_health(tmp_path: Path, pg_server: PgServer) -> None
     try:
         prepare_hq_database(db)
         prepare_hq_database(copy_db)
+        # The token ledger's job is held back (HOTPOT_HQ_MINT_JOB_S) so that the tables hold exactly what ingest
+        # wrote and the raw COPY below copies the same rows (ledger entries are measured in test_bench_claims).
         with running_hq(db, tmp_path, workers=2, extra_env={"HOTPOT_HQ_PUBLIC_RATE": "100000",
-                                                            "HOTPOT_HQ_POOL_MAX": "12"}) as hq:
+                                                            "HOTPOT_HQ_POOL_MAX": "12",
+                                                            "HOTPOT_HQ_MINT_JOB_S": "100000"}) as hq:
             prepared = _prepare(hq.url, db)
             latencies: list[float] = []
             errors: list[str] = []

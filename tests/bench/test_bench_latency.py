@@ -94,7 +94,7 @@ def _chart(points: list[tuple[float, float]], capacity: float, path: Path) -> No
 
     d.line([xy(0, 0), xy(x_max, 0)], fill="black")
     d.line([xy(0, 0), xy(0, y_max)], fill="black")
-    for step in range(0, int(y_max) + 1, 100):
+    for step in range(0, int(y_max) + 1, 100 if y_max <= 1000 else 250):
         d.line([xy(0, step), xy(x_max, step)], fill=(230, 230, 230))
         d.text((8, xy(0, step)[1] - 6), f"{step} ms", fill="black")
     d.line([xy(0, 200), xy(x_max, 200)], fill=(200, 60, 40), width=2)
@@ -102,11 +102,15 @@ def _chart(points: list[tuple[float, float]], capacity: float, path: Path) -> No
     d.line([xy(capacity / 2, 0), xy(capacity / 2, y_max)], fill=(120, 120, 220))
     d.text((xy(capacity / 2, 0)[0] + 4, top), "half capacity", fill=(120, 120, 220))
     d.line([xy(x, y) for x, y in points], fill=(30, 30, 30), width=3)
+    for x, _ in points:
+        tx, ty = xy(x, 0)
+        d.line([(tx, ty), (tx, ty + 5)], fill="black")
+        d.text((tx - 10, ty + 8), f"{x:.1f}", fill="black")
     for x, y in points:
         cx, cy = xy(x, y)
         d.ellipse([cx - 4, cy - 4, cx + 4, cy + 4], fill=(30, 30, 30))
         d.text((cx + 6, cy - 14), f"{y:.0f}", fill="black")
-    d.text((left, h - 30), f"offered load, blocks of 500 records a second (closed-loop capacity {capacity:.1f})",
+    d.text((left, h - 16), f"offered load, blocks of 500 records a second (closed-loop capacity {capacity:.1f})",
            fill="black")
     d.text((left, 8), "HQ per-block p95 latency against offered load (open loop, serve --workers 2)", fill="black")
     img.save(path, optimize=True)
@@ -127,12 +131,14 @@ def test_bench_open_loop_latency(tmp_path: Path, pg_server: PgServer) -> None:
             async def run() -> tuple[float, list[float], list[tuple[float, float, float, int]]]:
                 limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
                 async with httpx.AsyncClient(base_url=hq.url, timeout=120, limits=limits) as client:
-                    capacity, closed = await _closed(client, prepare(CLOSED_BLOCKS), CLOSED_BLOCKS)
+                    capacity, closed = await _closed(client, await asyncio.to_thread(prepare, CLOSED_BLOCKS),
+                                                     CLOSED_BLOCKS)
                     rows = []
                     rng = random.Random(11)
                     for level in LEVELS:
                         rate = capacity * level
-                        queues = prepare(int(rate * LEVEL_S * 1.5 / test_bench_hq.TERMINALS) + 3)
+                        queues = await asyncio.to_thread(prepare, int(rate * LEVEL_S * 1.5 /
+                                                                      test_bench_hq.TERMINALS) + 3)
                         lat = await _open(client, queues, rate, LEVEL_S, rng)
                         rows.append((level, _pct(lat, 50), _pct(lat, 95), len(lat)))
                     return capacity, closed, rows
