@@ -28,6 +28,9 @@ class Settings:
     jwt_secret: str = field(default_factory=lambda: os.environ.get("HOTPOT_HQ_JWT_SECRET", ""))
     jwt_ttl_s: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_JWT_TTL_S", 900))
     max_body_bytes: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_MAX_BODY", 32 * 2**20))
+    # Every N-th response of a worker closes its connection, so kept-alive clients spread over the workers again
+    # after one restarts (0: never).
+    recycle_connections_every: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_RECYCLE_EVERY", 200))
     public_rate_per_minute: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_PUBLIC_RATE", 30))
     # Claims and transfers from one address a minute (a phone claims a check or two; a shop's Wi-Fi shares one).
     claim_rate_per_minute: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_CLAIM_RATE", 120))

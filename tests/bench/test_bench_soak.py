@@ -9,7 +9,7 @@ Load, all at once for BENCH_SOAK_S seconds (default 180; at most 10 minutes):
 - customers claiming 30 % of the checks from their phones (a P-256 key each) 5 to 60 s after the sale;
 - 20 staff readers on the reports (a staff token each; the day, franchise and node reports and the token report,
   one request a second each);
-- /api/health pollers: wrk with 8 connections, each waiting 7 ms between requests (about 1,000 requests a second;
+- /api/health pollers: wrk with 8 connections, each waiting 5 ms between requests (1,000-1,200 requests a second;
   tests/bench/paced.lua), and one sampled every 100 ms from Python for the latency a monitor sees.
 Half way through, one of the two workers is killed (SIGKILL); uvicorn starts another; the terminals resend.
 
@@ -59,7 +59,7 @@ SALES_PER_MIN = 10.0
 CLAIM_SHARE = 0.3
 READERS = 20
 POLLERS = int(os.environ.get("BENCH_SOAK_POLLERS", "8"))
-POLLER_DELAY_MS = int(os.environ.get("BENCH_SOAK_POLLER_DELAY_MS", "7"))  # 8 pollers x ~1 per 8 ms: ~1,000 req/s
+POLLER_DELAY_MS = int(os.environ.get("BENCH_SOAK_POLLER_DELAY_MS", "5"))  # 8 pollers, ~1 per 6-7 ms each
 KILL = os.environ.get("BENCH_SOAK_KILL", "1") != "0"
 PUSH_EVERY_S = 5.0
 PULL_EVERY_S = 60.0
@@ -73,6 +73,7 @@ class Stats:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     samples: list[str] = field(default_factory=list)
     killed_at: float | None = None
+    connections: list[tuple[str, dict[int, int]]] = field(default_factory=list)
 
     def note(self, kind: str, began: float, ok: bool, what: str = "") -> None:
         self.latencies[kind].append(time.perf_counter() - began)
@@ -217,8 +218,10 @@ async def _claim(client: httpx.AsyncClient, check_id: str, secret: bytes, delay:
             stats.note("claim", began, False, repr(exc))
             return
         code = answer.json().get("error", {}).get("code") if answer.status_code != 200 else None
-        if code == "not_synced" and time.monotonic() < stop_at:
+        if code == "not_synced":  # the check's terminal has not pushed it yet: HQ says so, the phone tries later
             stats.note("claim (not synced yet)", began, True)
+            if time.monotonic() >= stop_at:
+                return
             await asyncio.sleep(5)
             continue
         stats.note("claim", began, answer.status_code == 200, f"{answer.status_code} {answer.text}")
@@ -335,6 +338,27 @@ async def _wrk(url: str, connections: int, seconds: float) -> dict[str, Any] | N
             "p50": ms("50"), "p90": ms("90"), "p99": ms("99")}
 
 
+def _connections_per_worker(pids: list[int], port: int) -> dict[int, int]:
+    """Established TCP connections each worker holds on HQ's port (from /proc: its socket inodes in /proc/net/tcp)."""
+    established: set[str] = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "01" and int(fields[1].split(":")[1], 16) == port:  # state ESTABLISHED, local port
+            established.add(fields[9])
+    counts = {}
+    for pid in pids:
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        counts[pid] = len(inodes & established)
+    return counts
+
+
 def _workers_of(pid: int) -> list[int]:
     """uvicorn's worker processes: the supervisor's children that run multiprocessing's spawn."""
     found = []
@@ -351,12 +375,16 @@ def _workers_of(pid: int) -> list[int]:
     return found
 
 
-async def _kill_one_worker(pid: int, at: float, stats: Stats) -> None:
+async def _kill_one_worker(pid: int, at: float, stats: Stats, port: int) -> None:
     await asyncio.sleep(max(0.0, at - time.monotonic()))
     workers = _workers_of(pid)
     assert len(workers) == 2, workers
+    stats.connections.append(("before the kill", _connections_per_worker(workers, port)))
     os.kill(workers[0], signal.SIGKILL)
     stats.killed_at = time.monotonic()
+    await asyncio.sleep(20)
+    workers = _workers_of(pid)
+    stats.connections.append(("20 s after", _connections_per_worker(workers, port)))
 
 
 WINDOW_S = 15.0
@@ -401,7 +429,8 @@ async def _soak(url: str, terms: list[SimTerminal], tokens: list[str], hq_pid: i
         else:  # what a monitor sees of /api/health while wrk hammers it: one request every 100 ms
             tasks.append(asyncio.create_task(_poller(client, stats, stop_at, 0.1, "health (sampled)")))
         if KILL:
-            tasks.append(asyncio.create_task(_kill_one_worker(hq_pid, began + SOAK_S / 2, stats)))
+            tasks.append(asyncio.create_task(_kill_one_worker(hq_pid, began + SOAK_S / 2, stats,
+                                                              int(url.rsplit(":", 1)[1]))))
         tasks.append(asyncio.create_task(_scrape(url, stop_at, snapshots)))
         await asyncio.gather(*tasks)
         health = await wrk
@@ -499,6 +528,8 @@ def test_bench_soak(tmp_path: Path, pg_server: PgServer) -> None:
             print(f"[bench soak]   error: {sample}")
         print(f"[bench soak] a worker was killed at {SOAK_S / 2:.0f} s; workers after: {len(workers_after)}" if KILL
               else "[bench soak] no worker killed (BENCH_SOAK_KILL=0)")
+        for when, counts in stats.connections:
+            print(f"[bench soak] client connections per worker {when}: {sorted(counts.values(), reverse=True)}")
         print(f"[bench soak] sales made {sales:,}, held by HQ {held_sales:,}; tokens minted {minted:,}, held "
               f"{held_minted:,}; claims {claimed:,}; {verified:,} blocks re-verified in {verify_s:.0f} s")
         print(f"[bench soak] transactions: {sales / wall:.1f} sales/s = {sales / wall * 86400:,.0f} a day "

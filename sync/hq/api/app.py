@@ -52,7 +52,8 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
         app.include_router(area.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Observe, limiter=RateLimiter(settings.public_rate_per_minute),
-                       claim_limiter=RateLimiter(settings.claim_rate_per_minute))
+                       claim_limiter=RateLimiter(settings.claim_rate_per_minute),
+                       recycle_every=settings.recycle_connections_every)
     # Pushes whose signature does not verify: counted per source, refused for a minute past the allowance.
     app.state.unsigned_pushes = RateLimiter(settings.public_rate_per_minute)
     return app
