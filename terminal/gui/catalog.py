@@ -381,6 +381,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "resubmission requested": ("საჭიროა ხელახლა წარდგენა", "нужна повторная подача"),
     "expired": ("ვადაგასული", "истекло"),
     "HQ asks: {note}": ("სათაო ოფისი ითხოვს: {note}", "HQ просит: {note}"),
+    "HQ asks again for case {case}: {note}": ("სათაო ოფისი ხელახლა ითხოვს საქმეს {case}: {note}",
+                                              "HQ снова просит дело {case}: {note}"),
     "All checks passed. The customer confirms the consent, then submit.": (
         "ყველა შემოწმება გავლილია. მომხმარებელი ადასტურებს თანხმობას, შემდეგ გაგზავნეთ.",
         "Все проверки пройдены. Клиент подтверждает согласие, затем отправьте."),

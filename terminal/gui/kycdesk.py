@@ -290,6 +290,9 @@ class KycDesk(QWidget):
         self.cases.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.cases.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         right.addWidget(self.cases, 1)
+        self.hq_notes = label("", "error", wrap=True)  # what HQ asks customers to bring, readable without a tooltip
+        self.hq_notes.hide()
+        right.addWidget(self.hq_notes)
         right_box.setMinimumWidth(300)
         return right_box
 
@@ -574,6 +577,10 @@ class KycDesk(QWidget):
         except UserFacingError:
             cases = []
         self.cases.setRowCount(len(cases))
+        asks = [tr("HQ asks again for case {case}: {note}").format(case="…" + c["id"][-8:], note=c["hq_note"])
+                for c in cases if c["status"] == "resubmission_requested" and c.get("hq_note")][:3]
+        self.hq_notes.setText("\n".join(asks))
+        self.hq_notes.setVisible(bool(asks))
         for r, case in enumerate(cases):
             taken = datetime.fromtimestamp(case["created_at_ms"] / 1000).strftime("%d.%m %H:%M")
             held = tr("held by HQ") if case["uploaded"] else tr("to send")

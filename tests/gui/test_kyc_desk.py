@@ -115,6 +115,17 @@ def test_a_manager_takes_a_customer_through_the_desk(qtbot: Any, window: MainWin
     _shot(win, "3-submitted")
     assert _plaintext_on_disk(win.data_dir) == []
 
+    # HQ asks for the case again (the updates feed applies it: tests/hq/test_kyc_retention.py): the list says so and
+    # what to bring, in the row and its tooltip
+    from terminal.store import repos
+    with desk.session.term.store.transaction() as conn:
+        repos.set_kyc_status(conn, case["case_id"], "resubmission_requested", "the selfie is too dark: take it again")
+    desk.load_cases()
+    status = desk.cases.item(0, 2)
+    assert "resubmission requested" in status.text() and "HQ asks: the selfie is too dark" in status.toolTip()
+    assert desk.hq_notes.isVisible() and "the selfie is too dark" in desk.hq_notes.text()  # no tooltip on touch
+    _shot(win, "4-resubmit")
+
 
 def test_an_impostor_cannot_be_submitted(qtbot: Any, window: MainWindow, hq: HQServer) -> None:  # noqa: F811
     win = window
