@@ -52,7 +52,7 @@ def test_bench_backlog_drain_and_selling_during_sync(tmp_path: Path, pg_server: 
                                       passphrase="bench-passphrase")
             wallet = term.unlock("bench-passphrase")
             enroll(term, wallet, hq.url, enroll_code(db, "Bench", "C1", "Main", "franchise"))
-            term.store.conn.execute("UPDATE stock SET available = 100000000")  # HQ's menu came with its stock
+            term.store.conn.execute("UPDATE stock SET available = 10000000")  # the most a menu item may hold
             term.open_shift(repos.get_user(term.store, "Giorgi"), 0)  # type: ignore[arg-type]
             _sell(term, BACKLOG)  # a busy week without HQ
             term.seal(wallet, force=True)
