@@ -89,7 +89,8 @@ async def load_lookups(conn: Conn, terminal_id: str, state: ChainState, records:
             "COALESCE((SELECT sum(r.amount) FROM refunds r WHERE r.terminal_id = s.terminal_id AND "
             "r.sale_id = s.sale_id), 0), (SELECT count(*) FROM refunds r WHERE r.terminal_id = s.terminal_id AND "
             "r.sale_id = s.sale_id) FROM sales s LEFT JOIN token_mints m ON m.terminal_id = s.terminal_id AND "
-            "m.sale_id = s.sale_id WHERE s.terminal_id = %s AND s.sale_id = ANY(%s::uuid[])",
+            "m.sale_id = s.sale_id AND m.created_at = s.created_at WHERE s.terminal_id = %s AND "
+            "s.sale_id = ANY(%s::uuid[])",
             (terminal_id, sorted(referenced)))
         for sid, total, status, owner, franchisee, charity, customer, _, refunded, count in await cur.fetchall():
             parts = {p: v for p, v in zip(("owner", "franchisee", "charity", "customer"),

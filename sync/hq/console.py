@@ -172,8 +172,10 @@ async def sales_report(conn: Conn, franchise: int | None, group: str, since: dat
             SELECT i.item_id || ' — ' || min(i.name) AS "group", count(DISTINCT s.sale_id) AS sales,
                    sum(i.quantity) AS quantity, sum(i.quantity * i.unit_price) AS total, NULL::bigint AS minted
             FROM sale_items i JOIN sales s ON s.terminal_id = i.terminal_id AND s.sale_id = i.sale_id
+                AND s.created_at = i.created_at
             JOIN nodes n ON n.id = s.node_id JOIN franchises f ON f.id = n.franchise_id
-            WHERE s.created_at >= %(since)s AND s.created_at < %(until)s AND {_scope('f.id')}
+            WHERE s.created_at >= %(since)s AND s.created_at < %(until)s AND i.created_at >= %(since)s
+                AND i.created_at < %(until)s AND {_scope('f.id')}
             GROUP BY i.item_id ORDER BY 4 DESC""", params)
     key = REPORT_GROUPS[group][0]
     return await rows(conn, f"""
@@ -189,8 +191,10 @@ async def tokens_by_party(conn: Conn, franchise: int | None, since: date, until:
         SELECT coalesce(sum(m.owner), 0) AS owner, coalesce(sum(m.franchisee), 0) AS franchisee,
                coalesce(sum(m.charity), 0) AS charity, coalesce(sum(m.customer), 0) AS customer
         FROM token_mints m JOIN sales s ON s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id
+            AND s.created_at = m.created_at
         JOIN nodes n ON n.id = s.node_id
-        WHERE m.confirmed AND s.created_at >= %(since)s AND s.created_at < %(until)s AND {_scope('n.franchise_id')}
+        WHERE m.confirmed AND s.created_at >= %(since)s AND s.created_at < %(until)s AND m.created_at >= %(since)s
+            AND m.created_at < %(until)s AND {_scope('n.franchise_id')}
         """, {"franchise": franchise, "since": since, "until": until + timedelta(days=1)})
     return {k: int(v) for k, v in found[0].items()}
 

@@ -220,7 +220,7 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
     items: Rows = []
     payments: Rows = []
     checks: Rows = []
-    mints: Rows = []
+    mints: list[list[Any]] = []
     mint_updates: Rows = []
     statuses: Rows = []
     shifts_open: Rows = []
@@ -233,6 +233,7 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
     # (one COPY) instead of being patched by an UPDATE per sale.
     mint_of = {r.payload["sale_id"]: r.payload for r in records if r.type == "token_mint"}
     sold_here = {r.payload["sale_id"] for r in records if r.type == "sale"}
+    sale_at: dict[str, datetime] = {}  # a sale's time, which its items, payments and mint are partitioned by
     for rec in records:
         p = rec.payload
         at = _ts(rec.created_at_ms)
@@ -244,18 +245,19 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                           (p["discount"] or {}).get("amount", 0), p["total"], cash, p["total"] - cash, p["change"],
                           p["status"], rec.seq, mint["node_type"] if mint else terminal["node_type"],
                           mint["policy_version"] if mint else 0, mint["minted"] if mint else 0))
-            items += [(tid, p["sale_id"], n, ln["item_id"], ln["name"], ln["quantity"], ln["unit_price"])
+            sale_at[p["sale_id"]] = at
+            items += [(tid, p["sale_id"], n, ln["item_id"], ln["name"], ln["quantity"], ln["unit_price"], at)
                       for n, ln in enumerate(p["lines"], 1)]
-            payments += [(tid, p["sale_id"], n, x["kind"], x["amount"], x["tendered"], x["change"], x["reference"])
-                         for n, x in enumerate(pay, 1)]
+            payments += [(tid, p["sale_id"], n, x["kind"], x["amount"], x["tendered"], x["change"], x["reference"],
+                          at) for n, x in enumerate(pay, 1)]
             c = p["check"]
             checks.append((c["id"], tid, p["sale_id"], c["claim_hash"], c["claim_salt"], c["claim_hash_alg"],
                            c["claim_hash_iterations"], c["claim_address"]))
         elif rec.type == "token_mint":
             parts = p["parts"]
-            mints.append((tid, p["sale_id"], p["policy_version"], p["minted"], parts.get("owner", 0),
+            mints.append([tid, p["sale_id"], p["policy_version"], p["minted"], parts.get("owner", 0),
                           parts.get("franchisee", 0), parts.get("charity", 0), parts.get("customer", 0),
-                          p["customer_address"], p["sale_id"] not in unconfirmed))
+                          p["customer_address"], p["sale_id"] not in unconfirmed, sale_at.get(p["sale_id"])])
             if p["sale_id"] not in sold_here:  # its sale came in the previous block
                 mint_updates.append((p["node_type"], p["policy_version"], p["minted"], tid, p["sale_id"]))
         elif rec.type == "order_status":
@@ -295,8 +297,9 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
             for row in sales:
                 await copy.write_row(row)
         for table, columns, rows in (
-            ("sale_items", "terminal_id, sale_id, line_no, item_id, name, quantity, unit_price", items),
-            ("payments", "terminal_id, sale_id, line_no, kind, amount, tendered, change_given, reference", payments),
+            ("sale_items", "terminal_id, sale_id, line_no, item_id, name, quantity, unit_price, created_at", items),
+            ("payments", "terminal_id, sale_id, line_no, kind, amount, tendered, change_given, reference, "
+                         "created_at", payments),
             ("checks", "check_id, terminal_id, sale_id, claim_hash, claim_salt, claim_hash_alg, "
                        "claim_hash_iterations, claim_address", checks),
         ):
@@ -304,10 +307,19 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                 for row in rows:
                     await copy.write_row(row)
     if mints:
+        earlier = [m[1] for m in mints if m[-1] is None]  # sold at the end of the previous block: the sale's time
+        if earlier:
+            found = await cur.execute("SELECT sale_id::text, created_at FROM sales WHERE terminal_id = %s AND "
+                                      "sale_id = ANY(%s::uuid[])", (tid, earlier))
+            sale_at.update({sale_id: at for sale_id, at in await found.fetchall()})
+            for m in mints:
+                m[-1] = m[-1] or sale_at.get(m[1])
+            if any(m[-1] is None for m in mints):
+                raise errors.DataError("a token mint names a sale HQ does not hold")
         async with cur.copy("COPY token_mints (terminal_id, sale_id, policy_version, minted, owner, franchisee, "
-                            "charity, customer, customer_address, confirmed) FROM STDIN") as copy:
-            for row in mints:
-                await copy.write_row(row)
+                            "charity, customer, customer_address, confirmed, created_at) FROM STDIN") as copy:
+            for mint_row in mints:
+                await copy.write_row(mint_row)
         if mint_updates:
             await cur.executemany("UPDATE sales SET node_type = %s, policy_version = %s, minted = %s "
                                   "WHERE terminal_id = %s AND sale_id = %s", mint_updates)

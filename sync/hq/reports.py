@@ -94,6 +94,7 @@ _NET = """
         SELECT p.party, CASE WHEN p.party = 'customer' THEN m.customer_address END AS address, n.franchise_id,
                p.amount
         FROM token_mints m JOIN sales s ON s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id
+            AND s.created_at = m.created_at
         JOIN nodes n ON n.id = s.node_id
         CROSS JOIN LATERAL (VALUES ('owner', m.owner), ('franchisee', m.franchisee), ('charity', m.charity),
                                    ('customer', m.customer)) AS p (party, amount)
@@ -102,7 +103,8 @@ _NET = """
         SELECT r.party, CASE WHEN r.party = 'customer' THEN c.claim_address END, n.franchise_id, -r.amount
         FROM token_reversals r JOIN refunds f ON f.terminal_id = r.terminal_id AND f.refund_id = r.refund_id
         JOIN sales s ON s.terminal_id = f.terminal_id AND s.sale_id = f.sale_id
-        JOIN token_mints m ON m.terminal_id = s.terminal_id AND m.sale_id = s.sale_id AND m.confirmed
+        JOIN token_mints m ON m.terminal_id = s.terminal_id AND m.sale_id = s.sale_id
+            AND m.created_at = s.created_at AND m.confirmed
         JOIN nodes n ON n.id = s.node_id JOIN checks c ON c.terminal_id = s.terminal_id AND c.sale_id = s.sale_id
     )"""
 

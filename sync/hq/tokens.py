@@ -118,7 +118,7 @@ _MINT = """
 SELECT m.terminal_id, m.sale_id::text, m.policy_version, m.minted, m.owner, m.franchisee, m.charity, m.customer,
        m.confirmed, m.ledger_seq, c.check_id, n.franchise_id, extract(epoch FROM s.created_at) * 1000
 FROM token_mints m
-JOIN sales s ON s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id
+JOIN sales s ON s.terminal_id = m.terminal_id AND s.sale_id = m.sale_id AND s.created_at = m.created_at
 JOIN checks c ON c.terminal_id = m.terminal_id AND c.sale_id = m.sale_id
 JOIN terminals t ON t.id = m.terminal_id
 JOIN nodes n ON n.id = t.node_id
@@ -375,7 +375,8 @@ async def _mint_and_head(conn: AsyncConnection[Any], terminal_id: str, sale_id: 
     cur = await conn.execute(
         f"SELECT m.ledger_seq, m.confirmed, s.created_at, {CLAIMABLE_SQL}, h.minted - h.reversed, "
         "coalesce(b.balance, 0), h.seq, h.hash FROM token_mints m JOIN sales s ON s.terminal_id = m.terminal_id "
-        "AND s.sale_id = m.sale_id CROSS JOIN token_ledger_head h LEFT JOIN token_balances b ON b.holder = %s "
+        "AND s.sale_id = m.sale_id AND s.created_at = m.created_at CROSS JOIN token_ledger_head h "
+        "LEFT JOIN token_balances b ON b.holder = %s "
         "WHERE m.terminal_id = %s AND m.sale_id = %s AND h.id = 1 FOR UPDATE OF h", (account_id, terminal_id, sale_id))
     row = await cur.fetchone()
     return None if row is None else (row[0], row[1], row[2], int(row[3]), int(row[4]), int(row[5]), int(row[6]),

@@ -38,6 +38,20 @@ def sql(url: str, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, .
         return cur.fetchall() if cur.description else []
 
 
+def age_sales(url: str, where: str, params: tuple[Any, ...], days: int = 366) -> None:
+    """Move sales (`where` on sales) `days` into the past as if that much time had passed, with their items,
+    payments and mint: each carries its sale's time, which the books are partitioned by (migration 0013)."""
+    shift = f"created_at - interval '{int(days)} days'"
+    sql(url, f"""
+        WITH s AS (UPDATE sales SET created_at = {shift} WHERE {where} RETURNING terminal_id, sale_id),
+        i AS (UPDATE sale_items x SET created_at = x.{shift} FROM s WHERE x.terminal_id = s.terminal_id
+              AND x.sale_id = s.sale_id),
+        p AS (UPDATE payments x SET created_at = x.{shift} FROM s WHERE x.terminal_id = s.terminal_id
+              AND x.sale_id = s.sale_id)
+        UPDATE token_mints x SET created_at = x.{shift} FROM s WHERE x.terminal_id = s.terminal_id
+            AND x.sale_id = s.sale_id""", params)
+
+
 @dataclass
 class Till:
     """A real terminal (store, wallet) enrolled at the HQ under test."""

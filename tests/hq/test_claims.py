@@ -23,7 +23,7 @@ from terminal.core.orders import Tender
 from terminal.services import SaleResult
 from terminal.store import repos
 from terminal.syncing import SyncService
-from tests.hq.conftest import Till, sql
+from tests.hq.conftest import Till, age_sales, sql
 from tests.hqkit import HQServer
 
 
@@ -179,9 +179,7 @@ def test_an_expired_share(make_till: Callable[..., Till], hq: HQServer) -> None:
     till = make_till()
     [sale] = _sell(till)
     _sync(till)
-    with psycopg.connect(hq.database_url, autocommit=True) as conn:  # the sale, 366 days on
-        conn.execute("UPDATE sales SET created_at = created_at - interval '366 days' WHERE terminal_id = %s",
-                     (till.id,))
+    age_sales(hq.database_url, "terminal_id = %s", (till.id,))  # the sale, 366 days on
     answer = Phone().claim(hq, sale.sale.check.id, token=sale.secret.token)
     assert answer.status_code == 410 and answer.json()["error"]["code"] == "expired"
 
@@ -263,9 +261,7 @@ def test_unclaimed_shares_expire_into_the_redistribution_pool_once(make_till: Ca
     till = make_till()
     old, fresh = _sell(till, 2)
     _sync(till)
-    with psycopg.connect(hq.database_url, autocommit=True) as conn:  # the first sale, 366 days on
-        conn.execute("UPDATE sales SET created_at = created_at - interval '366 days' WHERE check_id = %s",
-                     (old.sale.check.id,))
+    age_sales(hq.database_url, "check_id = %s", (old.sale.check.id,))  # the first sale, 366 days on
     env = {"HOTPOT_HQ_KEY_DIR": str(hq.key_dir)}
     assert "Expired " in hq_cli(hq.database_url, "tokens", "expire", env=env).stdout
     assert "Expired 0 " in hq_cli(hq.database_url, "tokens", "expire", env=env).stdout  # once only

@@ -20,7 +20,7 @@ from sync.hq import tokens
 from sync.hq.keys import HQKeys, load_or_create_keys
 from sync.protocol.errors import UserFacingError
 from terminal.store import repos
-from tests.hq.conftest import Till
+from tests.hq.conftest import Till, age_sales
 from tests.hq.test_claims import Phone, _sell, _sync
 from tests.hqkit import HQServer, running_hq
 
@@ -95,10 +95,8 @@ def test_nothing_is_created_or_lost(make_till: Callable[..., Till], hq: HQServer
                 pass  # refunded whole already, or more than is left: the terminal refuses, nothing is recorded
             _sync(till)
         elif kind == "age":
-            with psycopg.connect(hq.database_url, autocommit=True) as conn:
-                conn.execute("UPDATE sales SET created_at = created_at - interval '366 days' WHERE terminal_id = %s "
-                             "AND check_id = %s AND created_at > now() - interval '365 days'",
-                             (till.id, sales[step[1]].sale.check.id))
+            age_sales(hq.database_url, "terminal_id = %s AND check_id = %s AND created_at > now() - interval "
+                                       "'365 days'", (till.id, sales[step[1]].sale.check.id))
         elif kind == "enter":
             _job(hq, lambda conn, keys: tokens.append_pending_mints(conn, keys))
             _job(hq, lambda conn, keys: tokens.append_pending_reversals(conn, keys))

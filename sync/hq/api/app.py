@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from sync.hq import db, metrics, tokens
 from sync.hq import kyc as hq_kyc
-from sync.hq import metrics, tokens
 from sync.hq.api import consolekit
 from sync.hq.api.errors import ERROR_RESPONSES, install_error_handlers
 from sync.hq.api.middleware import BodyLimit, Observe, RateLimiter
@@ -32,7 +32,8 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
         await pool.open(wait=False)
         metrics.watch_pool(pool)
         jobs = [asyncio.create_task(tokens.mint_job(pool, keys, settings.mint_job_interval_s)),
-                asyncio.create_task(hq_kyc.retention_job(pool, settings.kyc_dir, keys.kyc))]
+                asyncio.create_task(hq_kyc.retention_job(pool, settings.kyc_dir, keys.kyc)),
+                asyncio.create_task(db.partition_job(pool))]
         try:
             yield
         finally:
