@@ -15,11 +15,13 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
-# The monthly partitions of the growing books (migration 0013) exist from last month to two months ahead; the server
-# checks about every six hours, so a month's partition is there long before its first sale. One at a time across
+# The monthly partitions of the growing books (migration 0013) exist from last month to two months ahead, and the
+# token ledger's ranges two ahead of its head; the server checks about every six hours, so a month's partition is
+# there long before its first sale. One at a time across
 # workers (an advisory lock); a month already there costs a catalogue lookup.
 ENSURE_PARTITIONS_SQL = ("SELECT hq_ensure_partitions((now() - interval '1 month')::date, "
-                         "(now() + interval '2 months')::date)")
+                         "(now() + interval '2 months')::date) + "
+                         "hq_ensure_ledger_partitions((SELECT seq FROM token_ledger_head WHERE id = 1))")
 PARTITIONS_LOCK = 0x486F7450  # pg_advisory_xact_lock key for partition maintenance
 PARTITIONS_EVERY_S = 6 * 3600.0
 

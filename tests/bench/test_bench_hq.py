@@ -125,7 +125,7 @@ def _raw_copy_seconds(source_url: str, target_url: str) -> tuple[float, int]:
     with psycopg.connect(source_url) as src:
         for table in TABLES:
             buf = io.BytesIO()
-            with src.cursor().copy(f"COPY {table} TO STDOUT (FORMAT binary)") as copy:
+            with src.cursor().copy(f"COPY (SELECT * FROM {table}) TO STDOUT (FORMAT binary)") as copy:
                 for chunk in copy:
                     buf.write(chunk)
             data[table] = buf.getvalue()

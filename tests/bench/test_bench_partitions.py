@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg import AsyncConnection
 
 from sync.hq import console, reports
@@ -54,14 +55,14 @@ _AT = "(%(anchor)s::timestamptz - (i * 86400.0 / %(per_day)s) * interval '1 seco
 _SALES = f"""
 INSERT INTO sales (sale_id, terminal_id, node_id, shift_id, check_id, cashier, created_at, subtotal, discount, total,
                    cash_amount, card_amount, change_given, status, node_type, policy_version, minted, record_seq)
-SELECT md5(i::text)::uuid, 'BENCH' || lpad((i % {TERMINALS})::text, 4, '0'), (%(nodes)s::bigint[])[i % {NODES} + 1],
+SELECT md5(i::text)::uuid, 'BENCH' || lpad((i %% {TERMINALS})::text, 4, '0'), (%(nodes)s::bigint[])[i %% {NODES} + 1],
        %(shift)s, 'BENCH-' || i, 'Giorgi', {_AT}, t.total, 0, t.total, t.total, 0, 0, 'completed',
-       CASE WHEN i % 2 = 0 THEN 'own' ELSE 'franchise' END, 1, t.total, i + 1
+       CASE WHEN i %% 2 = 0 THEN 'own' ELSE 'franchise' END, 1, t.total, i + 1
 FROM generate_series(%(lo)s::bigint, %(hi)s::bigint - 1) i, LATERAL (SELECT 600 + (hashint8(i) & 8191) AS total) t
 """
 _ITEMS = f"""
 INSERT INTO sale_items (terminal_id, sale_id, line_no, item_id, name, quantity, unit_price, created_at)
-SELECT 'BENCH' || lpad((i % {TERMINALS})::text, 4, '0'), md5(i::text)::uuid, l.n, l.item, l.name, 1,
+SELECT 'BENCH' || lpad((i %% {TERMINALS})::text, 4, '0'), md5(i::text)::uuid, l.n, l.item, l.name, 1,
        CASE l.n WHEN 1 THEN 600 + (hashint8(i) & 8191) - 300 ELSE 300 END, {_AT}
 FROM generate_series(%(lo)s::bigint, %(hi)s::bigint - 1) i,
      (VALUES (1, 'udon', 'Udon'), (2, 'tofu', 'Tofu')) AS l (n, item, name)
@@ -69,7 +70,7 @@ FROM generate_series(%(lo)s::bigint, %(hi)s::bigint - 1) i,
 _MINTS = f"""
 INSERT INTO token_mints (terminal_id, sale_id, policy_version, minted, owner, franchisee, charity, customer,
                          customer_address, confirmed, customer_held, created_at)
-SELECT 'BENCH' || lpad((i % {TERMINALS})::text, 4, '0'), md5(i::text)::uuid, 1, t.total, t.total * 48 / 100,
+SELECT 'BENCH' || lpad((i %% {TERMINALS})::text, 4, '0'), md5(i::text)::uuid, 1, t.total, t.total * 48 / 100,
        t.total * 24 / 100, t.total * 3 / 100, t.total - t.total * 48 / 100 - t.total * 24 / 100 - t.total * 3 / 100,
        NULL, true, 0, {_AT}
 FROM generate_series(%(lo)s::bigint, %(hi)s::bigint - 1) i, LATERAL (SELECT 600 + (hashint8(i) & 8191) AS total) t
@@ -86,7 +87,9 @@ def _load(conn: psycopg.Connection[Any], nodes: list[int], anchor: datetime, lo:
         conn.commit()
         print(f"[bench partitions]   loaded sales {start:,}..{params['hi']:,} "
               f"({time.perf_counter() - began:.0f} s)", flush=True)
+    conn.autocommit = True
     conn.execute("VACUUM ANALYZE sales, sale_items, token_mints")
+    conn.autocommit = False
     return time.perf_counter() - began
 
 
@@ -129,6 +132,7 @@ def _partitions_read(conn: psycopg.Connection[Any], month: date, month_end: date
     return sorted({m.group(0) for m in re.finditer(r"\b(sales|sale_items)_(\d{4}_\d{2}|default)\b", plan)})
 
 
+@pytest.mark.timeout(3600)  # loading 10 million sales takes about 8 minutes here
 def test_bench_reports_at_one_and_ten_million_sales(pg_server: PgServer) -> None:
     name = f"bench_partitions_{uuid.uuid4().hex[:6]}"
     db = pg_server.create_database(name)

@@ -117,8 +117,7 @@ ALTER INDEX token_mints_pkey RENAME TO token_mints_unpartitioned_pkey;
 ALTER INDEX token_mints_not_in_ledger RENAME TO token_mints_unpartitioned_not_in_ledger;
 CREATE TABLE token_mints (LIKE token_mints_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
     PARTITION BY RANGE (created_at);
-ALTER TABLE token_mints ALTER COLUMN created_at SET NOT NULL, ADD PRIMARY KEY (terminal_id, sale_id, created_at),
-    ADD FOREIGN KEY (ledger_seq) REFERENCES token_ledger (seq);
+ALTER TABLE token_mints ALTER COLUMN created_at SET NOT NULL, ADD PRIMARY KEY (terminal_id, sale_id, created_at);
 CREATE INDEX token_mints_not_in_ledger ON token_mints (sale_id) WHERE ledger_seq IS NULL;
 
 CREATE TABLE records_default PARTITION OF records DEFAULT;
@@ -129,11 +128,13 @@ CREATE TABLE token_mints_default PARTITION OF token_mints DEFAULT;
 
 -- Months from the oldest sale held (at most three years back: older rows stay in the default partition) to two
 -- months ahead.
-SELECT hq_ensure_partitions(
-    greatest(least((SELECT min(created_at) FROM sales_unpartitioned),
-                   (SELECT to_timestamp(min(created_at_ms) / 1000.0) FROM records_unpartitioned), now()),
-             now() - interval '3 years')::date,
-    (now() + interval '2 months')::date);
+DO $$ BEGIN
+    PERFORM hq_ensure_partitions(
+        greatest(least((SELECT min(created_at) FROM sales_unpartitioned),
+                       (SELECT to_timestamp(min(created_at_ms) / 1000.0) FROM records_unpartitioned), now()),
+                 now() - interval '3 years')::date,
+        (now() + interval '2 months')::date);
+END $$;
 
 INSERT INTO records SELECT * FROM records_unpartitioned;
 INSERT INTO sales SELECT * FROM sales_unpartitioned;  -- before the rollup's triggers: sales_daily holds them already
@@ -154,3 +155,59 @@ CREATE TRIGGER sales_daily_insert AFTER INSERT ON sales REFERENCING NEW TABLE AS
 CREATE TRIGGER sales_daily_update AFTER UPDATE OF minted, total ON sales FOR EACH ROW
     WHEN (OLD.minted IS DISTINCT FROM NEW.minted OR OLD.total IS DISTINCT FROM NEW.total)
     EXECUTE FUNCTION sales_daily_fix();
+
+-- HQ's token ledger and its index by holder, partitioned by ranges of 5 million entries of the chain's sequence number
+-- rather than by month: every reference to an entry is by its seq (claims, mints, refunds, expiries, the yearly
+-- redistribution), and a month key would have to join every one of those keys and foreign keys. A range is about
+-- the entries of 500,000 sales (a month of 170 busy counters). There is no default partition: the ranges are
+-- created two ahead of the chain's head (at migrate and every six hours; 10 million entries of room).
+CREATE FUNCTION hq_ensure_ledger_partitions(head bigint) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    size CONSTANT bigint := 5000000;
+    k bigint;
+    tbl text;
+    part text;
+    created integer := 0;
+BEGIN
+    FOR k IN 0 .. coalesce(head, 0) / size + 2 LOOP
+        FOREACH tbl IN ARRAY ARRAY['token_ledger', 'token_ledger_holders'] LOOP
+            part := format('%s_%s', tbl, lpad(k::text, 4, '0'));
+            CONTINUE WHEN to_regclass(part) IS NOT NULL;
+            EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%s) TO (%s)', part, tbl, k * size,
+                           (k + 1) * size);
+            created := created + 1;
+        END LOOP;
+    END LOOP;
+    RETURN created;
+END $$;
+
+ALTER TABLE checks DROP CONSTRAINT checks_expired_seq_fkey;
+ALTER TABLE claims DROP CONSTRAINT claims_ledger_seq_fkey;
+ALTER TABLE token_redistributions DROP CONSTRAINT token_redistributions_ledger_seq_fkey;
+ALTER TABLE refunds DROP CONSTRAINT refunds_ledger_seq_fkey;
+
+ALTER TABLE token_ledger_holders RENAME TO token_ledger_holders_unpartitioned;
+ALTER INDEX token_ledger_holders_pkey RENAME TO token_ledger_holders_unpartitioned_pkey;
+ALTER TABLE token_ledger RENAME TO token_ledger_unpartitioned;
+ALTER INDEX token_ledger_pkey RENAME TO token_ledger_unpartitioned_pkey;
+ALTER INDEX token_ledger_hash_key RENAME TO token_ledger_unpartitioned_hash_key;
+-- (the hash's own uniqueness goes: it could not span partitions, and each hash covers its seq, which is the key)
+CREATE TABLE token_ledger (LIKE token_ledger_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+    PARTITION BY RANGE (seq);
+ALTER TABLE token_ledger ADD PRIMARY KEY (seq);
+CREATE TABLE token_ledger_holders (LIKE token_ledger_holders_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+    PARTITION BY RANGE (seq);
+ALTER TABLE token_ledger_holders ADD PRIMARY KEY (holder, seq), ADD FOREIGN KEY (seq) REFERENCES token_ledger (seq);
+
+DO $$ BEGIN
+    PERFORM hq_ensure_ledger_partitions((SELECT max(seq) FROM token_ledger_unpartitioned));
+END $$;
+INSERT INTO token_ledger SELECT * FROM token_ledger_unpartitioned;
+INSERT INTO token_ledger_holders SELECT * FROM token_ledger_holders_unpartitioned;
+DROP TABLE token_ledger_holders_unpartitioned, token_ledger_unpartitioned;
+
+ALTER TABLE checks ADD FOREIGN KEY (expired_seq) REFERENCES token_ledger (seq);
+ALTER TABLE claims ADD FOREIGN KEY (ledger_seq) REFERENCES token_ledger (seq);
+ALTER TABLE token_redistributions ADD FOREIGN KEY (ledger_seq) REFERENCES token_ledger (seq);
+ALTER TABLE refunds ADD FOREIGN KEY (ledger_seq) REFERENCES token_ledger (seq);
+ALTER TABLE token_mints ADD FOREIGN KEY (ledger_seq) REFERENCES token_ledger (seq);
