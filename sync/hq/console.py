@@ -165,18 +165,26 @@ REPORT_GROUPS = {
 }
 
 
+# The groups the sales_daily rollup (migration 0009, per node and UTC day) answers without reading the sales.
+ROLLUP_GROUPS = {"franchise": "f.name", "node": "f.name || ' / ' || n.name", "day": "to_char(d.day, 'YYYY-MM-DD')"}
+
+
 async def sales_report(conn: Conn, franchise: int | None, group: str, since: date, until: date) -> list[dict[str, Any]]:
     params = {"franchise": franchise, "since": since, "until": until + timedelta(days=1)}
-    if group == "item":
+    if group == "item":  # from the items rollup (migration 0014), per node and UTC day
         return await rows(conn, f"""
-            SELECT i.item_id || ' — ' || min(i.name) AS "group", count(DISTINCT s.sale_id) AS sales,
-                   sum(i.quantity) AS quantity, sum(i.quantity * i.unit_price) AS total, NULL::bigint AS minted
-            FROM sale_items i JOIN sales s ON s.terminal_id = i.terminal_id AND s.sale_id = i.sale_id
-                AND s.created_at = i.created_at
-            JOIN nodes n ON n.id = s.node_id JOIN franchises f ON f.id = n.franchise_id
-            WHERE s.created_at >= %(since)s AND s.created_at < %(until)s AND i.created_at >= %(since)s
-                AND i.created_at < %(until)s AND {_scope('f.id')}
-            GROUP BY i.item_id ORDER BY 4 DESC""", params)
+            SELECT d.item_id || ' — ' || min(d.name) AS "group", sum(d.sales)::bigint AS sales,
+                   sum(d.quantity) AS quantity, sum(d.total) AS total, NULL::bigint AS minted
+            FROM sale_items_daily d JOIN nodes n ON n.id = d.node_id JOIN franchises f ON f.id = n.franchise_id
+            WHERE d.day >= %(since)s AND d.day < %(until)s AND {_scope('f.id')}
+            GROUP BY d.item_id ORDER BY 4 DESC, 1""", params)
+    if group in ROLLUP_GROUPS:  # whole UTC days per node: the sales_daily rollup holds them (a few rows a day)
+        return await rows(conn, f"""
+            SELECT {ROLLUP_GROUPS[group]} AS "group", sum(d.sales)::bigint AS sales, NULL::bigint AS quantity,
+                   sum(d.total) AS total, sum(d.minted) AS minted
+            FROM sales_daily d JOIN nodes n ON n.id = d.node_id JOIN franchises f ON f.id = n.franchise_id
+            WHERE d.day >= %(since)s AND d.day < %(until)s AND {_scope('f.id')}
+            GROUP BY 1 ORDER BY 1""", params)
     key = REPORT_GROUPS[group][0]
     return await rows(conn, f"""
         SELECT {key} AS "group", count(*) AS sales, NULL::bigint AS quantity, sum(s.total) AS total,
