@@ -85,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
                                          "mints against the books (exit 1 on a fault)")
     p = sub.add_parser("verify-chain", help="re-verify a terminal's stored chain from genesis (exit 1 on a fault)")
     p.add_argument("terminal_id")
+    p = sub.add_parser("backup", help="back up the database, the key folder and the KYC case files into a new "
+                                      "encrypted folder under DEST (passphrase: HOTPOT_HQ_BACKUP_PASSPHRASE or "
+                                      "HOTPOT_HQ_BACKUP_PASSPHRASE_FILE)")
+    p.add_argument("dest", type=Path)
+    p.add_argument("--keep", type=int, default=14, help="how many backups to keep in DEST (default 14)")
+    p = sub.add_parser("restore", help="restore a backup folder into an empty database and the key and KYC "
+                                       "folders, then check its counts and token supply")
+    p.add_argument("src", type=Path)
     return parser
 
 
@@ -333,10 +341,68 @@ def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _backup_passphrase() -> str:
+    path = os.environ.get("HOTPOT_HQ_BACKUP_PASSPHRASE_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ApiError(400, "bad_passphrase", f"cannot read {path}: {exc.strerror}") from None
+    passphrase = os.environ.get("HOTPOT_HQ_BACKUP_PASSPHRASE")
+    if passphrase:
+        return passphrase
+    if sys.stdin.isatty():
+        return getpass.getpass("Backup passphrase: ")
+    raise ApiError(400, "bad_passphrase", "set HOTPOT_HQ_BACKUP_PASSPHRASE or HOTPOT_HQ_BACKUP_PASSPHRASE_FILE: "
+                                          "backups are encrypted")
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from sync.hq import backup
+
+    began = time.monotonic()
+    try:
+        folder = backup.backup(settings.require_database(), settings.key_dir, settings.kyc_dir, args.dest,
+                               _backup_passphrase(), keep=args.keep,
+                               progress=lambda step: print(f"backing up {step}…", flush=True))
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER
+    manifest = backup.read_manifest(folder)
+    size = sum(f["bytes"] for f in manifest["files"].values())
+    counts = manifest["database"]["counts"]
+    print(f"Backed up to {folder} in {time.monotonic() - began:.1f} s ({size / 1e6:.1f} MB encrypted): "
+          f"{counts['terminals']} terminal(s), {counts['blocks']} blocks, {counts['sales']} sales, "
+          f"{manifest['database']['token_supply']} ST in the ledger. {len(backup.backups_in(args.dest))} "
+          f"backup(s) kept in {args.dest}.")
+    return EXIT_OK
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from sync.hq import backup
+    from sync.hq.db import migrate
+
+    began = time.monotonic()
+    try:
+        result = backup.restore(settings.require_database(), settings.key_dir, settings.kyc_dir, args.src,
+                                _backup_passphrase(), progress=lambda step: print(f"restoring {step}…", flush=True))
+    except backup.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER
+    applied = migrate(settings.require_database())
+    counts = result["figures"]["counts"]
+    print(f"Restored the backup of {result['created_at']} in {time.monotonic() - began:.1f} s: {counts['terminals']} "
+          f"terminal(s), {counts['blocks']} blocks, {counts['sales']} sales, {result['figures']['token_supply']} ST "
+          f"(counts and supply as backed up), {result['keys']} key file(s), {result['kyc_files']} KYC case file(s)"
+          + (f"; then applied {len(applied)} newer migration(s)" if applied else "") + ". Run verify-chain and "
+          "verify-ledger before opening it to terminals.")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": _migrate, "serve": _serve, "enroll-code": _enroll_code, "create-user": _create_user,
     "verify-chain": _verify_chain, "verify-ledger": _verify_ledger, "tokens": _tokens, "lists": _lists, "menu": _menu,
-    "kyc": _kyc,
+    "kyc": _kyc, "backup": _backup, "restore": _restore,
 }
 
 
