@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.protocol.blocks import BlockError
-from terminal.core.errors import InvalidInput, UserFacingError
+from terminal.core.errors import InvalidInput, UserFacingError, WrongState
 from terminal.core.money import format_gel, parse_tetri
 from terminal.core.orders import CARD, CASH, Tender
 from terminal.core.sales import DiscountRequest, check_text
@@ -154,6 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("verify", parents=[common], help="verify the whole block chain from genesis (exit 1 on a fault)")
     p = sub.add_parser("export-blocks", parents=[common], help="print blocks as JSON lines (the wire format)")
     p.add_argument("--from", dest="from_height", type=int, default=0, metavar="HEIGHT")
+    p = sub.add_parser("backup", parents=[common], help="back up the database and keystore (encrypted) into a new "
+                                                        "folder under DEST, safely while selling")
+    p.add_argument("dest", type=Path)
+    p.add_argument("--keep", type=int, default=14, help="how many of this terminal's backups to keep (default 14)")
+    p.add_argument("--daily", action="store_true", help="also make DEST (and --keep) the place of the automatic "
+                                                        "daily backup")
+    p = sub.add_parser("restore", parents=[common], help="restore a backup folder into an empty data folder "
+                                                         "(asks for the backup's wallet passphrase)")
+    p.add_argument("src", type=Path)
     wallet = sub.add_parser("wallet", parents=[common], help="the terminal's wallet")
     wsub = wallet.add_subparsers(dest="wallet_command", required=True, parser_class=_Parser)
     wsub.add_parser("show", parents=[common], help="public keys and backup state")
@@ -569,13 +578,61 @@ def _refund(term: Terminal, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _backup(term: Terminal, args: argparse.Namespace) -> int:
+    from terminal import backup
+
+    wallet = _unlock(term)
+    folder = backup.backup(term.data_dir, term.terminal_id, wallet, args.dest, args.keep)
+    if args.daily:
+        term.set_backup_place(args.dest.resolve(), args.keep)
+    manifest = backup.read_manifest(folder)
+    size = sum(f["bytes"] for f in manifest["files"].values())
+    kept = len(backup.backups_in(args.dest, term.terminal_id))
+    _out(args, {"folder": str(folder), **{k: manifest[k] for k in ("sales", "records", "block_height")},
+                "bytes": size, "kept": kept, "daily": bool(args.daily)},
+         f"Backed up terminal {term.terminal_id} to {folder}: {manifest['sales']} sales, {manifest['records']} "
+         f"ledger records ({size / 1e6:.1f} MB, encrypted). {kept} backup(s) kept there."
+         + (" The daily backup goes there too from now on." if args.daily else ""))
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace, data_dir: Path) -> int:
+    from terminal import backup
+
+    passphrase = os.environ.get("HOTPOT_PASSPHRASE")
+    if passphrase is None:
+        if not sys.stdin.isatty():
+            raise InvalidInput("Set HOTPOT_PASSPHRASE to the wallet passphrase of the backup (there is no terminal "
+                               "to ask on).")
+        passphrase = getpass.getpass("Wallet passphrase of the backup: ")
+
+    def verify(folder: Path) -> dict[str, int]:
+        restored = Terminal.open(folder)
+        try:
+            report = restored.verify()
+        except BlockError as exc:
+            raise WrongState(f"The backup's chain does not verify at block {exc.height} ({exc.detail}); nothing "
+                             "was restored.") from None
+        finally:
+            restored.close()
+        return {"blocks": report.blocks, "records": report.records}
+
+    result = backup.restore(args.src, data_dir, passphrase, verify)
+    _out(args, result, f"Restored terminal {result['terminal_id']} from its backup of {result['created_at']} into "
+                       f"{data_dir}: {result['sales']} sales; chain verified ({result['verified']['blocks']} "
+                       "block(s)). Records made after the backup and not yet at HQ are not in it; HQ holds what it "
+                       "received.")
+    return EXIT_OK
+
+
 # The table of commands: those that set a terminal up (or need none yet) take the data folder; the rest get the
 # terminal opened in it, and closed again whatever happens.
-SETUP_COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {"init": _init, "demo": _demo}
+SETUP_COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {"init": _init, "demo": _demo,
+                                                                      "restore": _restore}
 COMMANDS: dict[str, Callable[[Terminal, argparse.Namespace], int]] = {
     "seal": _seal, "verify": _verify, "export-blocks": _export_blocks, "wallet": _wallet, "enroll": _enroll,
     "sync": _sync, "quarantine": _quarantine, "camera": _camera, "kyc": _kyc, "menu": _menu, "status": _status,
-    "user": _user, "order": _order, "shift": _shift, "sell": _sell, "refund": _refund,
+    "user": _user, "order": _order, "shift": _shift, "sell": _sell, "refund": _refund, "backup": _backup,
 }
 
 

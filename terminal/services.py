@@ -425,6 +425,12 @@ class Terminal:
 
     # --- wallet and ledger --------------------------------------------------------------------------------------
 
+    def set_backup_place(self, folder: Path, keep: int) -> None:
+        """Where the automatic daily backup goes, and how many it keeps (terminal.backup.DailyBackup)."""
+        with self.store.transaction() as conn:
+            repos.set_meta(conn, "backup_dir", str(folder))
+            repos.set_meta(conn, "backup_keep", str(keep))
+
     @property
     def data_dir(self) -> Path:
         return self.store.path.parent

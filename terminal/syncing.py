@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sync.client.outbox import OutboxBlock
 from sync.client.syncer import QuarantineStop, Syncer, backoff_s
 from sync.protocol.blocks import BlockHeader
 from sync.protocol.messages import enrollment_digest
+from terminal.backup import DailyBackup
 from terminal.core.errors import InvalidInput, WrongState
 from terminal.core.kyc import STATUSES as KYC_STATUSES
 from terminal.core.menu import MenuItem, menu_item_from_dict
@@ -215,7 +216,8 @@ class SyncService:
 
     def __init__(self, data_dir: Path, wallet: Wallet, *, seal_policy: SealPolicy | None = None,
                  push_every_s: float = 5.0, pull_every_s: float = 60.0, seal_every_s: float = 1.0,
-                 on_change: Callable[[], None] | None = None, local_only: bool = False) -> None:
+                 on_change: Callable[[], None] | None = None, local_only: bool = False,
+                 backup_check_s: float = 600.0) -> None:
         self.store = open_store(data_dir)
         self.terminal_id = self.store.terminal_id()
         hq_url, key = self.store.meta("hq_url"), self.store.meta("hq_receipt_key")
@@ -229,6 +231,9 @@ class SyncService:
         if hq_url and key:
             self.client = HQClient(hq_url, self.terminal_id, wallet.signer.sign_digest)
             self.syncer = Syncer(self.outbox, self.client, bytes.fromhex(key))
+        # The automatic local backup (at most daily; checked every backup_check_s, first a minute after start).
+        self.daily_backup = DailyBackup(data_dir, self.terminal_id, wallet, self.store.meta, self._set_meta)
+        self.backup_check_s = backup_check_s
         self.seal_policy = seal_policy or SealPolicy()
         self.push_every_s, self.pull_every_s, self.seal_every_s = push_every_s, pull_every_s, seal_every_s
         self.on_change = on_change
@@ -278,6 +283,9 @@ class SyncService:
             self._scheduler.add_job(self._push_job, "interval", seconds=self.push_every_s, id="push")
             self._scheduler.add_job(self._pull_job, "interval", seconds=self.pull_every_s, id="pull",
                                     next_run_time=None)
+        self._scheduler.add_job(self._backup_job, "interval", seconds=self.backup_check_s, id="backup",
+                                next_run_time=datetime.now().astimezone() + timedelta(
+                                    seconds=min(60.0, self.backup_check_s)))
         self._scheduler.start()
         if self.enrolled:
             self._scheduler.modify_job("pull", next_run_time=datetime.now().astimezone())  # pull once right away
@@ -347,6 +355,21 @@ class SyncService:
                 self.outbox.note_contact(True, None)
             except (SyncError, InvalidInput) as exc:
                 self.outbox.note_contact(False, f"pull: {exc}")
+
+    def _set_meta(self, key: str, value: str) -> None:
+        with self.store.transaction() as conn:
+            repos.set_meta(conn, key, value)
+
+    def _backup_job(self) -> None:
+        try:
+            folder = self.daily_backup.run()
+        except Exception as exc:  # a full or missing backup disk must not stop the counter: kept for the status
+            logger.warning("the daily backup failed: %s", exc)
+            self._changed()
+            return
+        if folder is not None:
+            logger.info("daily backup written to %s", folder)
+            self._changed()
 
     def _changed(self) -> None:
         if self.on_change is not None:

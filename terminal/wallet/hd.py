@@ -3,6 +3,8 @@
     m / 7714' / 0'            the terminal's account; its xpub goes to HQ at enrollment
     m / 7714' / 0' / 0 / 0    the block-signing key
     m / 7714' / 0' / 1 / n    the claim key of check number n (1 <= n < 2**31)
+    m / 7714' / 1'            local secrets (hardened: the account xpub does not reach it): the key of the
+                              terminal's backups
 
 Everything below the account is derived without hardening, so HQ can derive and check every public key from the
 account xpub alone and never holds a private key.
@@ -15,6 +17,8 @@ import unicodedata
 
 import coincurve
 from bip32 import BIP32
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from mnemonic import Mnemonic
 
 from sync.protocol.keys import claim_address
@@ -22,6 +26,7 @@ from terminal.wallet.errors import BadMnemonic
 
 PURPOSE = 7714  # "HotPot Spot"; not a registered coin type, this is not a coin
 ACCOUNT_PATH = f"m/{PURPOSE}'/0'"
+LOCAL_SECRETS_PATH = f"m/{PURPOSE}'/1'"
 SIGNING_CHAIN, SIGNING_INDEX = 0, 0
 CLAIM_CHAIN = 1
 MNEMONIC_WORDS = 24
@@ -109,6 +114,12 @@ class Wallet:
 
     def __repr__(self) -> str:
         return f"Wallet(account={self.account_xpub[:16]}...)"
+
+    def backup_key(self) -> bytes:
+        """The 32-byte key the terminal's backups are encrypted with: from the words, so a backup opens wherever the
+        wallet is restored, and from a hardened path, so nothing HQ holds can derive it."""
+        secret = bytes(self._root.get_privkey_from_path(LOCAL_SECRETS_PATH))
+        return HKDF(hashes.SHA256(), 32, salt=None, info=b"hotpot-terminal backup v1").derive(secret)
 
     def claim_private_key(self, check_number: int) -> bytes:
         _check_index(check_number)
