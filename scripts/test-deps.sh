@@ -1,18 +1,33 @@
 #!/usr/bin/env bash
-# What only the test suite needs beyond scripts/setup.sh: Debian's chromium, which the customer page's browser tests
-# drive through Playwright (Playwright cannot download its own browsers here). Idempotent.
+# What only the test suite needs beyond scripts/setup.sh, from Debian's packages (idempotent):
+#   chromium                  the console's and customer page's browser tests (Playwright cannot download browsers)
+#   nginx                     the TLS edge test (packaging/nginx-hotpot-hq.conf, run by the test in its own prefix)
+#   prometheus, alertmanager  promtool and amtool check the monitoring config; the test runs prometheus itself
+# Their services are not started by the install (a policy-rc.d refuses it for the duration): the tests start what
+# they need on ports of their own.
 set -euo pipefail
-if ! command -v chromium >/dev/null; then
-  if [ "$(id -u)" -eq 0 ]; then
-    echo "test-deps: installing Debian's chromium for the browser tests"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends chromium >/dev/null
-  elif command -v sudo >/dev/null; then
-    sudo apt-get update -qq
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
-  else
-    echo "test-deps: please install Debian's chromium package (the browser tests use it)" >&2
-    exit 1
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v promtool >/dev/null || need+=(prometheus)
+command -v amtool >/dev/null || need+=(prometheus-alertmanager)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then
+    exec sudo "$0" "$@"
   fi
+  echo "test-deps: please install Debian's ${need[*]} (the tests use them)" >&2
+  exit 1
 fi
+echo "test-deps: installing Debian's ${need[*]} for the tests"
+export DEBIAN_FRONTEND=noninteractive
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod 0755 "$policy"
+  made_policy=1
+fi
+trap '[ "$made_policy" -eq 1 ] && rm -f "$policy"' EXIT
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

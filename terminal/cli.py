@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="PIN of the owner account (env HOTPOT_OWNER_PIN; default: a random one, shown once)")
     p.add_argument("--hq", default=None, help="HQ URL to enroll with")
     p.add_argument("--enroll-code", default=None)
+    p.add_argument("--insecure", action="store_true", help="allow a plain http:// HQ that is not on this machine")
 
     p = sub.add_parser("menu", parents=[common], help="show the menu")
     p.add_argument("--lang", choices=["ka", "en", "ru"], default="en")
@@ -127,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("enroll", parents=[common], help="enroll this terminal with HQ using a one-time code")
     p.add_argument("--hq", required=True, help="HQ URL, e.g. https://hq.example")
     p.add_argument("--code", required=True)
+    p.add_argument("--insecure", action="store_true", help="allow a plain http:// HQ that is not on this machine "
+                                                           "(a test network; never in a shop)")
     p = sub.add_parser("sync", parents=[common], help="sync with HQ: in the foreground until stopped, or --once")
     p.add_argument("--once", action="store_true", help="seal, push and pull once; exit 1 if anything failed")
     quarantine = sub.add_parser("quarantine", parents=[common], help="blocks HQ refused")
@@ -414,7 +417,7 @@ def _init(args: argparse.Namespace, data_dir: Path) -> int:
             from terminal.syncing import enroll
 
             try:
-                enroll(term, term.unlock(passphrase), args.hq, args.enroll_code)
+                enroll(term, term.unlock(passphrase), args.hq, args.enroll_code, insecure=args.insecure)
                 enrolled = f"\nEnrolled with HQ at {args.hq}."
             except UserFacingError as exc:  # the words must still be shown: report, go on
                 enroll_error = exc.message
@@ -489,7 +492,7 @@ def _export_blocks(term: Terminal, args: argparse.Namespace) -> int:
 def _enroll(term: Terminal, args: argparse.Namespace) -> int:
     from terminal.syncing import enroll
 
-    answer = enroll(term, _unlock(term), args.hq, args.code)
+    answer = enroll(term, _unlock(term), args.hq, args.code, insecure=args.insecure)
     _out(args, {"enrolled": True, "hq": args.hq, "node_type": answer["node_type"]},
          f"Enrolled terminal {term.terminal_id} with HQ at {args.hq} ({answer['node_type']} node).")
     return EXIT_OK

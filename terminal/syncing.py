@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -154,12 +155,25 @@ def _usable(updates: dict[str, Any]) -> tuple[list[MenuItem], list[TokenPolicy],
     return items, policies, refused
 
 
-def enroll(term: Terminal, wallet: Wallet, hq_url: str, code: str) -> dict[str, Any]:
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def check_hq_url(hq_url: str, *, insecure: bool = False) -> None:
+    """HQ is reached over https; plain http only on this machine, or when asked for (--insecure, a test network):
+    the terminal's pushes are signed, but HQ's menu, policy and answers would not be protected on the way."""
+    parsed = urlsplit(hq_url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidInput("The HQ address must start with https:// (for example https://hq.example.org).")
+    if parsed.scheme == "http" and parsed.hostname not in LOCAL_HOSTS and not insecure:
+        raise InvalidInput(f"The HQ address {hq_url} is plain http: HQ is reached over https://. For a test network "
+                           "without TLS, enroll with --insecure.")
+
+
+def enroll(term: Terminal, wallet: Wallet, hq_url: str, code: str, *, insecure: bool = False) -> dict[str, Any]:
     """Register this terminal's keys with HQ using a one-time code; keep HQ's keys, policy and menu."""
     if term.enrolled():
         raise WrongState(f"This terminal is already enrolled with {term.hq_url}.")
-    if not hq_url.startswith(("http://", "https://")):
-        raise InvalidInput("The HQ address must start with http:// or https://.")
+    check_hq_url(hq_url, insecure=insecure)
     code = code.strip()
     signing = wallet.signer.public_key.hex()
     body = {"code": code, "terminal_id": term.terminal_id, "account_xpub": wallet.account_xpub,
@@ -183,7 +197,7 @@ def enroll(term: Terminal, wallet: Wallet, hq_url: str, code: str) -> dict[str, 
             claim_base = hq_url.rstrip("/") + "/c"  # an HQ from before it said where its claim page is
         for key, value in (("hq_url", hq_url.rstrip("/")), ("hq_receipt_key", answer["hq_receipt_public_key"]),
                            ("hq_kyc_key", answer["hq_kyc_public_key"]), ("node_type", answer["node_type"]),
-                           ("claim_base_url", claim_base)):
+                           ("claim_base_url", claim_base), ("hq_insecure", "1" if insecure else "")):
             repos.set_meta(conn, key, value)
         append_record(conn, term.terminal_id, "enrolled", {"hq_url": hq_url.rstrip("/"),
                                                            "node_type": answer["node_type"]}, now_ms())
@@ -224,6 +238,12 @@ class SyncService:
         if not (hq_url and key) and not local_only:
             self.store.close()
             raise WrongState("This terminal is not enrolled with HQ yet; run 'hotpot-terminal enroll'.")
+        if hq_url:
+            try:
+                check_hq_url(hq_url, insecure=self.store.meta("hq_insecure") == "1")
+            except InvalidInput:
+                self.store.close()
+                raise
         self.wallet = wallet
         self.outbox = TerminalOutbox(self.store, self.terminal_id)
         self.client: HQClient | None = None
