@@ -59,6 +59,9 @@ class TerminalOutbox:
     def first_unacknowledged(self) -> int | None:
         return progress.first_unacknowledged(self.store.conn)
 
+    def backlog(self) -> int:
+        return progress.backlog(self.store.conn)
+
     def acknowledge(self, height: int, receipt: dict[str, Any], signature: str) -> None:
         with self.store.transaction() as conn:
             progress.acknowledge(conn, height, receipt, signature, now_ms())
@@ -276,6 +279,7 @@ class SyncService:
             if syncer is None:
                 self._changed()
                 return result
+            self._tell_backlog()
             try:
                 report = syncer.push()
                 result.acknowledged, result.records = report.acknowledged, report.records
@@ -285,6 +289,7 @@ class SyncService:
                 result.kyc_uploaded = self._send_kyc()
             except (SyncError, WrongState) as exc:
                 result.errors.append(f"kyc: {exc}")
+            self._tell_backlog()  # after the push: what is left
             try:
                 result.applied_updates = syncer.pull()
             except (SyncError, InvalidInput) as exc:
@@ -345,6 +350,7 @@ class SyncService:
             blocks_waiting = self.outbox.first_unacknowledged() is not None
             if not blocks_waiting and not repos.kyc_upload_waiting(self.store):
                 return
+            self._tell_backlog()
             try:
                 report = syncer.push() if blocks_waiting else None
                 uploaded = self._send_kyc()
@@ -369,12 +375,17 @@ class SyncService:
         if syncer is None:
             return
         with self._lock:
+            self._tell_backlog()
             try:
                 if syncer.pull():
                     self._changed()
                 self.outbox.note_contact(True, None)
             except (SyncError, InvalidInput) as exc:
                 self.outbox.note_contact(False, f"pull: {exc}")
+
+    def _tell_backlog(self) -> None:
+        if self.client is not None:
+            self.client.backlog = self.outbox.backlog()
 
     def _set_meta(self, key: str, value: str) -> None:
         with self.store.transaction() as conn:

@@ -13,7 +13,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from sync.protocol.messages import SIGNATURE_HEADER, SignatureHeader, request_digest
+from sync.protocol.messages import BACKLOG_HEADER, SIGNATURE_HEADER, SignatureHeader, request_digest
 
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 5.0, 60.0
 
@@ -49,6 +49,8 @@ class HQClient:
         self.sign_digest = sign_digest
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"hotpot-terminal/{_version()}"
+        # Records not acknowledged by HQ yet, sent with each call for HQ's monitoring (None: not known, not sent).
+        self.backlog: int | None = None
         # A connection that cannot even be opened is retried at once, twice; everything else is the Syncer's call
         # (with backoff), since only it knows what is safe to send again.
         adapter = HTTPAdapter(max_retries=Retry(total=2, connect=2, read=0, status=0, redirect=0, other=0,
@@ -64,6 +66,8 @@ class HQClient:
               content_type: str = "application/json") -> tuple[int, dict[str, Any]]:
         data = raw if raw is not None else b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         headers = {"content-type": content_type} if data else {}
+        if self.backlog is not None:
+            headers[BACKLOG_HEADER] = str(self.backlog)
         if signed:
             if self.sign_digest is None:
                 raise Refused("this call must be signed, and the wallet is locked")

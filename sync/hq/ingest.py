@@ -59,6 +59,8 @@ class IngestOutcome:
     results: list[BlockResult] = field(default_factory=list)
     head: dict[str, Any] | None = None
     records: int = 0
+    sales: int = 0
+    minted: int = 0  # ST units the accepted blocks' token_mint records minted
 
     @property
     def http_status(self) -> int:
@@ -175,6 +177,8 @@ async def _ingest_one(pool: AsyncConnectionPool[Any], keys: HQKeys, terminal: di
                     logger.warning("block %s/%s refused while materialising: %s", terminal_id, height, exc)
                     return BlockResult(height, INVALID, "bad_content", _content_error(exc))
                 outcome.records += len(records)
+                outcome.sales += sum(1 for r in records if r.type == "sale")
+                outcome.minted += sum(int(r.payload["minted"]) for r in records if r.type == "token_mint")
                 return _receipt(keys, terminal_id, height, block.hash, received_at, ACCEPTED)
     # A fork: another block at a height HQ already has. Refuse it and raise an alert (in its own transaction).
     async with pool.connection() as conn:

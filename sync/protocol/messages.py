@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sync.protocol.canonical import canonical_json
 
 SIGNATURE_HEADER = "X-Hotpot-Signature"
+BACKLOG_HEADER = "X-Hotpot-Backlog"  # records a terminal has not had acknowledged yet; for HQ's monitoring
 REQUEST_WINDOW_MS = 5 * 60 * 1000
 _HEADER_RE = re.compile(r"^([0-9]{1,15})\.([A-Za-z0-9_-]{16,64})\.([0-9a-f]{16,200})$")
 

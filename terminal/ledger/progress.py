@@ -14,6 +14,13 @@ def first_unacknowledged(conn: sqlite3.Connection) -> int | None:
     return None if value is None else int(value)
 
 
+def backlog(conn: sqlite3.Connection) -> int:
+    """Records HQ has not acknowledged yet (sealed or not): what the terminal tells HQ for its monitoring."""
+    top = conn.execute("SELECT max(seq) FROM ledger_records").fetchone()[0] or 0
+    acked = conn.execute("SELECT max(last_seq) FROM blocks WHERE acked_at_ms IS NOT NULL").fetchone()[0] or 0
+    return max(0, int(top) - int(acked))
+
+
 def acknowledge(conn: sqlite3.Connection, height: int, receipt: dict[str, Any], signature: str, at_ms: int) -> None:
     """Keep HQ's verified receipt of a block (inside the caller's transaction); an acknowledged block stays so."""
     conn.execute("UPDATE blocks SET acked_at_ms = ?, receipt = ? WHERE height = ? AND acked_at_ms IS NULL",

@@ -17,7 +17,7 @@ from sync.hq.api.errors import ApiError
 from sync.hq.auth import check_terminal_request, read_token, terminal_row
 from sync.hq.config import Settings
 from sync.hq.keys import HQKeys
-from sync.protocol.messages import SIGNATURE_HEADER
+from sync.protocol.messages import BACKLOG_HEADER, SIGNATURE_HEADER
 
 # Dependencies are coroutines: FastAPI runs a plain function on its thread pool, a thread hop per request.
 
@@ -86,7 +86,19 @@ async def _signed_terminal(request: Request, terminal_id: str, pool: Pool) -> di
         terminal = await terminal_row(conn, terminal_id)
         await check_terminal_request(conn, terminal, request.headers.get(SIGNATURE_HEADER), request.method, path,
                                      await request.body())
+        await note_contact(conn, terminal["id"], request.headers.get(BACKLOG_HEADER))
     return terminal
+
+
+async def note_contact(conn: Any, terminal_id: str, backlog_header: str | None) -> None:
+    """Remember when a terminal was last heard from, and its backlog, for monitoring. Written at most every 30 s
+    per terminal unless the backlog changed; a header that is not a small non-negative integer is ignored."""
+    backlog = int(backlog_header) if backlog_header and backlog_header.isdigit() and len(backlog_header) <= 12 \
+        else None
+    await conn.execute(
+        "UPDATE terminals SET last_seen_at = now(), backlog = coalesce(%s, backlog) WHERE id = %s AND "
+        "(last_seen_at IS NULL OR last_seen_at < now() - interval '30 seconds' OR "
+        "(%s::bigint IS NOT NULL AND backlog IS DISTINCT FROM %s::bigint))", (backlog, terminal_id, backlog, backlog))
 
 
 async def _enrolled_terminal(terminal_id: str, pool: Pool) -> dict[str, Any]:

@@ -34,6 +34,14 @@ async def ready(pool: Pool, settings: AppSettings) -> JSONResponse:
 
 
 @router.get("/metrics", responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
-async def metrics_page() -> Response:
-    body, content_type = metrics.render()
+async def metrics_page(pool: Pool) -> Response:
+    try:
+        async with pool.connection(timeout=3) as conn:
+            cur = await conn.execute(
+                "SELECT t.id, f.name, t.status, extract(epoch FROM t.last_seen_at)::float8, t.backlog FROM terminals t "
+                "JOIN nodes n ON n.id = t.node_id JOIN franchises f ON f.id = n.franchise_id")
+            fleet = metrics.Fleet(True, [tuple(row) for row in await cur.fetchall()])
+    except Exception:  # noqa: BLE001 - the scrape still answers; hotpot_hq_database_ready says 0
+        fleet = metrics.Fleet(False, [])
+    body, content_type = metrics.render(fleet)
     return Response(body, media_type=content_type)

@@ -9,14 +9,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from sync.hq import kyc, metrics, reports, writes
-from sync.hq.api.deps import AppSettings, EnrolledTerminal, JsonBody, Keys, Pool, SignedTerminal
+from sync.hq.api.deps import (
+    AppSettings,
+    EnrolledTerminal,
+    JsonBody,
+    Keys,
+    Pool,
+    SignedTerminal,
+    note_contact,
+)
 from sync.hq.api.errors import ApiError
 from sync.hq.api.middleware import RateLimiter
 from sync.hq.api.schemas import EnrollRequest
 from sync.hq.ingest import head_of, ingest_blocks
 from sync.protocol.blocks import Block, BlockError, block_from_wire
 from sync.protocol.keys import verify_signature
-from sync.protocol.messages import kyc_receipt_payload, receipt_digest_input
+from sync.protocol.messages import BACKLOG_HEADER, kyc_receipt_payload, receipt_digest_input
 
 router = APIRouter(tags=["terminals"])
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -75,6 +83,8 @@ async def push_blocks(request: Request, terminal: EnrolledTerminal, doc: JsonBod
         metrics.UNSIGNED_PUSHES.inc()
         guard.check(client)
         raise ApiError(401, "bad_signature", "These blocks are not signed by this terminal's key.")
+    async with pool.connection() as conn:  # the blocks verify under its key: this is the terminal (or a replay)
+        await note_contact(conn, terminal["id"], request.headers.get(BACKLOG_HEADER))
     outcome = await ingest_blocks(pool, keys, terminal, blocks, stated)
     for result in outcome.results:
         if result.status == "accepted":
@@ -82,6 +92,8 @@ async def push_blocks(request: Request, terminal: EnrolledTerminal, doc: JsonBod
         elif result.reason:
             metrics.REJECTIONS.labels(result.reason).inc()
     metrics.RECORDS.inc(outcome.records)
+    metrics.SALES.inc(outcome.sales)
+    metrics.MINTED.inc(outcome.minted)
     agent = request.headers.get("user-agent", "")
     if agent.startswith("hotpot-terminal/") and len(agent) <= 60 and \
             any(r.status == "accepted" for r in outcome.results):
