@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 export HOTPOT_DATA_DIR ?= $(CURDIR)/demo-data
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench dist clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,11 @@ lint: setup
 test: lint
 	bash scripts/test-deps.sh
 	$(PY) -m pytest
+
+# Installable packages into dist/: the hotpot-hq Debian package (checked with lintian). docs/operations.md.
+dist: setup
+	bash scripts/test-deps.sh
+	bash packaging/deb/build-hq.sh
 
 bench: setup
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
