@@ -30,9 +30,11 @@ test: lint
 	bash scripts/test-deps.sh
 	$(PY) -m pytest
 
-# Installable packages into dist/: the hotpot-hq Debian package (checked with lintian). docs/operations.md.
+# Installable packages into dist/ (docs/operations.md, "Installing"): the hotpot-terminal PyInstaller bundle and
+# Debian package, and the hotpot-hq Debian package, each checked with lintian.
 dist: setup
 	bash scripts/test-deps.sh
+	bash packaging/deb/build-terminal.sh
 	bash packaging/deb/build-hq.sh
 
 bench: setup

@@ -3,7 +3,8 @@
 #   chromium                  the console's and customer page's browser tests (Playwright cannot download browsers)
 #   nginx                     the TLS edge test (packaging/nginx-hotpot-hq.conf, run by the test in its own prefix)
 #   prometheus, alertmanager  promtool and amtool check the monitoring config; the test runs prometheus itself
-#   lintian                   checks the Debian packages `make dist` builds (the package test builds one)
+#   lintian                   checks the Debian packages `make dist` builds (the package tests build them)
+#   xvfb, x11-utils           the installed counter app on a virtual X screen (Xvfb), its window found by xwininfo
 # Their services are not started by the install (a policy-rc.d refuses it for the duration): the tests start what
 # they need on ports of their own.
 set -euo pipefail
@@ -13,6 +14,8 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v lintian >/dev/null || need+=(lintian)
+command -v Xvfb >/dev/null || need+=(xvfb)
+command -v xwininfo >/dev/null || need+=(x11-utils)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null; then

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import errno
 import getpass
+import importlib.metadata
 import json
 import logging
 import os
@@ -29,6 +30,13 @@ from terminal.services import Terminal, Wallet
 logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAULT, EXIT_USER = 0, 1, 2
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("hotpotspot")
+    except importlib.metadata.PackageNotFoundError:  # a checkout that was never installed
+        return "dev"
 
 
 def default_data_dir() -> Path:
@@ -57,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--pin", default=argparse.SUPPRESS, help="the user's PIN (env HOTPOT_PIN)")
 
     parser = _Parser(prog="hotpot-terminal", description="HotPot Spot counter terminal", parents=[common])
+    parser.add_argument("--version", action="version", version=f"hotpot-terminal {_version()}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     p = sub.add_parser("gui", parents=[common], help="start the counter app (default)")
