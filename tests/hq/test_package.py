@@ -97,6 +97,7 @@ def test_install_start_as_the_unit_does_and_purge(installed: Path, pg_server: Pg
                 env.setdefault(key, value)
         lines = _exec_lines(UNIT.read_text())
         runuser = ["runuser", "-u", "hotpot-hq", "--", "env", "-i", *(f"{k}={v}" for k, v in env.items())]
+        began = time.monotonic()
         migrated = subprocess.run([*runuser, *lines["ExecStartPre"]], capture_output=True, text=True, timeout=120)
         assert migrated.returncode == 0 and "Applied" in migrated.stdout, migrated.stdout + migrated.stderr
         port = free_port()
@@ -116,6 +117,7 @@ def test_install_start_as_the_unit_does_and_purge(installed: Path, pg_server: Pg
                 assert time.monotonic() < deadline, "HQ from the package did not become ready"
                 time.sleep(0.3)
             assert ready.json() == {"status": "ready"}
+            print(f"[package] from the unit's ExecStartPre (migrate) to /api/ready: {time.monotonic() - began:.1f} s")
             made = sorted(p.name for p in keys.iterdir())
             assert "receipt-ed25519.pem" in made and all(p.stat().st_uid == user.pw_uid for p in keys.iterdir())
         finally:
