@@ -419,4 +419,24 @@ CATALOG: dict[str, tuple[str, str]] = {
         "Машиночитаемую зону документа прочитать не удалось: переснимите его ровно, резко и без бликов."),
     "tokens claimed": ("ტოკენები მიღებულია", "токены получены"),
     "Waiting for the camera's picture…": ("ველოდებით კამერის გამოსახულებას…", "Ждём изображение с камеры…"),
+    "{n} tetri": ("{n} თეთრი", "{n} тетри"),
+    "Count the drawer": ("სალაროს დათვლა", "Пересчёт кассы"),
+    "How many of each note and coin are in the drawer?": (
+        "რამდენი ბანკნოტი და მონეტაა სალაროში თითოეული ნომინალით?",
+        "Сколько купюр и монет каждого номинала в кассе?"),
+    "Use this total": ("ამ ჯამის გამოყენება", "Использовать эту сумму"),
+    "Total: {amount}": ("ჯამი: {amount}", "Итого: {amount}"),
+    "The drawer matches.": ("სალარო ემთხვევა.", "Касса сходится."),
+    "{amount} short.": ("აკლია {amount}.", "Недостача {amount}."),
+    "{amount} over.": ("ზედმეტია {amount}.", "Излишек {amount}."),
+    "Close the shift with {counted} counted? Expected {expected}: {difference}": (
+        "დავხუროთ ცვლა დათვლილი {counted}-ით? მოსალოდნელი იყო {expected}: {difference}",
+        "Закрыть смену с пересчитанной суммой {counted}? Ожидалось {expected}: {difference}"),
+    ("{n} order(s) are still open in the kitchen queue. They stay with their sales and can be finished in the "
+     "next shift."): (
+        "სამზარეულოს რიგში ჯერ კიდევ ღიაა {n} შეკვეთა. ისინი თავიანთ გაყიდვებთან რჩება და შემდეგ ცვლაში დასრულდება.",
+        "В очереди кухни ещё открыто заказов: {n}. Они остаются со своими продажами и могут быть закончены в "
+        "следующей смене."),
+    "Keep the shift open": ("ცვლა ღიად დარჩეს", "Оставить смену открытой"),
+    "Count by notes and coins…": ("დათვლა ბანკნოტებითა და მონეტებით…", "Пересчитать по купюрам и монетам…"),
 }

@@ -11,7 +11,18 @@ from terminal.core.errors import UserFacingError
 from terminal.gui.checkview import DocumentDialog
 from terminal.gui.i18n import money, tr
 from terminal.gui.printing import report_document
-from terminal.gui.qt import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+from terminal.gui.qt import (
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QIntValidator,
+    QLineEdit,
+    QMessageBox,
+    QStackedWidget,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
 from terminal.gui.session import Session
 from terminal.gui.widgets import Keypad, MoneyEdit, ReasonDialog, Row, button, label, panel, show_error
 
@@ -30,6 +41,70 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
         value = report[key]
         rows.append((tr(name), str(value) if key in COUNTS else money(value)))
     return rows
+
+
+# Georgian lari notes and coins, in tetri: what a drawer holds.
+DENOMINATIONS = (20_000, 10_000, 5_000, 2_000, 1_000, 500, 200, 100, 50, 20, 10, 5)
+
+
+def denomination_name(tetri: int) -> str:
+    return money(tetri) if tetri >= 100 else tr("{n} tetri", n=tetri)
+
+
+class DenominationDialog(QDialog):
+    """Count the drawer note by note and coin by coin; the total fills the counted cash."""
+
+    def __init__(self, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setObjectName("denominations")
+        self.setWindowTitle(tr("Count the drawer"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(label(tr("How many of each note and coin are in the drawer?"), "subtitle", wrap=True))
+        grid = QGridLayout()
+        self.counts: dict[int, QLineEdit] = {}
+        grid.setHorizontalSpacing(6)
+        for i, tetri in enumerate(DENOMINATIONS):
+            edit = QLineEdit("0")
+            edit.setObjectName(f"count-{tetri}")
+            edit.setValidator(QIntValidator(0, 9999, edit))
+            edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+            edit.setMinimumHeight(44)
+            edit.setFixedWidth(80)
+            edit.textChanged.connect(self._update)
+            self.counts[tetri] = edit
+            less = button("−", "", lambda _=False, e=edit: self._step(e, -1))
+            more = button("+", "", lambda _=False, e=edit: self._step(e, +1))
+            for b in (less, more):
+                b.setFixedSize(48, 44)
+            column = 0 if i < 6 else 5  # notes on the left, coins on the right
+            grid.addWidget(label(denomination_name(tetri), "strong"), i % 6, column)
+            grid.addWidget(less, i % 6, column + 1)
+            grid.addWidget(edit, i % 6, column + 2)
+            grid.addWidget(more, i % 6, column + 3)
+        grid.setColumnMinimumWidth(4, 24)
+        layout.addLayout(grid)
+        self.total_label = label("", "title")
+        self.total_label.setObjectName("denomination-total")
+        layout.addWidget(self.total_label)
+        buttons = QHBoxLayout()
+        buttons.addWidget(button(tr("Cancel"), "", self.reject))
+        self.use_button = button(tr("Use this total"), "primary", self.accept)
+        buttons.addWidget(self.use_button)
+        layout.addLayout(buttons)
+        self._update()
+
+    @staticmethod
+    def _count(edit: QLineEdit) -> int:
+        return int(edit.text()) if edit.text().isdigit() else 0
+
+    def _step(self, edit: QLineEdit, by: int) -> None:
+        edit.setText(str(min(9999, max(0, self._count(edit) + by))))
+
+    def total(self) -> int:
+        return sum(tetri * self._count(edit) for tetri, edit in self.counts.items())
+
+    def _update(self) -> None:
+        self.total_label.setText(tr("Total: {amount}", amount=money(self.total())))
 
 
 class ShiftView(QWidget):
@@ -109,9 +184,11 @@ class ShiftView(QWidget):
         self.counted.returnPressed.connect(self.close_shift)
         cpad = Keypad(self.counted)
         cpad.setMinimumHeight(240)
+        self.count_button = button("", "", self.count_denominations)
+        self.count_button.setMinimumHeight(46)
         self.close_button = button("", "primary", self.close_shift)
         self.close_button.setMinimumHeight(54)
-        for w in (self.close_title, self.close_help, self.counted, cpad, self.close_button):
+        for w in (self.close_title, self.close_help, self.counted, self.count_button, cpad, self.close_button):
             cl.addWidget(w)
         cl.addStretch(1)
         orow.addWidget(cbox, 2)
@@ -168,9 +245,40 @@ class ShiftView(QWidget):
             return
         self.session.changed()
 
+    def count_denominations(self) -> None:
+        dialog = DenominationDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.counted.set_value(dialog.total())
+
+    def confirm_close(self, counted: int) -> bool:
+        """Z ends the shift for good: say what will be recorded, and what is still open, before it happens."""
+        expected = self.session.term.x_report()["expected_cash"]
+        variance = counted - expected
+        if variance == 0:
+            difference = tr("The drawer matches.")
+        elif variance < 0:
+            difference = tr("{amount} short.", amount=money(-variance))
+        else:
+            difference = tr("{amount} over.", amount=money(variance))
+        text = tr("Close the shift with {counted} counted? Expected {expected}: {difference}", counted=money(counted),
+                  expected=money(expected), difference=difference)
+        waiting = len(self.session.term.open_orders())
+        if waiting:
+            text += "\n\n" + tr("{n} order(s) are still open in the kitchen queue. They stay with their sales and can "
+                                 "be finished in the next shift.", n=waiting)
+        box = QMessageBox(QMessageBox.Icon.Question, tr("Close the shift (Z)"), text,
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("confirm-z")
+        yes = box.addButton(tr("Close shift"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(tr("Keep the shift open"), QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is yes
+
     def close_shift(self) -> None:
         try:
             counted = self.counted.value()
+            if not self.confirm_close(counted):
+                return
             z = self.session.as_manager(self, tr("Only the cashier who opened the shift or a manager may close it."),
                                         lambda user: self.session.term.close_shift(user, counted))
         except UserFacingError as exc:
@@ -207,4 +315,5 @@ class ShiftView(QWidget):
         self.close_help.setText(tr("Count the cash in the drawer and enter it. The report shows what was expected "
                                    "and the difference."))
         self.close_button.setText(tr("Close shift"))
+        self.count_button.setText(tr("Count by notes and coins…"))
         self.refresh()

@@ -56,6 +56,7 @@ QPushButton#small {{ padding: 4px 10px; min-height: 24px; font-size: 14px; }}
 QLineEdit, QPlainTextEdit, QSpinBox, QComboBox {{ background: white; border: 1px solid {LINE}; border-radius: 6px;
                                                  padding: 6px; min-height: 28px; }}
 QLineEdit:focus, QPlainTextEdit:focus {{ border-color: {RED}; }}
+QDialog#denominations QLineEdit {{ font-size: 18px; }}
 QLineEdit#pin {{ font-size: 28px; letter-spacing: 8px; qproperty-alignment: AlignCenter; }}
 QTabBar::tab {{ background: #ebe4da; border: 1px solid {LINE}; padding: 10px 12px; margin-right: 3px;
                border-top-left-radius: 8px; border-top-right-radius: 8px; font-size: 15px; min-width: 56px; }}

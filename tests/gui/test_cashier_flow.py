@@ -12,7 +12,7 @@ from terminal.core.users import Role
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.payment import PaymentDialog
 from terminal.gui.qt import QLineEdit, QPushButton, Qt, QWidget
-from tests.gui.helpers import click, login, on_modal, press, type_into
+from tests.gui.helpers import button_named, click, login, on_modal, press, type_into
 
 
 def pdf_text(path: str) -> str:
@@ -83,7 +83,15 @@ def test_full_cashier_flow(qtbot: Any, window: MainWindow) -> None:
 
     click(qtbot, win.nav_buttons["shift"])
     type_into(qtbot, shift.counted, "240")
+    seen_z: dict[str, str] = {}
+
+    def confirm(box: QWidget) -> None:  # Z asks first, saying what it will record
+        seen_z["text"] = box.text()  # type: ignore[attr-defined]
+        click(qtbot, button_named(box, "Close shift"))
+
+    on_modal(confirm)
     click(qtbot, shift.close_button)
+    assert "240.00" in seen_z["text"] and "254.00" in seen_z["text"] and "14.00 GEL short" in seen_z["text"]
     z = shift.last_z
     assert z["expected_cash"] == 25_400 and z["counted_cash"] == 24_000 and z["variance"] == -1_400
     assert z["sales_count"] == 1 and z["cash_sales"] == 5_400 and z["card_sales"] == 0

@@ -13,7 +13,7 @@ from terminal.core.orders import CASH, Tender
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.qt import QApplication, QImage, QPushButton, QWidget
 from terminal.gui.widgets import ManagerApproval
-from tests.gui.helpers import click, dispose, login, on_modal, type_into
+from tests.gui.helpers import button_named, click, dispose, login, on_modal, type_into
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = ((1024, 768), (1920, 1080))
@@ -114,6 +114,7 @@ def test_screenshot_every_screen(qtbot: Any, data_dir: Path, size: tuple[int, in
         win.lang.setCurrentIndex(win.lang.findData("en"))
         click(qtbot, win.nav_buttons["shift"])
         type_into(qtbot, win.views["shift"].counted, "300")
+        on_modal(lambda box: click(qtbot, button_named(box, "Close shift")))
         click(qtbot, win.views["shift"].close_button)
         save(win, f"14-shift-z-report-{tag}")
     finally:
