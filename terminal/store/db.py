@@ -83,9 +83,31 @@ def _check_data_dir(data_dir: Path) -> None:
         raise StoreError(f"The data folder {data_dir} is not writable; check its permissions.") from None
 
 
+# Database files this process holds open through SQLite, by (device, inode), with how many connections. Opening such
+# a file in any other way and closing it again would drop every POSIX lock the process holds on it (fcntl locks
+# belong to the process, not the descriptor): another process could then take the database for its last user and
+# checkpoint and remove the WAL under our connections, which would go on reading an orphaned snapshot for good
+# (seen as the window showing a shift another process closed: tests/gui/test_fresh_state.py). SQLite itself shares
+# the locks between its connections in one process; only our own header check opened the file behind its back.
+_OPEN_IN_PROCESS: dict[tuple[int, int], int] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def _check_existing_file(path: Path) -> None:
     if not path.exists():
         return
+    key = _file_key(path)
+    with _OPEN_LOCK:
+        if key is not None and _OPEN_IN_PROCESS.get(key):
+            return  # open here already, so checked already: reading it behind SQLite's back would drop its locks
     with path.open("rb") as fh:
         head = fh.read(len(_SQLITE_MAGIC))
     if head and head != _SQLITE_MAGIC:
@@ -132,6 +154,10 @@ class Store:
         self.db = db
         self.conn = db.conn
         self._checkpointer: Checkpointer | None = None
+        self._key = _file_key(path)
+        if self._key is not None:
+            with _OPEN_LOCK:
+                _OPEN_IN_PROCESS[self._key] = _OPEN_IN_PROCESS.get(self._key, 0) + 1
 
     def start_background_checkpoints(self) -> None:
         """For long-running processes (the GUI, a busy CLI loop): move checkpoints off the commit path."""
@@ -188,7 +214,16 @@ class Store:
     def close(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.stop()
+            self._checkpointer = None
         self.conn.close()  # the last connection to close checkpoints the WAL into the file
+        if self._key is not None:
+            with _OPEN_LOCK:
+                left = _OPEN_IN_PROCESS.get(self._key, 0) - 1
+                if left > 0:
+                    _OPEN_IN_PROCESS[self._key] = left
+                else:
+                    _OPEN_IN_PROCESS.pop(self._key, None)
+            self._key = None
 
 
 def _configure(conn: sqlite3.Connection) -> None:

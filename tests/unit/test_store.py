@@ -113,3 +113,38 @@ def test_recordings_are_private_whatever_the_umask(tmp_path: Path) -> None:
     assert stat.S_IMODE(segment.path.stat().st_mode) == 0o600
     for folder in (segment.path.parent, segment.path.parent.parent, tmp_path / "recordings"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_opening_the_database_again_in_this_process_keeps_the_first_connection_current(tmp_path: Path) -> None:
+    """A second store in the same process (the app opens several) must not drop the first one's SQLite locks: then
+    another process, finishing, took itself for the database's last user, checkpointed and removed the WAL, and the
+    first connection went on reading an orphaned snapshot (a shift closed by the CLI still open in the window) and
+    would have written into it."""
+    import os
+    import subprocess
+    import sys
+
+    from terminal.setup import create_terminal
+    from tests.conftest import TEST_PASSPHRASE
+
+    data_dir = tmp_path / "till"
+    term, _ = create_terminal(data_dir, franchise="Vake", terminal_name="Counter", demo=True,
+                              passphrase=TEST_PASSPHRASE)
+    try:
+        term.store.start_background_checkpoints()  # as the app does
+        second = open_store(data_dir)  # the header check ran here, and used to release the process's locks
+        root = Path(__file__).resolve().parents[2]
+
+        def cli(*args: str) -> None:
+            subprocess.run([sys.executable, "-m", "terminal", "--data-dir", str(data_dir), "--user", "Giorgi",
+                            "--pin", "3333", *args], check=True, timeout=60, cwd=root, capture_output=True,
+                           env={**os.environ, "PYTHONPATH": str(root)})
+
+        cli("shift", "open", "--float", "10000")
+        assert term.current_shift() is not None
+        term.login("Giorgi", "3333")  # a write of this connection's own
+        cli("shift", "close", "--counted", "10000")
+        assert term.current_shift() is None  # what the other process did is what this connection reads
+        second.close()
+    finally:
+        term.close()
