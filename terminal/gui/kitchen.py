@@ -83,6 +83,9 @@ class KitchenView(QWidget):
         self.orders = self.session.term.open_orders()
         shown = [o for o in self.orders if self.filter == "all" or o["status"] == self.filter]
         table = self.table
+        # The selection follows the order, never the row: when the selected order leaves the list (completed,
+        # cancelled) nothing is selected, so a second tap on the big button cannot move the next order by mistake.
+        table.clearSelection()
         table.setRowCount(len(shown))
         now = int(time.time() * 1000)
         menu, lang = self.session.term.menu(), language()
