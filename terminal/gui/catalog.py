@@ -439,4 +439,5 @@ CATALOG: dict[str, tuple[str, str]] = {
         "следующей смене."),
     "Keep the shift open": ("ცვლა ღიად დარჩეს", "Оставить смену открытой"),
     "Count by notes and coins…": ("დათვლა ბანკნოტებითა და მონეტებით…", "Пересчитать по купюрам и монетам…"),
+    "Change: {amount}": ("ხურდა: {amount}", "Сдача: {amount}"),
 }

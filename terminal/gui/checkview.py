@@ -7,7 +7,7 @@ from typing import Any
 
 from terminal.gui.i18n import tr
 from terminal.gui.printing import Document, fill_text_document, print_document
-from terminal.gui.qt import QDialog, QHBoxLayout, QObject, QTextBrowser, QVBoxLayout, QWidget, Signal
+from terminal.gui.qt import QDialog, QHBoxLayout, QObject, Qt, QTextBrowser, QVBoxLayout, QWidget, Signal
 from terminal.gui.session import Session
 from terminal.gui.widgets import button, label, message_of
 from terminal.services import SaleResult
@@ -44,7 +44,7 @@ class DocumentDialog(QDialog):
     """Preview of a check or report, printed at once (auto_print) or on request."""
 
     def __init__(self, parent: QWidget | None, session: Session, doc: Document, *, title: str,
-                 auto_print: bool = False) -> None:
+                 auto_print: bool = False, banner: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("document")
         self.setWindowTitle(title)
@@ -52,6 +52,10 @@ class DocumentDialog(QDialog):
         self.doc = doc
         self.last_print: str | None = None
         layout = QVBoxLayout(self)
+        if banner:  # what the cashier must act on before the next customer: the change to hand back, in large
+            self.banner = label(banner, "change-banner")
+            self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(self.banner)
         self.preview = QTextBrowser()
         fill_text_document(self.preview.document(), doc)
         layout.addWidget(self.preview, 1)

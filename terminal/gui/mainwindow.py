@@ -11,7 +11,7 @@ from terminal.cameras import Cameras
 from terminal.gui.cameras import CameraView
 from terminal.gui.checkview import DocumentDialog, sale_check_data
 from terminal.gui.history import HistoryView
-from terminal.gui.i18n import LANGUAGES, language, set_language, tr
+from terminal.gui.i18n import LANGUAGES, language, money, set_language, tr
 from terminal.gui.kitchen import KitchenView
 from terminal.gui.kycdesk import KycDesk
 from terminal.gui.login import LoginView
@@ -245,8 +245,10 @@ class MainWindow(QMainWindow):
         doc = check_document(sale_check_data(result), franchise=term.franchise, terminal_name=term.terminal_name,
                              terminal_id=term.terminal_id, claim_url=result.sale.check.claim_url,
                              short_code=result.sale.check.short_code)
+        change = result.sale.change
         dialog = DocumentDialog(self, self.session, doc, title=tr("Check {check}", check=result.sale.check.id),
-                                auto_print=True)
+                                auto_print=True,
+                                banner=tr("Change: {amount}", amount=money(change)) if change else None)
         self.last_check = dialog
         dialog.finished.connect(lambda _r: self.sell.search.setFocus())
         dialog.open()

@@ -24,6 +24,8 @@ QLabel#bigmoney {{ font-size: 26px; font-weight: bold; }}
 QLabel#short {{ font-size: 26px; font-weight: bold; color: {RED}; }}
 QLabel#over {{ font-size: 26px; font-weight: bold; color: {GREEN}; }}
 QLabel#change {{ font-size: 26px; font-weight: bold; color: {GREEN}; }}
+QLabel#change-banner {{ font-size: 40px; font-weight: bold; color: white; background: {GREEN}; border-radius: 8px;
+                        padding: 14px; }}
 QLabel#error {{ color: {RED}; font-weight: bold; }}
 QLabel#ok {{ color: {GREEN}; font-weight: bold; }}
 QLabel#words {{ font-family: "DejaVu Sans Mono"; font-size: 17px; background: white; border: 1px solid {LINE};

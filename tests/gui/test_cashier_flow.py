@@ -19,7 +19,7 @@ def pdf_text(path: str) -> str:
     return " ".join(" ".join(page.extract_text() for page in PdfReader(path).pages).split())
 
 
-def test_full_cashier_flow(qtbot: Any, window: MainWindow) -> None:
+def test_full_cashier_flow(qtbot: Any, window: MainWindow, tmp_path: Path) -> None:
     win = window
     term = win.session.term
     login(qtbot, win, "Giorgi", "3333")
@@ -58,6 +58,8 @@ def test_full_cashier_flow(qtbot: Any, window: MainWindow) -> None:
 
     check = win.last_check
     assert check is not None
+    assert check.banner.text() == "Change: 46.00 GEL"  # large, above the check, until the cashier closes it
+    check.grab().save(str(tmp_path / "check-with-change.png"))
     qtbot.waitUntil(lambda: check.last_print is not None, timeout=15_000)
     text = pdf_text(check.last_print)
     assert Path(check.last_print).name == f"check-{sale['check_id']}.pdf"
