@@ -54,6 +54,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER, f"{self.prog}: error: {message}\n")
 
 
+def _add_backup_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("backup", parents=[common], help="back up the database and keystore (encrypted) into a new "
+                                                        "folder under DEST, safely while selling")
+    p.add_argument("dest", type=Path)
+    p.add_argument("--keep", type=int, default=14, help="how many of this terminal's backups to keep (default 14)")
+    p.add_argument("--daily", action="store_true", help="also make DEST (and --keep) the place of the automatic "
+                                                        "daily backup")
+    p = sub.add_parser("restore", parents=[common], help="restore a backup folder into an empty data folder "
+                                                         "(asks for the backup's wallet passphrase)")
+    p.add_argument("src", type=Path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     # SUPPRESS: an option given before the subcommand is not reset by the subcommand's own copy of it.
     common = _Parser(add_help=False)
@@ -166,15 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("verify", parents=[common], help="verify the whole block chain from genesis (exit 1 on a fault)")
     p = sub.add_parser("export-blocks", parents=[common], help="print blocks as JSON lines (the wire format)")
     p.add_argument("--from", dest="from_height", type=int, default=0, metavar="HEIGHT")
-    p = sub.add_parser("backup", parents=[common], help="back up the database and keystore (encrypted) into a new "
-                                                        "folder under DEST, safely while selling")
-    p.add_argument("dest", type=Path)
-    p.add_argument("--keep", type=int, default=14, help="how many of this terminal's backups to keep (default 14)")
-    p.add_argument("--daily", action="store_true", help="also make DEST (and --keep) the place of the automatic "
-                                                        "daily backup")
-    p = sub.add_parser("restore", parents=[common], help="restore a backup folder into an empty data folder "
-                                                         "(asks for the backup's wallet passphrase)")
-    p.add_argument("src", type=Path)
+    _add_backup_parsers(sub, common)
     wallet = sub.add_parser("wallet", parents=[common], help="the terminal's wallet")
     wsub = wallet.add_subparsers(dest="wallet_command", required=True, parser_class=_Parser)
     wsub.add_parser("show", parents=[common], help="public keys and backup state")

@@ -213,6 +213,21 @@ async def _store(conn: AsyncConnection[Any], terminal: dict[str, Any], block: Bl
     return received_at
 
 
+async def _date_mints_sold_earlier(conn: AsyncConnection[Any], terminal_id: str, mints: list[list[Any]]) -> None:
+    """A mint row's last field is its sale's time (the partition it goes to); a mint whose sale ended the previous
+    block has none yet: take it from the sale HQ holds."""
+    earlier = [m[1] for m in mints if m[-1] is None]
+    if not earlier:
+        return
+    cur = await conn.execute("SELECT sale_id::text, created_at FROM sales WHERE terminal_id = %s AND "
+                             "sale_id = ANY(%s::uuid[])", (terminal_id, earlier))
+    sale_at = dict(await cur.fetchall())
+    for m in mints:
+        m[-1] = m[-1] or sale_at.get(m[1])
+    if any(m[-1] is None for m in mints):
+        raise errors.DataError("a token mint names a sale HQ does not hold")
+
+
 async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], records: Sequence[Record],
                       unconfirmed: set[str]) -> None:
     """The books from records the rules allowed: sales and their parts, shifts, refunds, order status. Every row
@@ -311,15 +326,7 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                 for row in rows:
                     await copy.write_row(row)
     if mints:
-        earlier = [m[1] for m in mints if m[-1] is None]  # sold at the end of the previous block: the sale's time
-        if earlier:
-            found = await cur.execute("SELECT sale_id::text, created_at FROM sales WHERE terminal_id = %s AND "
-                                      "sale_id = ANY(%s::uuid[])", (tid, earlier))
-            sale_at.update({sale_id: at for sale_id, at in await found.fetchall()})
-            for m in mints:
-                m[-1] = m[-1] or sale_at.get(m[1])
-            if any(m[-1] is None for m in mints):
-                raise errors.DataError("a token mint names a sale HQ does not hold")
+        await _date_mints_sold_earlier(conn, tid, mints)
         async with cur.copy("COPY token_mints (terminal_id, sale_id, policy_version, minted, owner, franchisee, "
                             "charity, customer, customer_address, confirmed, created_at) FROM STDIN") as copy:
             for mint_row in mints:
