@@ -129,6 +129,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "Count the cash in the drawer and enter it as the opening float.": (
         "დაითვალეთ ნაღდი სალაროში და შეიყვანეთ როგორც საწყისი თანხა.",
         "Пересчитайте наличные в кассе и введите их как начальную сумму."),
+    "No shift is open. Count the float and open the shift before the first sale.": (
+        "ცვლა არ არის გახსნილი. დაითვალეთ საწყისი თანხა და გახსენით ცვლა პირველ გაყიდვამდე.",
+        "Смена не открыта. Пересчитайте размен и откройте смену до первой продажи."),
+    "Tap again: take {amount}": ("კიდევ ერთხელ: მიღება {amount}", "Ещё раз: принять {amount}"),
     "Open shift": ("ცვლის გახსნა", "Открыть смену"),
     "Last Z report": ("ბოლო Z ანგარიში", "Последний Z-отчёт"),
     "Print Z report": ("Z ანგარიშის ბეჭდვა", "Печать Z-отчёта"),

@@ -110,10 +110,12 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.login)
         self.sell = SellView(session)
         self.sell.sale_completed.connect(self.show_check)
+        self.sell.open_shift_requested.connect(lambda: self.go("shift"))
         self.cameras = Cameras(self.data_dir)
         self.views = {"sell": self.sell, "orders": KitchenView(session), "shift": ShiftView(session),
                       "history": HistoryView(session), "cameras": CameraView(session, self.cameras),
                       "kyc": KycDesk(session, self.cameras)}
+        self.views["shift"].shift_opened.connect(lambda: self.go("sell"))  # type: ignore[attr-defined]
         for name in PAGES:
             self.stack.addWidget(self.views[name])
         self.root.addWidget(work)

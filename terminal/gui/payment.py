@@ -55,6 +55,7 @@ class PaymentDialog(QDialog):
         self.discount = discount
         self.parts: list[Tender] = []
         self.result_sale: SaleResult | None = None
+        self.error = label("", "error", wrap=True)
 
         root = QVBoxLayout(self)
         head = QHBoxLayout()
@@ -71,11 +72,12 @@ class PaymentDialog(QDialog):
         cash.addWidget(label(tr("Cash"), "title"))
         self.cash = MoneyEdit("cash amount")
         self.cash.setObjectName("cash-amount")
-        self.cash.textChanged.connect(lambda _t: self.update_labels())
+        self.cash.textChanged.connect(self._cash_typed)
         cash.addWidget(self.cash)
         self.quick = QGridLayout()
         self.quick_buttons: list[QPushButton] = []
         self.quick_for = -1
+        self.armed: int | None = None  # the quick amount tapped once: a second tap on it takes the payment
         cash.addLayout(self.quick)
         pad = Keypad(self.cash)
         cash.addWidget(pad, 1)
@@ -90,10 +92,12 @@ class PaymentDialog(QDialog):
         self.card_ref.setObjectName("card-reference")
         self.card_ref.setPlaceholderText(tr("Card terminal reference"))
         self.card_ref.setMaxLength(64)
+        self.card_ref.textChanged.connect(lambda _t: self.error.clear())
         card.addWidget(self.card_ref)
         self.card_amount = MoneyEdit("card amount")
         self.card_amount.setObjectName("card-amount")
         self.card_amount.setPlaceholderText(tr("Amount (empty: all that is due)"))
+        self.card_amount.textChanged.connect(lambda _t: self.error.clear())
         card.addWidget(self.card_amount)
         self.card_button = button(tr("Pay by card"), "quick", self.pay_card)
         card.addWidget(self.card_button)
@@ -109,7 +113,6 @@ class PaymentDialog(QDialog):
         body.addLayout(side, 2)
         root.addLayout(body, 1)
 
-        self.error = label("", "error", wrap=True)
         root.addWidget(self.error)
         foot = QHBoxLayout()
         cancel = button(tr("Back to the order"), "", self.reject)
@@ -144,12 +147,25 @@ class PaymentDialog(QDialog):
             b.deleteLater()
         self.quick_buttons = []
         for i, amount in enumerate(quick_amounts(due)):
-            text = tr("Exact {amount}", amount=money(amount)) if i == 0 else money(amount)
-            b = button(text, "quick", lambda a=amount: self.pay_cash(a))
+            b = button("", "quick", lambda a=amount: self.tap_quick(a))
             b.setProperty("amount", amount)
+            b.setProperty("exact", i == 0)
             self.quick_buttons.append(b)
             self.quick.addWidget(b, i // 2, i % 2)
             b.show()
+        self.armed = None
+        self._label_quick()
+
+    def _label_quick(self) -> None:
+        for b in self.quick_buttons:
+            amount = int(b.property("amount"))
+            if amount == self.armed:
+                b.setText(tr("Tap again: take {amount}", amount=money(amount)))
+                b.setObjectName("quick-armed")
+            else:
+                b.setText(tr("Exact {amount}", amount=money(amount)) if b.property("exact") else money(amount))
+                b.setObjectName("quick")
+            b.setStyleSheet("")  # re-apply the object-name style
 
     def update_labels(self) -> None:
         remaining = self.remaining()
@@ -190,9 +206,22 @@ class PaymentDialog(QDialog):
         else:
             self.add_part(Tender(CASH, amount))
 
-    def pay_cash(self, amount: int) -> None:
-        self.cash.set_value(amount)
-        self.complete()
+    def tap_quick(self, amount: int) -> None:
+        """The first tap puts the amount in the cash field and shows the change; a second tap on the same button (or
+        Enter) takes it. One tap never finishes a sale the cashier did not see the change of."""
+        if self.armed == amount and self.typed_cash() == amount:
+            self.complete()
+            return
+        self.cash.set_value(amount)  # clears any other armed button (_cash_typed)
+        self.armed = amount
+        self._label_quick()
+
+    def _cash_typed(self) -> None:
+        self.error.clear()  # the cashier is correcting: the old complaint no longer applies
+        if self.armed is not None:
+            self.armed = None
+            self._label_quick()
+        self.update_labels()
 
     def pay_card(self) -> None:
         try:

@@ -15,6 +15,7 @@ from terminal.core.sales import DiscountRequest
 from terminal.gui.i18n import language, money, tr
 from terminal.gui.qt import (
     QEvent,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -88,6 +89,7 @@ class Cart:
 
 class SellView(QWidget):
     sale_completed = Signal(object)  # SaleResult
+    open_shift_requested = Signal()
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -99,10 +101,26 @@ class SellView(QWidget):
         self.item_buttons: dict[str, QWidget] = {}
         self.category = ALL
         self.columns = 4
+        self.shift_open = True  # read at every visit (refresh); a sale needs an open shift
 
-        root = QHBoxLayout(self)
-        root.setContentsMargins(12, 12, 12, 12)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(12, 12, 12, 12)
+        outer.setSpacing(10)
+        self.no_shift = QFrame()
+        self.no_shift.setObjectName("no-shift")
+        banner = QHBoxLayout(self.no_shift)
+        banner.setContentsMargins(16, 8, 8, 8)
+        self.no_shift_text = label("", "banner-text", wrap=True)
+        banner.addWidget(self.no_shift_text, 1)
+        self.open_shift_button = button("", "primary", self.open_shift_requested.emit)
+        self.open_shift_button.setObjectName("open-shift")
+        self.open_shift_button.setMinimumHeight(48)
+        banner.addWidget(self.open_shift_button)
+        self.no_shift.setVisible(False)
+        outer.addWidget(self.no_shift)
+        root = QHBoxLayout()
         root.setSpacing(12)
+        outer.addLayout(root, 1)
 
         left = QVBoxLayout()
         self.search = QLineEdit()
@@ -305,10 +323,25 @@ class SellView(QWidget):
 
     # --- the cart ---
 
+    def refresh(self) -> None:
+        """Called at every visit: whether a shift is open is read from the database (another process may have
+        opened or closed it)."""
+        self.set_shift_open(self.session.term.current_shift() is not None)
+
+    def set_shift_open(self, is_open: bool) -> None:
+        self.shift_open = is_open
+        self.no_shift.setVisible(not is_open)
+        self.update_totals()
+
     def add_item(self, item_id: str) -> None:
         item = self.menu.get(item_id)
         if item is None or not item.is_sellable():
             return
+        if not self.cart.lines or not self.shift_open:
+            self.refresh()  # a new sale starts here: is the shift (still) open? Another process may have changed it
+            if not self.shift_open:
+                self.open_shift_button.setFocus()
+                return
         row = self.cart.add(item)
         self.refresh_cart(select=row)
 
@@ -370,8 +403,9 @@ class SellView(QWidget):
         self.discount_label.setVisible(self.discount is not None)
         self.subtotal_label.setVisible(self.discount is not None)
         self.total_label.setText(tr("Total {amount}", amount=money(self.total())))
-        for b in (self.pay_button, self.discount_button, self.clear_button, self.minus, self.plus, self.remove):
+        for b in (self.discount_button, self.clear_button, self.minus, self.plus, self.remove):
             b.setEnabled(has_lines)
+        self.pay_button.setEnabled(has_lines and self.shift_open)
 
     # --- discount and payment ---
 
@@ -401,6 +435,9 @@ class SellView(QWidget):
     def pay(self) -> None:
         if not self.cart.lines:
             return
+        self.refresh()
+        if not self.shift_open:
+            return
         from terminal.gui.payment import PaymentDialog
 
         dialog = PaymentDialog(self, self.session, self.cart.wanted(), self.total(), self.discount)
@@ -426,6 +463,8 @@ class SellView(QWidget):
         self.discount_button.setText(tr("Discount (F9)"))
         self.clear_button.setText(tr("Clear"))
         self.pay_button.setText(tr("Pay (F12)"))
+        self.no_shift_text.setText(tr("No shift is open. Count the float and open the shift before the first sale."))
+        self.open_shift_button.setText(tr("Open shift"))
         self._label_items()
         self._build_tabs()
         self.refresh_cart()

@@ -22,6 +22,7 @@ from terminal.gui.qt import (
     Qt,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
 from terminal.gui.session import Session
 from terminal.gui.widgets import Keypad, MoneyEdit, ReasonDialog, Row, button, label, panel, show_error
@@ -108,6 +109,8 @@ class DenominationDialog(QDialog):
 
 
 class ShiftView(QWidget):
+    shift_opened = Signal()
+
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.setObjectName("page")
@@ -232,6 +235,7 @@ class ShiftView(QWidget):
         self.float_edit.clear()
         self.last_z = None
         self.session.changed()
+        self.shift_opened.emit()
 
     def move_cash(self, direction: str) -> None:
         title = tr("Cash in") if direction == "in" else tr("Cash out")

@@ -26,6 +26,8 @@ QLabel#over {{ font-size: 26px; font-weight: bold; color: {GREEN}; }}
 QLabel#change {{ font-size: 26px; font-weight: bold; color: {GREEN}; }}
 QLabel#change-banner {{ font-size: 40px; font-weight: bold; color: white; background: {GREEN}; border-radius: 8px;
                         padding: 14px; }}
+QFrame#no-shift {{ background: #fdebd0; border: 2px solid #e67e22; border-radius: 10px; }}
+QLabel#banner-text {{ font-size: 18px; font-weight: bold; color: {INK}; }}
 QLabel#error {{ color: {RED}; font-weight: bold; }}
 QLabel#ok {{ color: {GREEN}; font-weight: bold; }}
 QLabel#words {{ font-family: "DejaVu Sans Mono"; font-size: 17px; background: white; border: 1px solid {LINE};
@@ -51,6 +53,8 @@ QPushButton#key {{ font-size: 22px; font-weight: bold; min-height: 50px; min-wid
 QPushButton#quick {{ font-size: 16px; font-weight: bold; min-height: 44px; }}
 QDialog#payment QPushButton#key {{ min-height: 34px; padding: 4px; font-size: 20px; }}
 QDialog#payment QPushButton#quick {{ min-height: 34px; padding: 6px; }}
+QPushButton#quick-armed {{ background: {GREEN}; color: white; border: none; font-size: 16px; font-weight: bold;
+                          min-height: 34px; padding: 6px; }}
 QPushButton#user {{ font-size: 18px; min-height: 64px; min-width: 150px; }}
 QPushButton#user:checked {{ background: {INK}; color: white; }}
 QPushButton#danger {{ color: {RED}; border-color: {RED}; }}

@@ -126,7 +126,7 @@ def test_enroll_from_the_wizard_then_sync_now_over_http(qtbot: Any, data_dir: Pa
             click(qtbot, win.views["shift"].open_button)
             click(qtbot, win.nav_buttons["sell"])
             click(qtbot, win.sell.item_buttons["udon"])
-            on_modal(lambda d: click(qtbot, d.quick_buttons[0]))
+            on_modal(lambda d: (click(qtbot, d.quick_buttons[0]), click(qtbot, d.quick_buttons[0])))
             click(qtbot, win.sell.pay_button)
             assert term.recent_sales()[0]["total"] == 700
             status = win.status

@@ -83,7 +83,8 @@ def test_split_tender_card_then_cash(qtbot: Any, window: MainWindow) -> None:
         click(qtbot, dialog.card_button)
         assert dialog.remaining() == 1_400 and dialog.parts_list.count() == 1
         quick = [b for b in dialog.quick_buttons if b.property("amount") == 2_000]
-        click(qtbot, quick[0])  # a 20 GEL note for the remaining 14.00
+        click(qtbot, quick[0])  # a 20 GEL note for the remaining 14.00: the first tap fills it in
+        click(qtbot, quick[0])  # the second takes it
 
     on_modal(pay)
     click(qtbot, win.sell.pay_button)
@@ -123,7 +124,8 @@ def test_discount_over_the_limit_needs_a_manager(qtbot: Any, window: MainWindow)
     assert "32.00" in win.sell.total_label.text()
 
     def pay(dialog: QWidget) -> None:
-        click(qtbot, dialog.quick_buttons[0])  # exact cash
+        click(qtbot, dialog.quick_buttons[0])  # exact cash, filled in
+        click(qtbot, dialog.quick_buttons[0])  # and taken
 
     on_modal(pay)
     click(qtbot, win.sell.pay_button)

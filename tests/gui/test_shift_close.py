@@ -26,6 +26,7 @@ def test_count_by_denomination_then_z_asks_and_warns_about_open_orders(qtbot: An
     assert cashier is not None
     term.sell(cashier, [("udon", 2)], [Tender("cash")])  # an order the kitchen has not finished
     win.session.changed()
+    click(qtbot, win.nav_buttons["shift"])  # opening the shift went on to Sell
     expected = term.x_report()["expected_cash"]
 
     def count(dialog: QWidget) -> None:
