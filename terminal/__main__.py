@@ -9,10 +9,10 @@ from pathlib import Path
 from terminal.cli import main as cli_main
 
 
-def _gui(data_dir: Path, demo: bool) -> int:
+def _gui(data_dir: Path, demo: bool, windowed: bool) -> int:
     from terminal.gui.app import run  # Qt is loaded only when the counter app starts, never for the CLI
 
-    return run(data_dir, demo=demo)
+    return run(data_dir, demo=demo, windowed=windowed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

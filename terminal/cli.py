@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gui", parents=[common], help="start the counter app (default)")
     p.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
                    help="with no terminal in the data folder, set up a demo terminal (demo menu and staff) at once")
+    p.add_argument("--windowed", action="store_true", default=argparse.SUPPRESS,
+                   help="open in a window (1280x800, or smaller to fit the screen) instead of full screen "
+                        "(env HOTPOT_WINDOWED=1)")
 
     p = sub.add_parser("init", parents=[common], help="set up a new terminal in the data folder")
     p.add_argument("--franchise", required=True)
@@ -662,12 +665,12 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
         term.close()
 
 
-def main(argv: Sequence[str] | None = None, gui: Callable[[Path, bool], int] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, gui: Callable[[Path, bool, bool], int] | None = None) -> int:
     """The CLI. `gui` starts the counter app (given by terminal.__main__, the one module that may import the GUI)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     defaults = {"command": None, "data_dir": None, "json": False, "user": os.environ.get("HOTPOT_USER"), "pin": None,
-                "demo": False}
+                "demo": False, "windowed": os.environ.get("HOTPOT_WINDOWED", "") not in ("", "0")}
     for key, value in defaults.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
@@ -679,7 +682,7 @@ def main(argv: Sequence[str] | None = None, gui: Callable[[Path, bool], int] | N
         if args.command == "gui":
             if gui is None:
                 raise InvalidInput("This build has no counter GUI; use the CLI (hotpot-terminal --help).")
-            return gui(data_dir, args.demo)
+            return gui(data_dir, args.demo, args.windowed)
         return _run(args, data_dir)
     except UserFacingError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

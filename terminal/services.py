@@ -16,6 +16,7 @@ from sync.protocol.blocks import BlockHeader
 from terminal.core.checks import ClaimSecret
 from terminal.core.errors import InvalidInput, NotAllowed, NotFound, UserFacingError, WrongState
 from terminal.core.ids import uuid7
+from terminal.core.menu import LANGUAGES as LANGUAGE_CODES
 from terminal.core.menu import MenuItem
 from terminal.core.money import check_amount
 from terminal.core.orders import CANCELLED, Tender, check_transition, clean_text, next_status
@@ -487,6 +488,16 @@ class Terminal:
             append_record(conn, self.terminal_id, "wallet_restored", {"account_xpub": wallet.account_xpub},
                           self.clock())
         return wallet
+
+    def user_language(self, user: User) -> str | None:
+        """The language this user last chose at this till (a local preference: not recorded in the ledger)."""
+        return self.store.meta(f"language:{user.id}")
+
+    def set_user_language(self, user: User, lang: str) -> None:
+        if lang not in LANGUAGE_CODES:
+            raise InvalidInput(f"Unknown language {lang!r}: choose one of {', '.join(LANGUAGE_CODES)}.")
+        with self.store.transaction() as conn:
+            repos.set_meta(conn, f"language:{user.id}", lang)
 
     def wallet_backed_up(self) -> bool:
         return self.store.meta("wallet_backed_up") == "1"

@@ -16,6 +16,7 @@ from terminal.gui.qt import (
     QFontMetrics,
     QMessageLogContext,
     QtMsgType,
+    QWidget,
     qInstallMessageHandler,
 )
 from terminal.gui.style import STYLESHEET
@@ -43,13 +44,27 @@ def make_app() -> QApplication:
     return app
 
 
+def show_window(window: QWidget, app: QApplication, *, windowed: bool) -> None:
+    """Full screen on the till's screen at its real size; windowed (a manager's laptop, development) at 1280x800 or
+    what the screen has room for."""
+    screen = app.primaryScreen()
+    if windowed or screen is None:
+        room = screen.availableGeometry() if screen is not None else None
+        width, height = (1280, 800) if room is None else (min(1280, room.width()), min(800, room.height()))
+        window.resize(width, height)
+        window.show()
+        return
+    window.setGeometry(screen.geometry())
+    window.showFullScreen()
+
+
 def has_display() -> bool:
     if not sys.platform.startswith("linux"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM"))
 
 
-def run(data_dir: Path, *, demo: bool = False) -> int:
+def run(data_dir: Path, *, demo: bool = False, windowed: bool = False) -> int:
     if not has_display():
         print("error: there is no display to show the counter app on (DISPLAY is not set). Run it on the "
               "terminal's screen, under xvfb-run, or use the CLI: hotpot-terminal --help", file=sys.stderr)
@@ -63,12 +78,16 @@ def run(data_dir: Path, *, demo: bool = False) -> int:
     except UserFacingError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    window.resize(1280, 800)
-    window.show()
+    show_window(window, app, windowed=windowed)
     if os.environ.get("HOTPOT_GUI_EXIT_AFTER_START"):  # the cold-start benchmark: stop once the PIN screen is up
         from terminal.gui.qt import QTimer
 
-        QTimer.singleShot(0, lambda: (print("gui-ready", flush=True), window.close()))
+        def ready() -> None:
+            mode = "full-screen" if window.isFullScreen() else "windowed"
+            print(f"gui-ready {window.width()}x{window.height()} {mode}", flush=True)
+            window.close()
+
+        QTimer.singleShot(0, ready)
     code = app.exec()
     # Delete the window while Qt is still up: left to interpreter exit, PySide's clean-up deletes widgets in an
     # order that can crash (seen as a segfault after a clean close).

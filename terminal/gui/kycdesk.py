@@ -93,8 +93,9 @@ class ShotCard(QFrame):
         layout.addWidget(self.checks, 1)
         self.capture = button("", "small", lambda: desk.capture(name))
         self.load = button("", "small", lambda: desk.import_file(name))
-        layout.addWidget(self.capture)
-        layout.addWidget(self.load)
+        for b in (self.capture, self.load):
+            b.setStyleSheet("padding: 4px 4px;")  # the column is a thumbnail wide: the words need the room
+            layout.addWidget(b)
 
     def show_still(self, image: np.ndarray | None) -> None:
         self.image = image
@@ -169,7 +170,7 @@ class KycDesk(QWidget):
         self.title = label("", "title")
         left.addWidget(self.title)
         form = form_layout()
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels above the fields when narrow
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)  # labels above: the fields get the column's width
         self.labels: dict[str, QLabel] = {}
         self.level = QComboBox()
         for level in LEVELS:

@@ -25,6 +25,7 @@ from terminal.gui.qt import (
     QMainWindow,
     QShortcut,
     QStackedWidget,
+    QStyledItemDelegate,
     QVBoxLayout,
     QWidget,
 )
@@ -60,6 +61,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.root)
         self.wizard: SetupWizard | None = None
         self.last_check: DocumentDialog | None = None
+        QShortcut(QKeySequence("F11"), self).activated.connect(self.toggle_full_screen)
+
+    def toggle_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
 
     # --- start: wizard or the terminal ---
 
@@ -137,7 +145,6 @@ class MainWindow(QMainWindow):
                 session.unlock(passphrase, on_failed=lambda exc: logger.warning("wallet stays locked: %s", exc))
         self.retranslate()
         self.status.refresh()
-        self.where.setVisible(self.width() >= 1200)
         self.start_cameras()
 
     def open_camera_alerts(self) -> int:
@@ -159,7 +166,7 @@ class MainWindow(QMainWindow):
             self.tasks.run(lambda: cameras.install_demo(owner), lambda _c: cameras.start())
 
     def _top_bar(self) -> QFrame:
-        bar = QFrame()
+        self.topbar = bar = QFrame()
         bar.setObjectName("topbar")
         row = QHBoxLayout(bar)
         row.setContentsMargins(12, 0, 12, 0)
@@ -183,6 +190,7 @@ class MainWindow(QMainWindow):
         row.addStretch(1)
         self.lang = QComboBox()
         self.lang.setObjectName("language")
+        self.lang.setItemDelegate(QStyledItemDelegate(self.lang))  # the list is drawn by the stylesheet: readable
         for code, name in LANGUAGES.items():
             self.lang.addItem(name, code)
         self.lang.setCurrentIndex(list(LANGUAGES).index(language()))  # as chosen in the wizard, if it ran
@@ -225,12 +233,20 @@ class MainWindow(QMainWindow):
     def _user_changed(self) -> None:
         assert self.session is not None
         user = self.session.user
+        wanted = self.session.term.user_language(user) if user is not None else None
+        if wanted is not None and wanted != language():  # each user's own language, as they last chose it
+            set_language(wanted)
+            self.lang.blockSignals(True)
+            self.lang.setCurrentIndex(self.lang.findData(wanted))
+            self.lang.blockSignals(False)
+            self.retranslate()  # which comes back here, in the right language
+            return
         for name, b in self.nav_buttons.items():
             b.setVisible(user is not None and (name not in MANAGER_PAGES or self.session.is_manager))
         self.switch.setVisible(user is not None)
         if user is not None:  # who is logged in, and the way out: one button
-            self.switch.setText(f"{user.name} · {tr(user.role.value)}  ⇄")
             self.switch.setToolTip(tr("Switch user") + " (Ctrl+L)")
+        self.fit_top_bar()
         if user is None or (self.current_page() in MANAGER_PAGES and not self.session.is_manager):
             self.login.reload_users()
             self.stack.setCurrentWidget(self.login)
@@ -259,6 +275,8 @@ class MainWindow(QMainWindow):
 
     def change_language(self, code: str) -> None:
         set_language(code)
+        if self.session is not None and self.session.user is not None:
+            self.session.term.set_user_language(self.session.user, code)
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -270,10 +288,35 @@ class MainWindow(QMainWindow):
         self.status.retranslate()
         self._user_changed()
 
+    def fit_top_bar(self) -> None:
+        """Everything in the top bar at full length where it fits; on a narrower screen (or in a longer language)
+        first the till's name goes, then the user's role, then the brand. The pages and the way out stay."""
+        if self.session is None:
+            return
+        user = self.session.user
+        layout = self.topbar.layout()
+        width = self.width()
+
+        def fits() -> bool:
+            layout.invalidate()
+            return layout.sizeHint().width() <= width
+
+        self.where.setVisible(True)
+        self.brand.setVisible(True)
+        if user is not None:
+            self.switch.setText(f"{user.name} · {tr(user.role.value)}  ⇄")
+        if fits():
+            return
+        self.where.setVisible(False)
+        if fits() or user is None:
+            return
+        self.switch.setText(f"{user.name}  ⇄")
+        if not fits():
+            self.brand.setVisible(False)
+
     def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)  # type: ignore[arg-type]
-        if self.session is not None:
-            self.where.setVisible(self.width() >= 1200)
+        self.fit_top_bar()
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
         self.shutdown()

@@ -43,6 +43,7 @@ from PySide6.QtGui import (
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QApplication,
     QButtonGroup,
     QCheckBox,
@@ -69,6 +70,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QStackedWidget,
     QStatusBar,
+    QStyledItemDelegate,
     QTabBar,
     QTableWidget,
     QTableWidgetItem,
@@ -79,15 +81,14 @@ from PySide6.QtWidgets import (
 )
 
 __all__ = [
-    "QAbstractItemView", "QAction", "QApplication", "QBuffer", "QButtonGroup", "QByteArray", "QCheckBox",
-    "QColor", "QComboBox", "QDialog", "QDialogButtonBox", "QFileDialog", "QElapsedTimer", "QEvent", "QFont",
-    "QFontMetrics",
-    "QFormLayout", "QFrame", "QGridLayout", "QGuiApplication", "QHBoxLayout", "QHeaderView", "QIcon", "QImage",
-    "QIntValidator",
-    "qInstallMessageHandler", "QIODevice", "QKeyEvent", "QKeySequence", "QLabel", "QLineEdit", "QListWidget",
-    "QListWidgetItem", "QMainWindow", "QMarginsF", "QMessageBox", "QMessageLogContext", "QObject", "QPageLayout",
-    "QPageSize", "QPainter", "QPdfWriter", "QPixmap", "QPlainTextEdit", "QPrinter", "QPrinterInfo", "QPushButton",
-    "QRadioButton", "QScrollArea", "QShortcut", "QSize", "QSizeF", "QSizePolicy", "QSpinBox", "QStackedWidget",
-    "QStatusBar", "Qt", "QTabBar", "QTableWidget", "QTableWidgetItem", "QTextBrowser", "QTextDocument", "QTimer",
-    "QtMsgType", "QToolButton", "QUrl", "QVBoxLayout", "QWidget", "Signal", "Slot",
+    "QAbstractItemView", "QAbstractScrollArea", "QAction", "QApplication", "QBuffer", "QButtonGroup", "QByteArray",
+    "QCheckBox", "QColor", "QComboBox", "QDialog", "QDialogButtonBox", "QFileDialog", "QElapsedTimer", "QEvent",
+    "QFont", "QFontMetrics", "QFormLayout", "QFrame", "QGridLayout", "QGuiApplication", "QHBoxLayout", "QHeaderView",
+    "QIcon", "QImage", "QIntValidator", "qInstallMessageHandler", "QIODevice", "QKeyEvent", "QKeySequence", "QLabel",
+    "QLineEdit", "QListWidget", "QListWidgetItem", "QMainWindow", "QMarginsF", "QMessageBox", "QMessageLogContext",
+    "QObject", "QPageLayout", "QPageSize", "QPainter", "QPdfWriter", "QPixmap", "QPlainTextEdit", "QPrinter",
+    "QPrinterInfo", "QPushButton", "QRadioButton", "QScrollArea", "QShortcut", "QSize", "QSizeF", "QSizePolicy",
+    "QSpinBox", "QStackedWidget", "QStatusBar", "QStyledItemDelegate", "Qt", "QTabBar", "QTableWidget",
+    "QTableWidgetItem", "QTextBrowser", "QTextDocument", "QTimer", "QtMsgType", "QToolButton", "QUrl", "QVBoxLayout",
+    "QWidget", "Signal", "Slot",
 ]

@@ -275,7 +275,8 @@ class SellView(QWidget):
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)  # type: ignore[arg-type]
-        QTimer.singleShot(0, self.fit_columns)  # once the layout has given the grid its new width
+        QTimer.singleShot(0, self, self.fit_columns)  # once the layout has given the grid its new width (not after
+        # this view is gone: the context object cancels it)
 
     def showEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)  # type: ignore[arg-type]

@@ -42,9 +42,11 @@ class SyncStatusBar(QStatusBar):
         self.acked = label()
         self.error = label("", "error")
         self.error.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # long: clipped, tooltip
+        self.seps: dict[QLabel, QLabel] = {}
         for i, w in enumerate((self.shift, self.online, self.pending, self.acked)):
             if i:
-                row.addWidget(self._sep())
+                self.seps[w] = self._sep()
+                row.addWidget(self.seps[w])
             row.addWidget(w)
         row.addSpacing(12)
         self.alerts = button("", "danger", lambda: self.alerts_clicked.emit())
@@ -53,10 +55,14 @@ class SyncStatusBar(QStatusBar):
         row.addWidget(self.error, 1)
         self.unlock_button = button("", "small", self.ask_unlock)
         self.sync_button = button("", "small", self.sync_now)
+        self.host = host
+        # The host never claims more than the bar has (its labels are fitted below); the buttons are permanent
+        # widgets, which the bar always keeps on screen at its right end.
+        host.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.addWidget(host, 1)
         for b in (self.unlock_button, self.sync_button):
             b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-            row.addWidget(b)
-        self.addWidget(host, 1)
+            self.addPermanentWidget(b)
         self._reading = False
         self._term: Terminal | None = None  # used by one worker at a time (see _reading)
         self.timer = QTimer(self)
@@ -129,6 +135,28 @@ class SyncStatusBar(QStatusBar):
             error = tr("Ledger locked: sales are kept, but not sealed until the owner unlocks the wallet.")
         self.error.setText(error or "")
         self.error.setToolTip(error or "")
+        self.fit()
+
+    def fit(self) -> None:
+        """"Sync now" and the shift always show; where the bar is short (a 1024-wide screen, a longer language) the
+        last acknowledgement goes first, then the count waiting to sync (both stay in the tooltip)."""
+        layout = self.host.layout()
+        buttons = sum(b.sizeHint().width() + 6 for b in (self.unlock_button, self.sync_button) if b.isVisible())
+        room = self.width() - buttons - 16  # the status bar's own margins and spacing
+        for w in (self.pending, self.acked):
+            w.setVisible(True)
+            self.seps[w].setVisible(True)
+        for w in (self.acked, self.pending):
+            layout.invalidate()
+            if layout.sizeHint().width() <= room:
+                break
+            w.setVisible(False)
+            self.seps[w].setVisible(False)
+        self.setToolTip("\n".join(w.text() for w in (self.shift, self.online, self.pending, self.acked)))
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self.fit()
 
     def sync_now(self) -> None:
         self.sync_button.setEnabled(False)

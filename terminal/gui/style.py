@@ -77,7 +77,15 @@ QLabel#online {{ color: {GREEN}; font-weight: bold; }}
 QLabel#offline {{ color: {RED}; font-weight: bold; }}
 QScrollArea {{ border: none; background: transparent; }}
 QWidget#grid {{ background: transparent; }}
-QFrame#topbar QComboBox {{ background: #3a3430; color: #f3ece4; border: none; min-width: 110px; }}
+QFrame#topbar QComboBox {{ background: #3a3430; color: white; font-weight: bold; border: 1px solid #6b625b;
+                          border-radius: 6px; padding: 6px 10px; min-width: 104px; min-height: 30px; }}
+QComboBox QAbstractItemView {{ background: white; color: {INK}; border: 1px solid {LINE}; outline: none;
+                              selection-background-color: {RED}; selection-color: white; font-size: 17px; }}
+QComboBox QAbstractItemView::item {{ min-height: 44px; padding: 0 12px; color: {INK}; }}
+QComboBox QAbstractItemView::item:selected {{ background: {RED}; color: white; }}
+QTabBar QToolButton {{ background: white; border: 1px solid {LINE}; border-radius: 6px; min-width: 40px;
+                       min-height: 40px; }}
+QTabBar::scroller {{ width: 88px; }}
 QLabel#tile {{ background: #1c1a18; border-radius: 8px; color: #d8d0c6; }}
 QTextBrowser {{ background: white; border: 1px solid {LINE}; border-radius: 8px; }}
 """

@@ -248,9 +248,12 @@ class Row(QWidget):
         self.name = label(name)
         self.value = label(value)
         self.value.setAlignment(Qt.AlignmentFlag.AlignRight)
-        if strong:
+        if strong:  # large: the name wraps onto a second line rather than crowd the amount (Georgian, Russian)
             self.name.setObjectName("bigmoney")
             self.value.setObjectName("bigmoney")
-        layout.addWidget(self.name)
-        layout.addStretch(1)
+            self.name.setWordWrap(True)
+            layout.addWidget(self.name, 1)
+        else:
+            layout.addWidget(self.name)
+            layout.addStretch(1)
         layout.addWidget(self.value)

@@ -86,3 +86,39 @@ def button_named(parent: QWidget, text: str) -> QPushButton:
     found = [b for b in parent.findChildren(QPushButton) if b.text() == text and b.isVisible()]
     assert found, f"no visible button {text!r} in {parent}"
     return found[0]
+
+
+def clipped(window: QWidget, slack: int = 4) -> list[str]:
+    """What the window shows cut off: a visible label or button narrower than its text needs, or lying partly
+    outside the window. Labels that wrap, elide on purpose (an Ignored width) or scroll are not counted."""
+    from terminal.gui.qt import QAbstractScrollArea, QLabel, QSizePolicy
+
+    QApplication.processEvents()
+    found = []
+    area = window.rect()
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisible() or not isinstance(widget, (QLabel, QPushButton)) or not widget.text():
+            continue
+        if isinstance(widget, QLabel) and (widget.wordWrap() or widget.pixmap() is not None
+                                           and not widget.pixmap().isNull()):
+            continue
+        if widget.sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Ignored:
+            continue
+        parent = widget.parentWidget()
+        inside_scroll = False
+        while parent is not None and parent is not window:
+            if isinstance(parent, QAbstractScrollArea):
+                inside_scroll = True
+                break
+            parent = parent.parentWidget()
+        name = f"{type(widget).__name__} {widget.objectName() or ''} {widget.text()!r}"
+        if widget.width() + slack < widget.sizeHint().width() \
+                or widget.height() + slack < widget.minimumSizeHint().height():
+            found.append(f"{name}: {widget.width()}x{widget.height()} < {widget.sizeHint().width()}x"
+                         f"{widget.minimumSizeHint().height()}")
+            continue
+        if not inside_scroll:
+            box = widget.rect().translated(widget.mapTo(window, widget.rect().topLeft()))
+            if not area.contains(box):
+                found.append(f"{name}: at {box.x()},{box.y()} {box.width()}x{box.height()} outside the window")
+    return found

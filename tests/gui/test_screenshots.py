@@ -13,7 +13,7 @@ from terminal.core.orders import CASH, Tender
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.qt import QApplication, QImage, QPushButton, QWidget
 from terminal.gui.widgets import ManagerApproval
-from tests.gui.helpers import button_named, click, dispose, login, on_modal, type_into
+from tests.gui.helpers import button_named, click, clipped, dispose, login, on_modal, type_into
 
 ROOT = Path(__file__).resolve().parents[2]
 SIZES = ((1024, 768), (1920, 1080))
@@ -111,6 +111,16 @@ def test_screenshot_every_screen(qtbot: Any, data_dir: Path, size: tuple[int, in
         save(win, f"16-kyc-desk-{tag}")
         win.lang.setCurrentIndex(win.lang.findData("ka"))
         save(win, f"17-kyc-desk-georgian-{tag}")
+        # Every page in every language at this size: looked at, and nothing cut off or pushed off the screen.
+        cut: list[str] = []
+        for lang in ("en", "ka", "ru"):
+            win.lang.setCurrentIndex(win.lang.findData(lang))
+            for page in ("sell", "orders", "shift", "history", "cameras", "kyc"):
+                click(qtbot, win.nav_buttons[page])
+                save(win, f"20-{page}-{lang}-{tag}")
+                cut += [f"{lang} {page}: {c}" for c in clipped(win)]
+        assert (win.width(), win.height()) == (w, h)  # the layouts fit the screen; the window did not grow
+        assert not cut, "\n".join(cut)
         win.lang.setCurrentIndex(win.lang.findData("en"))
         click(qtbot, win.nav_buttons["shift"])
         type_into(qtbot, win.views["shift"].counted, "300")

@@ -1,0 +1,64 @@
+"""The language menu: readable (every entry of its list in strong contrast), and each user's choice remembered at
+this till, across logins and restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from terminal.gui.i18n import language, set_language
+from terminal.gui.mainwindow import MainWindow
+from terminal.gui.qt import QApplication, QColor
+from tests.gui.helpers import dispose, login
+
+
+def contrast(image: Any, x0: int, y0: int, x1: int, y1: int) -> float:
+    x1, y1 = min(x1, image.width() - 2), min(y1, image.height() - 2)  # inside the picture, away from its border
+    values = [QColor(image.pixel(x, y)).lightness() for x in range(x0 + 2, x1, 2) for y in range(y0, y1, 2)]
+    return max(values) - min(values)
+
+
+def test_language_list_is_readable_and_each_user_keeps_their_choice(qtbot: Any, data_dir: Path) -> None:
+    win = MainWindow(data_dir, demo=True)
+    win.resize(1024, 768)
+    win.show()
+    win.start()
+    try:
+        qtbot.waitUntil(lambda: win.session is not None, timeout=20_000)
+        login(qtbot, win, "Nino", "2222")
+        win.lang.showPopup()
+        QApplication.processEvents()
+        view = win.lang.view()
+        shot = view.grab().toImage()
+        for row in range(win.lang.count()):
+            rect = view.visualRect(win.lang.model().index(row, 0))
+            band = rect.height() // 3  # the row's middle: its text, not the edge of a neighbour
+            assert contrast(shot, rect.left(), rect.top() + band, rect.right(), rect.bottom() - band) > 110, row
+        win.lang.hidePopup()
+
+        win.lang.setCurrentIndex(win.lang.findData("ka"))
+        assert win.nav_buttons["sell"].text() == "გაყიდვა"
+        win.switch_user()
+        login(qtbot, win, "Giorgi", "3333")  # no choice of his own yet: the screen stays as it was
+        assert language() == "ka"
+        win.lang.setCurrentIndex(win.lang.findData("ru"))
+        win.switch_user()
+        login(qtbot, win, "Nino", "2222")
+        assert language() == "ka" and win.lang.currentData() == "ka" and win.nav_buttons["sell"].text() == "გაყიდვა"
+        win.switch_user()
+        login(qtbot, win, "Giorgi", "3333")
+        assert language() == "ru" and win.nav_buttons["sell"].text() == "Продажа"
+    finally:
+        dispose(win)
+
+    set_language("en")  # a restart: the app starts in English, and the user's login brings theirs back
+    again = MainWindow(data_dir)
+    again.resize(1024, 768)
+    again.show()
+    again.start()
+    try:
+        login(qtbot, again, "Nino", "2222")
+        assert language() == "ka" and again.lang.currentData() == "ka"
+    finally:
+        dispose(again)
+        set_language("en")
