@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     usub.add_parser("list", parents=[common])
 
     sub.add_parser("status", parents=[common], help="terminal state: shift, sales, ledger")
+    p = sub.add_parser("printer", parents=[common], help="show or set the receipt printer's paper width")
+    p.add_argument("--width", type=int, choices=[80, 58], help="paper width in mm (a manager's setting)")
     sub.add_parser("seal", parents=[common], help="seal every pending record into signed blocks now")
     p = sub.add_parser("enroll", parents=[common], help="enroll this terminal with HQ using a one-time code")
     p.add_argument("--hq", required=True, help="HQ URL, e.g. https://hq.example")
@@ -532,6 +534,14 @@ def _status(term: Terminal, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _printer(term: Terminal, args: argparse.Namespace) -> int:
+    if args.width is not None:
+        term.set_receipt_width(_acting_user(term, args), args.width)
+    width = term.receipt_width_mm()
+    _out(args, {"receipt_width_mm": width}, f"Receipt paper: {width} mm")
+    return EXIT_OK
+
+
 def _user(term: Terminal, args: argparse.Namespace) -> int:
     if args.user_command == "list":
         users = [{"name": u.name, "role": u.role.value, "locked_until_ms": u.locked_until_ms} for u in term.users()]
@@ -651,7 +661,8 @@ SETUP_COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {"init": 
 COMMANDS: dict[str, Callable[[Terminal, argparse.Namespace], int]] = {
     "seal": _seal, "verify": _verify, "export-blocks": _export_blocks, "wallet": _wallet, "enroll": _enroll,
     "sync": _sync, "quarantine": _quarantine, "camera": _camera, "kyc": _kyc, "menu": _menu, "status": _status,
-    "user": _user, "order": _order, "shift": _shift, "sell": _sell, "refund": _refund, "backup": _backup,
+    "user": _user, "printer": _printer, "order": _order, "shift": _shift, "sell": _sell, "refund": _refund,
+    "backup": _backup,
 }
 
 

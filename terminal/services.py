@@ -19,7 +19,7 @@ from terminal.core.ids import uuid7
 from terminal.core.menu import LANGUAGES as LANGUAGE_CODES
 from terminal.core.menu import MenuItem
 from terminal.core.money import check_amount
-from terminal.core.orders import CANCELLED, Tender, check_transition, clean_text, next_status
+from terminal.core.orders import CANCELLED, Tender, check_transition, clean_label, clean_text, next_status
 from terminal.core.sales import DiscountRequest, Refund, Sale, prepare_refund, prepare_sale
 from terminal.core.shifts import ZReport, check_cash_movement, check_float
 from terminal.core.tokens import TokenPolicy
@@ -53,6 +53,8 @@ from terminal.wallet.keystore import (
 )
 
 logger = logging.getLogger(__name__)
+
+RECEIPT_WIDTHS = (80, 58)
 
 # A terminal not enrolled with HQ prints a claim link that says so (.invalid never resolves, RFC 2606); enrollment
 # replaces it with HQ's own claim page.
@@ -267,8 +269,15 @@ class Terminal:
     # --- selling ------------------------------------------------------------------------------------------------
 
     def sell(self, user: User, wanted: Sequence[tuple[str, int]], tenders: Sequence[Tender],
-             discount: DiscountRequest | None = None) -> SaleResult:
-        """Record a paid sale: when this returns, the sale and its ledger records are on disk (synchronous=FULL)."""
+             discount: DiscountRequest | None = None, *, language: str | None = None,
+             order_label: str | None = None) -> SaleResult:
+        """Record a paid sale: when this returns, the sale and its ledger records are on disk (synchronous=FULL).
+
+        `language` (the screen's, for the check) and `order_label` (a table, pager number or name) stay at this
+        till."""
+        if language is not None and language not in LANGUAGE_CODES:
+            raise InvalidInput(f"Unknown language {language!r}: choose one of {', '.join(LANGUAGE_CODES)}.")
+        label = clean_label(order_label)
         menu = self.menu()
         policy = self.policy()
         ticket = self._tickets.take()
@@ -285,6 +294,8 @@ class Terminal:
             seq, _ = append_records(conn, self.terminal_id, [("sale", sale.record_payload()),
                                                              ("token_mint", sale.mint_payload())], at)
             repos.insert_sale(conn, sale, seq)
+            if language is not None or label is not None:
+                repos.set_sale_extras(conn, sale.id, language, label)
             repos.take_stock(conn, sale.lines)
         if not self._busy:  # a process that sells more than once: do the slow parts between sales from now on
             self._busy = True
@@ -406,6 +417,10 @@ class Terminal:
         details["block"] = repos.block_holding(self.store, row["record_seq"])
         return details
 
+    def completed_orders(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Orders handed over lately, newest first, with their lines (the Completed tab)."""
+        return [{**dict(row), "lines": json.loads(row["lines"])} for row in repos.completed_orders(self.store, limit)]
+
     def open_orders(self) -> list[dict[str, Any]]:
         """Orders the kitchen still has to finish, oldest first, with their lines."""
         out = []
@@ -488,6 +503,18 @@ class Terminal:
             append_record(conn, self.terminal_id, "wallet_restored", {"account_xpub": wallet.account_xpub},
                           self.clock())
         return wallet
+
+    def receipt_width_mm(self) -> int:
+        """The receipt printer's paper: 80 mm (the default) or 58 mm rolls."""
+        value = self.store.meta("receipt_width_mm")
+        return int(value) if value in ("58", "80") else 80
+
+    def set_receipt_width(self, user: User, width_mm: int) -> None:
+        require_role(user, Role.MANAGER, "set the receipt paper width")
+        if width_mm not in RECEIPT_WIDTHS:
+            raise InvalidInput(f"Receipt paper is {' or '.join(map(str, RECEIPT_WIDTHS))} mm wide, not {width_mm}.")
+        with self.store.transaction() as conn:
+            repos.set_meta(conn, "receipt_width_mm", str(width_mm))
 
     def user_language(self, user: User) -> str | None:
         """The language this user last chose at this till (a local preference: not recorded in the ledger)."""

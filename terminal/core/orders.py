@@ -108,6 +108,19 @@ def clean_text(text: str, what: str, *, required: bool = True) -> str:
     return cleaned
 
 
+MAX_LABEL = 20
+
+
+def clean_label(text: str | None) -> str | None:
+    """An order's table, pager number or customer name: short, one line; empty is none."""
+    if text is None:
+        return None
+    cleaned = clean_text(text, "table, pager or name", required=False)
+    if len(cleaned) > MAX_LABEL:
+        raise InvalidInput(f"A table, pager or name is at most {MAX_LABEL} characters.")
+    return cleaned or None
+
+
 def make_discount(subtotal: Tetri, amount: Tetri, reason: str, cashier: User, approver: User | None) -> Discount:
     """A discount up to DISCOUNT_LIMIT_BP of the subtotal is the cashier's call; above it a manager must approve."""
     check_amount(amount, "discount", allow_zero=False)

@@ -10,13 +10,19 @@ from terminal.gui.printing import Document, fill_text_document, print_document
 from terminal.gui.qt import QDialog, QHBoxLayout, QObject, Qt, QTextBrowser, QVBoxLayout, QWidget, Signal
 from terminal.gui.session import Session
 from terminal.gui.widgets import button, label, message_of
-from terminal.services import SaleResult
+from terminal.services import SaleResult, Terminal
 
 
-def sale_check_data(result: SaleResult) -> dict[str, Any]:
+def item_names(term: Terminal, lang: str) -> dict[str, str]:
+    """The menu's item names in one language, for a check in the language its sale was made in."""
+    return {item_id: item.display_name(lang) for item_id, item in term.menu().items()}
+
+
+def sale_check_data(result: SaleResult, order_label: str | None = None) -> dict[str, Any]:
     """A fresh sale in the shape of the stored sale's details, so one renderer serves both."""
     sale = result.sale
-    return {"sale_id": sale.id, "check_id": sale.check.id, "created_at_ms": sale.created_at_ms,
+    return {"sale_id": sale.id, "check_id": sale.check.id, "check_number": sale.check.number,
+            "order_label": order_label, "created_at_ms": sale.created_at_ms,
             "cashier": sale.cashier, "lines": [ln.to_dict() for ln in sale.lines], "subtotal": sale.subtotal,
             "discount": sale.discount_amount, "discount_reason": sale.discount.reason if sale.discount else None,
             "total": sale.total, "payments": [p.to_dict() for p in sale.payments],

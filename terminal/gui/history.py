@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from terminal.core.errors import UserFacingError
-from terminal.gui.checkview import DocumentDialog
-from terminal.gui.i18n import money, tr
+from terminal.gui.checkview import DocumentDialog, item_names
+from terminal.gui.i18n import language, money, tr
 from terminal.gui.kitchen import STATUS_NAMES
-from terminal.gui.printing import Document, check_document, fill_text_document, when
+from terminal.gui.printing import Document, check_document, fill_text_document, refund_document, when
 from terminal.gui.qt import (
     QComboBox,
     QDialog,
@@ -72,6 +72,7 @@ class HistoryView(QWidget):
         self.session = session
         self.sales: list[dict[str, Any]] = []
         self.current: dict[str, Any] | None = None
+        self.last_slip: DocumentDialog | None = None
         root = QHBoxLayout(self)
         root.setContentsMargins(12, 12, 12, 12)
         left = QVBoxLayout()
@@ -134,7 +135,8 @@ class HistoryView(QWidget):
             return None
         term = self.session.term
         return check_document(self.current, franchise=term.franchise, terminal_name=term.terminal_name,
-                              terminal_id=term.terminal_id)
+                              terminal_id=term.terminal_id, width_mm=term.receipt_width_mm(),
+                              names=item_names(term, self.current.get("language") or language()), reprint=True)
 
     def show_selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()
@@ -169,12 +171,29 @@ class HistoryView(QWidget):
             return
         amount, method, reason = dialog.value, dialog.method.currentData(), dialog.reason.text()
         try:
-            self.session.as_manager(self, tr("A refund needs a manager's approval."),
-                                    lambda user: self.session.term.refund(user, sale["id"], reason, amount, method))
+            done = self.session.as_manager(self, tr("A refund needs a manager's approval."),
+                                           lambda user: self.session.term.refund(user, sale["id"], reason, amount,
+                                                                                 method))
         except UserFacingError as exc:
             show_error(self, exc)
             return
         self.session.changed()
+        if done is not None:
+            self.print_refund_slip(sale["id"], done)
+
+    def print_refund_slip(self, sale_id: str, done: dict[str, Any]) -> None:
+        """The slip the customer (and the drawer) keeps: printed at once, like a check."""
+        term = self.session.term
+        sale = term.sale_details(sale_id)
+        ids = {r["refund_id"] for r in done["refunds"]}
+        parts = [r for r in sale["refunds"] if r["id"] in ids]
+        refund = {**parts[0], "amount": done["amount"], "method": done["method"],
+                  "lines": done.get("lines") or []}
+        doc = refund_document(sale, refund, franchise=term.franchise, terminal_name=term.terminal_name,
+                              width_mm=term.receipt_width_mm(),
+                              names=item_names(term, sale.get("language") or language()))
+        self.last_slip = DocumentDialog(self, self.session, doc, title=tr("Refund slip"), auto_print=True)
+        self.last_slip.open()
 
     def retranslate(self) -> None:
         self.title.setText(tr("Sales"))

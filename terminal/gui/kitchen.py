@@ -12,6 +12,7 @@ from terminal.core.orders import next_status
 from terminal.gui.i18n import language, tr
 from terminal.gui.qt import (
     QColor,
+    QFont,
     QHBoxLayout,
     QHeaderView,
     Qt,
@@ -24,10 +25,24 @@ from terminal.gui.qt import (
 from terminal.gui.session import Session
 from terminal.gui.widgets import ReasonDialog, button, label, row_table, show_error
 
-STATUS_FILTERS = ("all", "pending", "confirmed", "in_progress", "ready")
+STATUS_FILTERS = ("all", "pending", "confirmed", "in_progress", "ready", "completed")
 STATUS_NAMES = {"pending": "Pending", "confirmed": "Confirmed", "in_progress": "In progress", "ready": "Ready",
                 "completed": "Completed", "cancelled": "Cancelled"}
-STATUS_COLORS = {"pending": "#fdebd0", "confirmed": "#d6eaf8", "in_progress": "#fcf3cf", "ready": "#d5f5e3"}
+STATUS_COLORS = {"pending": "#fdebd0", "confirmed": "#d6eaf8", "in_progress": "#fcf3cf", "ready": "#d5f5e3",
+                 "completed": "#eeeeee"}
+WAIT_WARN_MS = 10 * 60_000  # an order waiting this long turns amber, then red: the kitchen sees who waits longest
+WAIT_LATE_MS = 20 * 60_000
+WAIT_COLORS = ((WAIT_LATE_MS, "#f5b7b1"), (WAIT_WARN_MS, "#f9e79f"))
+
+
+def wait_color(waited_ms: int) -> str | None:
+    return next((colour for limit, colour in WAIT_COLORS if waited_ms >= limit), None)
+
+
+def order_title(order: dict[str, Any]) -> str:
+    """The short number the kitchen calls out, and the table, pager or name if the cashier gave one."""
+    title = f"#{order['check_number']}"
+    return f"{title} · {order['order_label']}" if order.get("order_label") else title
 
 
 def elapsed_text(since_ms: int, now_ms: int) -> str:
@@ -41,7 +56,11 @@ class KitchenView(QWidget):
         self.setObjectName("page")
         self.session = session
         self.orders: list[dict[str, Any]] = []
+        self.completed: list[dict[str, Any]] = []
+        self.shown: dict[str, dict[str, Any]] = {}
         self.filter = "all"
+        self.number_font = QFont("DejaVu Sans", 17)
+        self.number_font.setBold(True)
         root = QVBoxLayout(self)
         root.setContentsMargins(12, 12, 12, 12)
         head = QHBoxLayout()
@@ -81,7 +100,10 @@ class KitchenView(QWidget):
     def refresh(self) -> None:
         selected = self.selected()
         self.orders = self.session.term.open_orders()
-        shown = [o for o in self.orders if self.filter == "all" or o["status"] == self.filter]
+        self.completed = self.session.term.completed_orders()
+        shown = self.completed if self.filter == "completed" else \
+            [o for o in self.orders if self.filter == "all" or o["status"] == self.filter]
+        self.shown = {o["id"]: o for o in shown}
         table = self.table
         # The selection follows the order, never the row: when the selected order leaves the list (completed,
         # cancelled) nothing is selected, so a second tap on the big button cannot move the next order by mistake.
@@ -96,17 +118,24 @@ class KitchenView(QWidget):
 
         for r, order in enumerate(shown):
             items = ", ".join(f"{ln['quantity']}× {name(ln)}" for ln in order["lines"])
-            values = (order["check_id"], tr(STATUS_NAMES[order["status"]]), items,
-                      elapsed_text(order["created_at_ms"], now), elapsed_text(order["status_at_ms"], now))
+            done = order["status"] == "completed"
+            values = (order_title(order), tr(STATUS_NAMES[order["status"]]), items,
+                      elapsed_text(order["created_at_ms"], order["status_at_ms"] if done else now),
+                      elapsed_text(order["status_at_ms"], now))
             for c, text in enumerate(values):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, order["id"])
+                if c == 0:
+                    cell.setFont(self.number_font)
+                    cell.setToolTip(order["check_id"])
                 if c == 1:
                     cell.setBackground(QColor(STATUS_COLORS.get(order["status"], "white")))
                 table.setItem(r, c, cell)
+            self._colour_wait(r, order, now)
             if selected == order["id"]:
                 table.selectRow(r)
         counts = {s: sum(1 for o in self.orders if o["status"] == s) for s in STATUS_FILTERS[1:]}
+        counts["completed"] = len(self.completed)
         for i, status in enumerate(STATUS_FILTERS):
             n = len(self.orders) if status == "all" else counts[status]
             self.tabs.setTabText(i, f"{tr('All') if status == 'all' else tr(STATUS_NAMES[status])} ({n})")
@@ -117,13 +146,19 @@ class KitchenView(QWidget):
         if not self.isVisible():
             return
         now = int(time.time() * 1000)
-        by_id = {o["id"]: o for o in self.orders}
         for r in range(self.table.rowCount()):
             cell = self.table.item(r, 0)
-            order = by_id.get(cell.data(Qt.ItemDataRole.UserRole)) if cell else None
-            if order is not None:
+            order = self.shown.get(cell.data(Qt.ItemDataRole.UserRole)) if cell else None
+            if order is not None and order["status"] != "completed":
                 self.table.item(r, 3).setText(elapsed_text(order["created_at_ms"], now))
                 self.table.item(r, 4).setText(elapsed_text(order["status_at_ms"], now))
+                self._colour_wait(r, order, now)
+
+    def _colour_wait(self, row: int, order: dict[str, Any], now: int) -> None:
+        cell = self.table.item(row, 3)
+        colour = None if order["status"] == "completed" else wait_color(now - order["created_at_ms"])
+        cell.setBackground(QColor(colour) if colour else QColor(0, 0, 0, 0))
+        cell.setData(Qt.ItemDataRole.UserRole + 1, colour)
 
     def selected(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
@@ -134,11 +169,12 @@ class KitchenView(QWidget):
 
     def select_check(self, check_id: str) -> None:
         for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).text() == check_id:
+            if self.table.item(r, 0).toolTip() == check_id:
                 self.table.selectRow(r)
                 return
 
     def _order(self, sale_id: str | None) -> dict[str, Any] | None:
+        """An open order (one the buttons may act on); a completed one is there to be looked at."""
         return next((o for o in self.orders if o["id"] == sale_id), None)
 
     def _update_buttons(self) -> None:
@@ -182,7 +218,7 @@ class KitchenView(QWidget):
 
     def retranslate(self) -> None:
         self.title.setText(tr("Orders"))
-        self.table.setHorizontalHeaderLabels([tr("Check"), tr("Status"), tr("Items"), tr("Waiting"),
+        self.table.setHorizontalHeaderLabels([tr("Order"), tr("Status"), tr("Items"), tr("Waiting"),
                                               tr("In this status")])
         self.cancel_button.setText(tr("Cancel order…"))
         self.empty.setText(tr("No open orders."))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from terminal.cameras import Cameras
 from terminal.gui.cameras import CameraView
-from terminal.gui.checkview import DocumentDialog, sale_check_data
+from terminal.gui.checkview import DocumentDialog, item_names, sale_check_data
 from terminal.gui.history import HistoryView
 from terminal.gui.i18n import LANGUAGES, language, money, set_language, tr
 from terminal.gui.kitchen import KitchenView
@@ -260,9 +260,10 @@ class MainWindow(QMainWindow):
     def show_check(self, result: SaleResult) -> None:
         assert self.session is not None
         term = self.session.term
-        doc = check_document(sale_check_data(result), franchise=term.franchise, terminal_name=term.terminal_name,
-                             terminal_id=term.terminal_id, claim_url=result.sale.check.claim_url,
-                             short_code=result.sale.check.short_code)
+        doc = check_document(sale_check_data(result, self.sell.last_label), franchise=term.franchise,
+                             terminal_name=term.terminal_name, terminal_id=term.terminal_id,
+                             claim_url=result.sale.check.claim_url, short_code=result.sale.check.short_code,
+                             width_mm=term.receipt_width_mm(), names=item_names(term, language()))
         change = result.sale.change
         dialog = DocumentDialog(self, self.session, doc, title=tr("Check {check}", check=result.sale.check.id),
                                 auto_print=True,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from terminal.core.errors import UserFacingError
 from terminal.core.orders import CARD, CASH, Tender
 from terminal.core.sales import DiscountRequest
-from terminal.gui.i18n import money, tr
+from terminal.gui.i18n import language, money, tr
 from terminal.gui.qt import (
     QDialog,
     QGridLayout,
@@ -44,7 +44,7 @@ def quick_amounts(due: int, count: int = 4) -> list[int]:
 
 class PaymentDialog(QDialog):
     def __init__(self, parent: QWidget | None, session: Session, wanted: list[tuple[str, int]], total: int,
-                 discount: DiscountRequest | None) -> None:
+                 discount: DiscountRequest | None, order_label: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("payment")
         self.setWindowTitle(tr("Payment"))
@@ -53,6 +53,7 @@ class PaymentDialog(QDialog):
         self.wanted = wanted
         self.total = total
         self.discount = discount
+        self.order_label = order_label
         self.parts: list[Tender] = []
         self.result_sale: SaleResult | None = None
         self.error = label("", "error", wrap=True)
@@ -250,7 +251,8 @@ class PaymentDialog(QDialog):
             return
         user = self.session.require_user()
         try:
-            self.result_sale = self.session.term.sell(user, self.wanted, tenders, self.discount)
+            self.result_sale = self.session.term.sell(user, self.wanted, tenders, self.discount, language=language(),
+                                                      order_label=self.order_label)
         except UserFacingError as exc:
             self.error.setText(message_of(exc))  # nothing was written: the sale is one transaction
             return

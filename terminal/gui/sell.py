@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from terminal.core.errors import UserFacingError
 from terminal.core.menu import CATEGORIES, MenuItem
-from terminal.core.orders import MAX_QUANTITY, make_discount
+from terminal.core.orders import MAX_LABEL, MAX_QUANTITY, make_discount
 from terminal.core.sales import DiscountRequest
 from terminal.gui.i18n import language, money, tr
 from terminal.gui.qt import (
@@ -154,7 +154,15 @@ class SellView(QWidget):
         box.setMinimumWidth(330)
         box.setMaximumWidth(460)
         self.cart_title = label("", "title")
-        right.addWidget(self.cart_title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.cart_title)
+        self.label_edit = QLineEdit()  # the order's table, pager number or the customer's name
+        self.label_edit.setObjectName("order-label")
+        self.label_edit.setMaxLength(MAX_LABEL)
+        self.label_edit.setMinimumHeight(40)
+        title_row.addWidget(self.label_edit, 1)
+        right.addLayout(title_row)
+        self.last_label: str | None = None  # the label of the sale just paid, for its check
         self.table = row_table(3, "cart")
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         header = self.table.horizontalHeader()
@@ -367,6 +375,7 @@ class SellView(QWidget):
     def clear(self) -> None:
         self.cart.clear()
         self.discount = None
+        self.label_edit.clear()
         self.refresh_cart()
 
     def refresh_cart(self, select: int | None = None) -> None:
@@ -441,9 +450,11 @@ class SellView(QWidget):
             return
         from terminal.gui.payment import PaymentDialog
 
-        dialog = PaymentDialog(self, self.session, self.cart.wanted(), self.total(), self.discount)
+        order_label = self.label_edit.text().strip() or None
+        dialog = PaymentDialog(self, self.session, self.cart.wanted(), self.total(), self.discount, order_label)
         if dialog.exec() == PaymentDialog.DialogCode.Accepted and dialog.result_sale is not None:
             result: SaleResult = dialog.result_sale
+            self.last_label = order_label
             self.clear()
             self.reload_stock()
             self.session.changed()
@@ -459,6 +470,7 @@ class SellView(QWidget):
     def retranslate(self) -> None:
         self.search.setPlaceholderText(tr("Search the menu (F2)"))
         self.cart_title.setText(tr("Order"))
+        self.label_edit.setPlaceholderText(tr("Table, pager or name"))
         self.table.setHorizontalHeaderLabels([tr("Item"), tr("Qty"), tr("Amount")])
         self.remove.setText(tr("Remove"))
         self.discount_button.setText(tr("Discount (F9)"))

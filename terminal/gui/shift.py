@@ -301,7 +301,8 @@ class ShiftView(QWidget):
         term = self.session.term
         title = tr("Z report (shift closed)") if z else tr("X report")
         doc = report_document(title, report_rows(report), franchise=term.franchise, terminal_name=term.terminal_name,
-                              name=f"{'z' if z else 'x'}-report-{report['shift_id']}", at_ms=int(time.time() * 1000))
+                              name=f"{'z' if z else 'x'}-report-{report['shift_id']}", at_ms=int(time.time() * 1000),
+                              width_mm=term.receipt_width_mm())
         self.last_report = DocumentDialog(self, self.session, doc, title=title, auto_print=z)
         self.last_report.open()
 

@@ -100,6 +100,15 @@ def m0007_kyc_note(db: Database) -> None:
     db.execute("ALTER TABLE kyc_cases ADD COLUMN hq_note TEXT")
 
 
+@MIGRATIONS(name="0008_sale_extras")
+def m0008_sale_extras(db: Database) -> None:
+    # At this till only (not in the ledger record): the language the sale was made in, so its check and reprints
+    # name the items as the customer heard them, and the order's table, pager or name for the kitchen and the
+    # check. A receipt printer's paper width lives in meta.
+    db.execute("ALTER TABLE sales ADD COLUMN language TEXT")
+    db.execute("ALTER TABLE sales ADD COLUMN order_label TEXT")
+
+
 _BLOCKS = [
     # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
     # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the

@@ -204,6 +204,10 @@ def insert_sale(conn: sqlite3.Connection, sale: Sale, record_seq: int) -> None:
          json.dumps([p.to_dict() for p in sale.payments], ensure_ascii=False)))
 
 
+def set_sale_extras(conn: sqlite3.Connection, sale_id: str, language: str | None, order_label: str | None) -> None:
+    conn.execute("UPDATE sales SET language = ?, order_label = ? WHERE id = ?", (language, order_label, sale_id))
+
+
 def get_sale(store: Store, sale_id: str) -> sqlite3.Row | None:
     """A sale by its id or by its check id (TERMINAL-NUMBER)."""
     number = sale_id.rpartition("-")[2]
@@ -252,6 +256,13 @@ def block_holding(store: Store, record_seq: int) -> dict[str, Any] | None:
 
 def open_orders(store: Store) -> list[sqlite3.Row]:
     return store.all("SELECT * FROM sales WHERE status NOT IN ('completed', 'cancelled') ORDER BY created_at_ms")
+
+
+def completed_orders(store: Store, limit: int) -> list[sqlite3.Row]:
+    """The orders handed over most recently, newest first (a partial index serves the open ones only; this reads
+    the newest sales backwards)."""
+    return store.all("SELECT * FROM (SELECT * FROM sales ORDER BY check_number DESC LIMIT ?) "
+                     "WHERE status = 'completed' ORDER BY status_at_ms DESC", (limit * 4,))[:limit]
 
 
 def sale_parts(conn: sqlite3.Connection, check_number: int) -> dict[str, int]:

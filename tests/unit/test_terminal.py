@@ -213,8 +213,6 @@ def test_reopen_keeps_everything(term: Terminal, cashier: User, data_dir: Path) 
 
 
 def test_claim_ticket_pool_makes_valid_unique_tickets_and_stops() -> None:
-    import threading
-
     from terminal.core.checks import claim_matches
     from terminal.tickets import ClaimTicketPool
 
@@ -225,7 +223,8 @@ def test_claim_ticket_pool_makes_valid_unique_tickets_and_stops() -> None:
     assert len({t.secret.raw for t in tickets}) == len({t.salt for t in tickets}) == 40
     for t in tickets[:5]:
         assert claim_matches(t.secret.short_code, t.salt, t.hash)
-    assert not any(th.name == "claim-tickets" and th.is_alive() for th in threading.enumerate())
+    # This pool's own thread (another test's terminal may still have a pool of its own running).
+    assert pool._thread is not None and not pool._thread.is_alive()
 
 
 def test_check_text_shows_what_the_customer_needs(term: Terminal, cashier: User) -> None:
