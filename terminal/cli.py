@@ -148,8 +148,10 @@ def build_parser() -> argparse.ArgumentParser:
     usub.add_parser("list", parents=[common])
 
     sub.add_parser("status", parents=[common], help="terminal state: shift, sales, ledger")
-    p = sub.add_parser("printer", parents=[common], help="show or set the receipt printer's paper width")
-    p.add_argument("--width", type=int, choices=[80, 58], help="paper width in mm (a manager's setting)")
+    p = sub.add_parser("settings", parents=[common], help="show or change the till's settings (a manager's)")
+    p.add_argument("--receipt-width", type=int, choices=[80, 58], help="receipt paper width in mm")
+    p.add_argument("--z-variance-limit", metavar="TETRI",
+                   help="how far the counted drawer may be off before only a manager may close the shift")
     sub.add_parser("seal", parents=[common], help="seal every pending record into signed blocks now")
     p = sub.add_parser("enroll", parents=[common], help="enroll this terminal with HQ using a one-time code")
     p.add_argument("--hq", required=True, help="HQ URL, e.g. https://hq.example")
@@ -534,11 +536,16 @@ def _status(term: Terminal, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _printer(term: Terminal, args: argparse.Namespace) -> int:
-    if args.width is not None:
-        term.set_receipt_width(_acting_user(term, args), args.width)
-    width = term.receipt_width_mm()
-    _out(args, {"receipt_width_mm": width}, f"Receipt paper: {width} mm")
+def _settings(term: Terminal, args: argparse.Namespace) -> int:
+    if args.receipt_width is not None or args.z_variance_limit is not None:
+        user = _acting_user(term, args)
+        if args.receipt_width is not None:
+            term.set_receipt_width(user, args.receipt_width)
+        if args.z_variance_limit is not None:
+            term.set_z_variance_limit(user, parse_tetri(args.z_variance_limit, "variance limit"))
+    width, limit = term.receipt_width_mm(), term.z_variance_limit()
+    _out(args, {"receipt_width_mm": width, "z_variance_limit": limit},
+         f"Receipt paper: {width} mm\nDrawer variance a cashier may close with: {format_gel(limit)}")
     return EXIT_OK
 
 
@@ -661,7 +668,7 @@ SETUP_COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {"init": 
 COMMANDS: dict[str, Callable[[Terminal, argparse.Namespace], int]] = {
     "seal": _seal, "verify": _verify, "export-blocks": _export_blocks, "wallet": _wallet, "enroll": _enroll,
     "sync": _sync, "quarantine": _quarantine, "camera": _camera, "kyc": _kyc, "menu": _menu, "status": _status,
-    "user": _user, "printer": _printer, "order": _order, "shift": _shift, "sell": _sell, "refund": _refund,
+    "user": _user, "settings": _settings, "order": _order, "shift": _shift, "sell": _sell, "refund": _refund,
     "backup": _backup,
 }
 

@@ -7,19 +7,34 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sync.protocol.blocks import BlockHeader
 from terminal.core.checks import ClaimSecret
-from terminal.core.errors import InvalidInput, NotAllowed, NotFound, UserFacingError, WrongState
+from terminal.core.errors import (
+    InvalidInput,
+    ManagerApprovalRequired,
+    NotAllowed,
+    NotFound,
+    UserFacingError,
+    WrongState,
+)
 from terminal.core.ids import uuid7
 from terminal.core.menu import LANGUAGES as LANGUAGE_CODES
 from terminal.core.menu import MenuItem
-from terminal.core.money import check_amount
-from terminal.core.orders import CANCELLED, Tender, check_transition, clean_label, clean_text, next_status
+from terminal.core.money import check_amount, format_gel
+from terminal.core.orders import (
+    CANCELLED,
+    Tender,
+    check_quantity,
+    check_transition,
+    clean_label,
+    clean_text,
+    next_status,
+)
 from terminal.core.sales import DiscountRequest, Refund, Sale, prepare_refund, prepare_sale
 from terminal.core.shifts import ZReport, check_cash_movement, check_float
 from terminal.core.tokens import TokenPolicy
@@ -55,6 +70,7 @@ from terminal.wallet.keystore import (
 logger = logging.getLogger(__name__)
 
 RECEIPT_WIDTHS = (80, 58)
+DEFAULT_Z_VARIANCE_LIMIT = 2_000  # tetri
 
 # A terminal not enrolled with HQ prints a claim link that says so (.invalid never resolves, RFC 2606); enrollment
 # replaces it with HQ's own claim page.
@@ -260,6 +276,11 @@ class Terminal:
             if row["opened_by"] != user.name and not user.role.at_least(Role.MANAGER):
                 raise NotAllowed(f"Only {row['opened_by']} or a manager may close this shift.")
             report = ZReport(repos.shift_totals(conn, row["id"]), counted_cash)
+            limit = self.z_variance_limit()
+            if abs(report.variance) > limit and not user.role.at_least(Role.MANAGER):
+                raise ManagerApprovalRequired(
+                    f"The drawer is {format_gel(abs(report.variance))} {'short' if report.variance < 0 else 'over'}"
+                    f": above {format_gel(limit)} a manager must close the shift.")
             repos.close_shift_row(conn, row["id"], user.name, at, counted_cash, report.totals.expected_cash,
                                   report.variance)
             append_record(conn, self.terminal_id, "shift_closed",
@@ -417,6 +438,37 @@ class Terminal:
         details["block"] = repos.block_holding(self.store, row["record_seq"])
         return details
 
+    # --- parked orders ------------------------------------------------------------------------------------------
+
+    def park_cart(self, user: User, lines: Sequence[Mapping[str, Any]], label: str | None = None) -> int:
+        """Put an order aside before payment; it stays on disk until recalled (or dropped)."""
+        if not lines:
+            raise InvalidInput("There is nothing in the order to park.")
+        menu = self.menu()
+        for line in lines:
+            if line.get("item_id") not in menu:
+                raise NotFound(f"There is no menu item {line.get('item_id')!r}.")
+            check_quantity(line.get("quantity"))
+        data = json.dumps({"lines": [dict(ln) for ln in lines]}, ensure_ascii=False)
+        with self.store.transaction() as conn:
+            cur = conn.execute("INSERT INTO parked_carts (label, parked_by, parked_at_ms, data) VALUES (?, ?, ?, ?)",
+                               (clean_label(label), user.name, self.clock(), data))
+            return int(cur.lastrowid or 0)
+
+    def parked_carts(self) -> list[dict[str, Any]]:
+        """Parked orders, oldest first."""
+        return [{**dict(r), "lines": json.loads(r["data"])["lines"]}
+                for r in self.store.all("SELECT * FROM parked_carts ORDER BY id")]
+
+    def recall_cart(self, user: User, parked_id: int) -> dict[str, Any]:
+        """Take a parked order back (it leaves the parked list in the same step: two tills cannot both take it)."""
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT * FROM parked_carts WHERE id = ?", (parked_id,)).fetchone()
+            if row is None:
+                raise NotFound("That parked order is gone: someone recalled it already.")
+            conn.execute("DELETE FROM parked_carts WHERE id = ?", (parked_id,))
+        return {**dict(row), "lines": json.loads(row["data"])["lines"]}
+
     def completed_orders(self, limit: int = 50) -> list[dict[str, Any]]:
         """Orders handed over lately, newest first, with their lines (the Completed tab)."""
         return [{**dict(row), "lines": json.loads(row["lines"])} for row in repos.completed_orders(self.store, limit)]
@@ -515,6 +567,18 @@ class Terminal:
             raise InvalidInput(f"Receipt paper is {' or '.join(map(str, RECEIPT_WIDTHS))} mm wide, not {width_mm}.")
         with self.store.transaction() as conn:
             repos.set_meta(conn, "receipt_width_mm", str(width_mm))
+
+    def z_variance_limit(self) -> int:
+        """How far the counted drawer may be off the expected cash (either way) before only a manager may close the
+        shift; 20.00 GEL unless a manager set another."""
+        value = self.store.meta("z_variance_limit")
+        return int(value) if value is not None and value.isdigit() else DEFAULT_Z_VARIANCE_LIMIT
+
+    def set_z_variance_limit(self, user: User, tetri: int) -> None:
+        require_role(user, Role.MANAGER, "set the drawer variance limit")
+        check_amount(tetri, "variance limit", allow_zero=True)
+        with self.store.transaction() as conn:
+            repos.set_meta(conn, "z_variance_limit", str(tetri))
 
     def user_language(self, user: User) -> str | None:
         """The language this user last chose at this till (a local preference: not recorded in the ledger)."""

@@ -7,8 +7,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from terminal.core.errors import UserFacingError
+from terminal.core.errors import InvalidInput, UserFacingError
 from terminal.core.menu import CATEGORIES, MenuItem
 from terminal.core.orders import MAX_LABEL, MAX_QUANTITY, make_discount
 from terminal.core.sales import DiscountRequest
@@ -35,7 +37,7 @@ from terminal.gui.qt import (
     Signal,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import ReasonDialog, button, label, panel, row_table, show_error
+from terminal.gui.widgets import ReasonDialog, button, choose, label, panel, row_table, show_error
 from terminal.services import SaleResult
 
 ALL = "all"
@@ -194,6 +196,16 @@ class SellView(QWidget):
         actions.addWidget(self.discount_button)
         actions.addWidget(self.clear_button)
         right.addLayout(actions)
+        parking = QHBoxLayout()
+        self.park_button = button("", "", self.park)
+        self.park_button.setObjectName("park")
+        self.recall_button = button("", "", self.recall)
+        self.recall_button.setObjectName("recall")
+        for b in (self.park_button, self.recall_button):
+            b.setMinimumHeight(44)
+            parking.addWidget(b)
+        right.addLayout(parking)
+        self.parked_count = 0
         self.pay_button = button("", "pay", self.pay)
         right.addWidget(self.pay_button)
         root.addWidget(box, 2)
@@ -334,8 +346,62 @@ class SellView(QWidget):
 
     def refresh(self) -> None:
         """Called at every visit: whether a shift is open is read from the database (another process may have
-        opened or closed it)."""
+        opened or closed it), and how many orders are parked."""
+        self.parked_count = len(self.session.term.parked_carts())
         self.set_shift_open(self.session.term.current_shift() is not None)
+
+    # --- park and recall ---
+
+    def park(self) -> None:
+        """Put this order aside (a customer still choosing, a table paying later) and start the next one."""
+        if not self.cart.lines:
+            return
+        lines = [{"item_id": ln.item.id, "quantity": ln.quantity} for ln in self.cart.lines]
+        try:
+            self.session.term.park_cart(self.session.require_user(), lines, self.label_edit.text())
+        except UserFacingError as exc:
+            show_error(self, exc)
+            return
+        self.clear()
+        self.refresh()
+
+    def recall(self) -> None:
+        if self.cart.lines:
+            show_error(self, InvalidInput(tr("Park or clear the order on screen first.")))
+            return
+        parked = self.session.term.parked_carts()
+        if not parked:
+            return
+        lang = language()
+
+        def describe(cart: dict[str, Any]) -> str:
+            items = ", ".join(f"{ln['quantity']}× {self.menu[ln['item_id']].display_name(lang)}"
+                              for ln in cart["lines"] if ln["item_id"] in self.menu)
+            head = f"{cart['label']} · " if cart["label"] else ""
+            at = datetime.fromtimestamp(cart["parked_at_ms"] / 1000).strftime("%H:%M")
+            return f"{head}{at} · {cart['parked_by']}: {items}"
+
+        chosen = choose(self, tr("Recall a parked order"), [(describe(c), c["id"]) for c in parked])
+        if chosen is None:
+            return
+        try:
+            cart = self.session.term.recall_cart(self.session.require_user(), int(str(chosen)))
+        except UserFacingError as exc:
+            show_error(self, exc)
+            self.refresh()
+            return
+        missing = []
+        for line in cart["lines"]:
+            item = self.menu.get(line["item_id"])
+            if item is None or not item.is_sellable():
+                missing.append(line["item_id"])
+                continue
+            self.cart.add(item, int(line["quantity"]))
+        self.label_edit.setText(cart["label"] or "")
+        self.refresh()
+        self.refresh_cart(select=len(self.cart.lines) - 1)
+        if missing:
+            show_error(self, InvalidInput(tr("No longer on sale, left out: {items}", items=", ".join(missing))))
 
     def set_shift_open(self, is_open: bool) -> None:
         self.shift_open = is_open
@@ -416,6 +482,9 @@ class SellView(QWidget):
         for b in (self.discount_button, self.clear_button, self.minus, self.plus, self.remove):
             b.setEnabled(has_lines)
         self.pay_button.setEnabled(has_lines and self.shift_open)
+        self.park_button.setEnabled(has_lines)
+        self.recall_button.setEnabled(not has_lines and self.parked_count > 0)
+        self.recall_button.setText(tr("Recall ({n})", n=self.parked_count))
 
     # --- discount and payment ---
 
@@ -475,6 +544,8 @@ class SellView(QWidget):
         self.remove.setText(tr("Remove"))
         self.discount_button.setText(tr("Discount (F9)"))
         self.clear_button.setText(tr("Clear"))
+        self.park_button.setText(tr("Park"))
+        self.park_button.setToolTip(tr("Put this order aside and start the next one"))
         self.pay_button.setText(tr("Pay (F12)"))
         self.no_shift_text.setText(tr("No shift is open. Count the float and open the shift before the first sale."))
         self.open_shift_button.setText(tr("Open shift"))

@@ -266,6 +266,10 @@ class ShiftView(QWidget):
             difference = tr("{amount} over.", amount=money(variance))
         text = tr("Close the shift with {counted} counted? Expected {expected}: {difference}", counted=money(counted),
                   expected=money(expected), difference=difference)
+        parked = len(self.session.term.parked_carts())
+        if parked:
+            text += "\n\n" + tr("{n} parked order(s) were never paid. They stay parked for the next shift; recall "
+                                 "and sell or clear them.", n=parked)
         waiting = len(self.session.term.open_orders())
         if waiting:
             text += "\n\n" + tr("{n} order(s) are still open in the kitchen queue. They stay with their sales and can "

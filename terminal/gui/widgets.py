@@ -238,6 +238,36 @@ class ReasonDialog(QDialog):
         self.accept()
 
 
+class ChoiceDialog(QDialog):
+    """Pick one of a few things with a tap: a large button each, and Cancel."""
+
+    def __init__(self, parent: QWidget | None, title: str, choices: list[tuple[str, object]]) -> None:
+        super().__init__(parent)
+        self.setObjectName("choice")
+        self.setWindowTitle(title)
+        self.setMinimumWidth(520)
+        self.chosen: object = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(label(title, "title"))
+        for text, value in choices:
+            b = button(text, "choice", lambda _=False, v=value: self._pick(v))
+            b.setMinimumHeight(52)
+            b.setStyleSheet("text-align: left; padding-left: 14px;")
+            layout.addWidget(b)
+        cancel = button(tr("Cancel"), "", self.reject)
+        cancel.setMinimumHeight(48)
+        layout.addWidget(cancel)
+
+    def _pick(self, value: object) -> None:
+        self.chosen = value
+        self.accept()
+
+
+def choose(parent: QWidget | None, title: str, choices: list[tuple[str, object]]) -> object:
+    dialog = ChoiceDialog(parent, title, choices)
+    return dialog.chosen if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
 class Row(QWidget):
     """A label and a value on one line (reports)."""
 

@@ -109,6 +109,19 @@ def m0008_sale_extras(db: Database) -> None:
     db.execute("ALTER TABLE sales ADD COLUMN order_label TEXT")
 
 
+@MIGRATIONS(name="0009_parked_carts")
+def m0009_parked_carts(db: Database) -> None:
+    # Orders put aside before payment (a customer still choosing, a table that pays later): nothing was sold, so
+    # nothing is in the ledger; kept here so a crash or a restart loses none. Z warns while any are parked.
+    db.execute("""CREATE TABLE parked_carts (
+        id INTEGER PRIMARY KEY,
+        label TEXT,
+        parked_by TEXT NOT NULL,
+        parked_at_ms INTEGER NOT NULL,
+        data TEXT NOT NULL
+    )""")
+
+
 _BLOCKS = [
     # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
     # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the
