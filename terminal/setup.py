@@ -79,8 +79,12 @@ def create_terminal(data_dir: Path, *, franchise: str, terminal_name: str, passp
                 for item in DEMO_MENU:
                     validate_menu_item(item)
                 repos.save_menu_items(conn, DEMO_MENU)
-                append_record(conn, terminal_id, "menu_loaded",
-                              {"source": "demo", "version": 0, "prices": {i.id: i.price for i in DEMO_MENU}}, at)
+                loaded: dict[str, object] = {"source": "demo", "version": 0,
+                                              "prices": {i.id: i.price for i in DEMO_MENU}}
+                options = {i.id: [dict(g) for g in i.modifiers] for i in DEMO_MENU if i.modifiers}
+                if options:  # HQ prices this till's sales before enrollment from this record: options too
+                    loaded["modifiers"] = options
+                append_record(conn, terminal_id, "menu_loaded", loaded, at)
             for name, role, _, pin_hash in hashed:
                 repos.insert_user(conn, name, role, pin_hash, at)
                 append_record(conn, terminal_id, "user_created", {"name": name, "role": role.value,

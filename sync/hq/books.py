@@ -16,7 +16,8 @@ from sync.protocol.records import Record
 
 Conn = AsyncConnection[Any]
 _claim_keys: dict[str, ClaimKeys] = {}  # by account xpub: the m/1 node's derivation is the slow part
-_menus: dict[int, dict[str, tuple[int, bool]]] = {}  # a menu version's prices never change once it is served
+# A menu version's prices and options never change once it is served.
+_menus: dict[int, tuple[dict[str, tuple[int, bool]], dict[str, list[Any]]]] = {}
 _policies: dict[int, dict[str, Any]] = {}  # policies are never changed, only added
 
 
@@ -41,12 +42,15 @@ async def save_state(conn: Conn, terminal_id: str, state: ChainState) -> None:
                        "DO UPDATE SET state = excluded.state", (terminal_id, json.dumps(asdict(state))))
 
 
-async def _menu_at(conn: Conn, version: int) -> dict[str, tuple[int, bool]]:
+async def _menu_at(conn: Conn, version: int) -> tuple[dict[str, tuple[int, bool]], dict[str, list[Any]]]:
+    """HQ's menu at a version: each item's (price, could be sold), and the modifier groups of those with any."""
     menu = _menus.get(version)
     if menu is None:
-        cur = await conn.execute("SELECT DISTINCT ON (item_id) item_id, price, active FROM menu_item_history "
-                                 "WHERE update_seq <= %s ORDER BY item_id, update_seq DESC", (version,))
-        menu = {r[0]: (int(r[1]), bool(r[2])) for r in await cur.fetchall()}
+        cur = await conn.execute("SELECT DISTINCT ON (item_id) item_id, price, active, modifiers FROM "
+                                 "menu_item_history WHERE update_seq <= %s ORDER BY item_id, update_seq DESC",
+                                 (version,))
+        rows = await cur.fetchall()
+        menu = ({r[0]: (int(r[1]), bool(r[2])) for r in rows}, {r[0]: r[3] for r in rows if r[3]})
         if len(_menus) > 64:
             _menus.clear()
         _menus[version] = menu
@@ -106,4 +110,5 @@ async def load_lookups(conn: Conn, terminal_id: str, state: ChainState, records:
             known.add(sid)
             if is_open:
                 open_.add(sid)
-    return Lookups(await _policies_now(conn, policy_versions), lambda v: menus[v], sales, open_, known)
+    return Lookups(await _policies_now(conn, policy_versions), lambda v: menus[v][0], sales, open_, known,
+                   lambda v: menus[v][1])

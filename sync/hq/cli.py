@@ -151,18 +151,25 @@ class _Replay:
         self.conn, self.terminal = conn, terminal
         self.outcome = Outcome(ChainState())
         self.policies = {int(v): d for v, d in conn.execute("SELECT version, data FROM token_policies")}
-        self.menus: dict[int, dict[str, tuple[int, bool]]] = {}
+        self.menus: dict[int, tuple[dict[str, tuple[int, bool]], dict[str, list[Any]]]] = {}
+
+    def _menu(self, version: int) -> tuple[dict[str, tuple[int, bool]], dict[str, list[Any]]]:
+        if version not in self.menus:
+            rows = self.conn.execute(
+                "SELECT DISTINCT ON (item_id) item_id, price, active, modifiers FROM menu_item_history "
+                "WHERE update_seq <= %s ORDER BY item_id, update_seq DESC", (version,)).fetchall()
+            self.menus[version] = ({r[0]: (int(r[1]), bool(r[2])) for r in rows}, {r[0]: r[3] for r in rows if r[3]})
+        return self.menus[version]
 
     def prices_at(self, version: int) -> dict[str, tuple[int, bool]]:
-        if version not in self.menus:
-            self.menus[version] = {r[0]: (int(r[1]), bool(r[2])) for r in self.conn.execute(
-                "SELECT DISTINCT ON (item_id) item_id, price, active FROM menu_item_history WHERE update_seq <= %s "
-                "ORDER BY item_id, update_seq DESC", (version,))}
-        return self.menus[version]
+        return self._menu(version)[0]
+
+    def modifiers_at(self, version: int) -> dict[str, list[Any]]:
+        return self._menu(version)[1]
 
     def block(self, height: int, records: list[Record]) -> None:
         o = self.outcome
-        lookups = Lookups(self.policies, self.prices_at, o.sales, o.open_shifts, o.known_shifts)
+        lookups = Lookups(self.policies, self.prices_at, o.sales, o.open_shifts, o.known_shifts, self.modifiers_at)
         try:
             self.outcome = check_block(self.terminal, o.state, records, lookups, time.time_ns() // 1_000_000)
         except Refusal as exc:

@@ -20,7 +20,14 @@ import coincurve
 from sync.protocol.ids import is_bound, refund_id_parts, sale_id_parts
 from sync.protocol.keys import claim_address
 from sync.protocol.records import Record
-from sync.protocol.vocabulary import BASIS_POINTS, DISCOUNT_LIMIT_BP, NEXT_ORDER_STATUS, PARTIES
+from sync.protocol.vocabulary import (
+    BASIS_POINTS,
+    DISCOUNT_LIMIT_BP,
+    NEXT_ORDER_STATUS,
+    PARTIES,
+    modified_price,
+    modifiers_problem,
+)
 
 CLOCK_SKEW_MS = 5 * 60 * 1000  # a record may be this far ahead of HQ's clock, or behind the terminal's first record
 MANAGERS = ("manager", "owner")
@@ -80,6 +87,7 @@ class ChainState:
     local_node_type: str | None = None
     menu_version: int = 0
     local_prices: dict[str, int] = field(default_factory=dict)
+    local_modifiers: dict[str, list[Any]] = field(default_factory=dict)  # the own menu's groups, by item
     policy_version: int = 1
     last_check_number: int = 0
     users: dict[str, str] = field(default_factory=dict)
@@ -119,6 +127,8 @@ class Lookups:
     sales: dict[str, SaleBook]
     open_shifts: set[str]
     known_shifts: set[str]
+    # version -> {item: modifier groups} for the items that have any (vocabulary.modified_price)
+    modifiers_at: Callable[[int], dict[str, list[Any]]] = lambda _version: {}
 
 
 @dataclass
@@ -205,6 +215,12 @@ def _menu_loaded(c: _Ctx, p: dict[str, Any]) -> None:
         if c.st.enrolled or version != 0:
             raise c.refuse("wrong_menu_version", "a terminal's own menu is version 0, and only before it enrolls")
         c.st.local_prices.update(p["prices"])
+        for item, groups in (p.get("modifiers") or {}).items():
+            problem = modifiers_problem(groups, item, p["prices"].get(item, 0))
+            if problem is not None or item not in p["prices"]:
+                raise c.refuse("bad_menu", problem or f"options for {item}, which this menu does not price")
+        c.st.local_modifiers.update({item: p.get("modifiers", {}).get(item, []) for item in p["prices"]})
+        c.st.local_modifiers = {k: v for k, v in c.st.local_modifiers.items() if v}
         return
     if version > c.terminal.served_seq:
         raise c.refuse("menu_not_issued", f"menu version {version} was never handed to this terminal")
@@ -286,8 +302,10 @@ def _check_prices(c: _Ctx, p: dict[str, Any]) -> None:
             raise c.refuse("wrong_menu_version", f"sold under menu version {p['menu_version']}, but the terminal "
                                                  f"had loaded version {st.menu_version}")
         menu = c.lookups.prices_at(st.menu_version)
+        groups = c.lookups.modifiers_at(st.menu_version)
         for line in p["lines"]:
-            price, sold = menu.get(line["item_id"], (None, False))
+            base, sold = menu.get(line["item_id"], (None, False))
+            price = _line_price(c, base, groups.get(line["item_id"], []), line)
             if price != line["unit_price"] or not sold:
                 raise c.refuse("wrong_price", f"{line['item_id']} at {line['unit_price']} is not on HQ's menu version "
                                               f"{st.menu_version}" + ("" if price is None else f" (price {price})"))
@@ -295,9 +313,22 @@ def _check_prices(c: _Ctx, p: dict[str, Any]) -> None:
         if p["menu_version"] != 0:
             raise c.refuse("wrong_menu_version", "before enrollment a terminal sells from its own menu (version 0)")
         for line in p["lines"]:
-            if st.local_prices.get(line["item_id"]) != line["unit_price"]:
+            price = _line_price(c, st.local_prices.get(line["item_id"]),
+                                st.local_modifiers.get(line["item_id"], []), line)
+            if price != line["unit_price"]:
                 raise c.refuse("wrong_price", f"{line['item_id']} at {line['unit_price']} is not on the menu this "
                                               "terminal recorded")
+
+
+def _line_price(c: _Ctx, base: int | None, groups: list[Any], line: dict[str, Any]) -> int | None:
+    """A line's unit price re-derived: the item's price on the menu plus its options', every option checked to be
+    on that menu at that price and each group's min and max kept (shared with the terminal: modified_price)."""
+    if base is None:
+        return None
+    try:
+        return modified_price(base, groups, line.get("modifiers") or [])
+    except ValueError as exc:
+        raise c.refuse("wrong_option", f"{line['item_id']}: {exc}") from None
 
 
 def _check_arithmetic(c: _Ctx, p: dict[str, Any]) -> None:
@@ -403,7 +434,8 @@ _RULES: dict[str, Callable[[_Ctx, dict[str, Any]], None]] = {
     "shift_closed": _shift_closed, "sale": _sale, "token_mint": _token_mint, "order_status": _order_status,
     "refund": _refund, "token_reversal": _token_reversal,
 }
-RULE_REASONS = ("bad_time", "wrong_identity", "menu_not_issued", "wrong_menu_version", "wrong_price",
+RULE_REASONS = ("bad_time", "wrong_identity", "menu_not_issued", "wrong_menu_version", "wrong_price", "wrong_option",
+                "bad_menu",
                 "unknown_policy", "wrong_policy_version", "wrong_node_type", "duplicate_id", "unknown_user",
                 "not_owner", "foreign_id", "wrong_check_id", "wrong_address", "bad_arithmetic", "wrong_mint",
                 "bad_transition", "over_refund", "wrong_reversal")

@@ -225,9 +225,9 @@ async def put_menu_item(conn: Conn, actor: str, item: dict[str, Any]) -> dict[st
 async def _remember_menu_version(conn: Conn, item_id: str) -> None:
     """The item's price and state at its new version, kept for good: sales are checked against the version they
     were sold under."""
-    await conn.execute("INSERT INTO menu_item_history (item_id, update_seq, price, active, name) "
-                       "SELECT id, update_seq, (data ->> 'price')::bigint, active, data -> 'name' ->> 'en' "
-                       "FROM menu_items WHERE id = %s", (item_id,))
+    await conn.execute("INSERT INTO menu_item_history (item_id, update_seq, price, active, name, modifiers) "
+                       "SELECT id, update_seq, (data ->> 'price')::bigint, active, data -> 'name' ->> 'en', "
+                       "COALESCE(data -> 'modifiers', '[]') FROM menu_items WHERE id = %s", (item_id,))
 
 
 async def load_demo_menu(conn: Conn, actor: str) -> int:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta, Struct
 
-from sync.protocol.vocabulary import MAX_PRICE
+from sync.protocol.vocabulary import MAX_MODIFIER_GROUPS, MAX_MODIFIER_OPTIONS, MAX_NOTE_LENGTH, MAX_PRICE
 
 MAX_MONEY = 10**12  # tetri: far above any real bill, far below where a number stops being a number
 MAX_MS = 2**53  # milliseconds since the epoch (JSON-safe)
@@ -42,12 +42,21 @@ class Payload(Struct, forbid_unknown_fields=True):
     """A record payload: exactly these fields, of these types."""
 
 
+class LineModifier(Payload):
+    group: ItemId
+    option: ItemId
+    price: Annotated[int, Meta(ge=-MAX_PRICE, le=MAX_PRICE)]  # added to the item's price (tetri)
+
+
 class SaleLine(Payload):
     item_id: ItemId
     name: Name
     quantity: Quantity
-    unit_price: Price
+    unit_price: Price  # the item's price with its options' (vocabulary.modified_price)
     total: Money
+    # Both absent on a plain line (as before modifiers existed: old records stay byte for byte the same).
+    modifiers: Annotated[list[LineModifier], Meta(max_length=MAX_MODIFIER_GROUPS * MAX_MODIFIER_OPTIONS)] = []
+    note: Annotated[str, Meta(max_length=MAX_NOTE_LENGTH)] = ""
 
 
 class SaleDiscount(Payload):
@@ -136,6 +145,8 @@ class MenuLoaded(Payload):
     source: Literal["demo", "hq"]
     version: Annotated[int, Meta(ge=0, le=2**53)]  # HQ's update cursor; 0 for the terminal's own (demo) menu
     prices: Annotated[dict[ItemId, Price], Meta(max_length=10_000)]  # the items loaded, with their prices
+    # The terminal's own menu (source demo): the modifier groups of the items that have any, for HQ's price check.
+    modifiers: Annotated[dict[ItemId, list[dict[str, Any]]], Meta(max_length=10_000)] = {}
 
 
 class UserCreated(Payload):

@@ -32,7 +32,17 @@ MAX_INGREDIENTS = 50
 MAX_NAME_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 2_000
 MENU_ITEM_FIELDS = frozenset({"id", "name", "description", "category", "price", "available", "priority",
-                              "cooking_minutes", "ingredients", "total_kcal", "active"})
+                              "cooking_minutes", "ingredients", "total_kcal", "active", "codes", "modifiers"})
+# Codes a scanner or a keyboard types for an item (EAN/UPC barcodes or the restaurant's own short codes).
+ITEM_CODE = re.compile(r"^[0-9A-Za-z-]{3,32}$")
+MAX_CODES = 10
+# Modifier groups of an item ("Spice level": mild, medium, hot; "Extras": egg +2.00 GEL): the cashier picks from
+# min to max options of each group; an option's price (tetri, may be negative) is added to the item's.
+MAX_MODIFIER_GROUPS = 8
+MAX_MODIFIER_OPTIONS = 20
+MODIFIER_GROUP_FIELDS = frozenset({"id", "name", "min", "max", "options"})
+MODIFIER_OPTION_FIELDS = frozenset({"id", "name", "price"})
+MAX_NOTE_LENGTH = 200
 MENU_ITEM_REQUIRED = ("id", "name", "category", "price", "available")
 MAX_RATE = 1_000_000
 POLICY_FIELDS = frozenset({"version", "rate_num", "rate_den", "shares"})
@@ -52,6 +62,88 @@ def _description_problem(texts: object, item_id: str) -> str | None:
     if any(not isinstance(t, str) or len(t) > MAX_DESCRIPTION_LENGTH for t in texts.values()):
         return f"Menu item {item_id!r} description must be texts of at most {MAX_DESCRIPTION_LENGTH} characters."
     return None
+
+
+def _names_problem(name: object, what: str) -> str | None:
+    if not isinstance(name, Mapping):
+        return f"{what} name must be an object of names by language."
+    for lang in LANGUAGES:
+        text = name.get(lang)
+        if not isinstance(text, str) or not text.strip():
+            return f"{what} needs a name in {lang!r}."
+        if len(text) > MAX_NAME_LENGTH:
+            return f"{what} name in {lang!r} is longer than {MAX_NAME_LENGTH} characters."
+    if set(name) - set(LANGUAGES):
+        return f"{what} name has an unknown language {sorted(set(name) - set(LANGUAGES))[0]!r}."
+    return None
+
+
+def modifiers_problem(groups: object, item_id: str, price: int) -> str | None:
+    """What is wrong with an item's modifier groups, or None."""
+    if not isinstance(groups, list | tuple) or len(groups) > MAX_MODIFIER_GROUPS:
+        return f"Menu item {item_id!r} modifiers must be a list of at most {MAX_MODIFIER_GROUPS} groups."
+    seen: set[str] = set()
+    for group in groups:
+        if not isinstance(group, Mapping) or set(group) != MODIFIER_GROUP_FIELDS:
+            return (f"Menu item {item_id!r}: each modifier group is {{id, name, min, max, options}}.")
+        gid = group["id"]
+        if not isinstance(gid, str) or not ITEM_ID.fullmatch(gid) or gid in seen:
+            return f"Menu item {item_id!r}: modifier group ids must be unique lowercase ids, not {gid!r}."
+        seen.add(gid)
+        what = f"Menu item {item_id!r} modifier group {gid!r}"
+        problem = _names_problem(group["name"], what)
+        if problem:
+            return problem
+        options = group["options"]
+        if not isinstance(options, list | tuple) or not 1 <= len(options) <= MAX_MODIFIER_OPTIONS:
+            return f"{what} needs 1 to {MAX_MODIFIER_OPTIONS} options."
+        low, high = group["min"], group["max"]
+        if not (is_whole(low) and is_whole(high) and 0 <= low <= high and 1 <= high <= len(options)):
+            return f"{what}: min and max must be whole numbers with 0 <= min <= max <= the number of options."
+        option_ids: set[str] = set()
+        for option in options:
+            if not isinstance(option, Mapping) or set(option) != MODIFIER_OPTION_FIELDS:
+                return f"{what}: each option is {{id, name, price}}."
+            oid = option["id"]
+            if not isinstance(oid, str) or not ITEM_ID.fullmatch(oid) or oid in option_ids:
+                return f"{what}: option ids must be unique lowercase ids, not {oid!r}."
+            option_ids.add(oid)
+            problem = _names_problem(option["name"], f"{what} option {oid!r}")
+            if problem:
+                return problem
+            delta = option["price"]
+            if not is_whole(delta) or not -price < delta <= MAX_PRICE:
+                return (f"{what} option {oid!r}: its price is a whole number of tetri added to the item's "
+                        f"(above -{price}, at most {MAX_PRICE}).")
+    return None
+
+
+def modified_price(price: int, groups: Any, chosen: Any) -> int:
+    """The unit price of an item with the options chosen ([{group, option, price}]), checked against its groups:
+    every option exists at the price named, none twice, each group within its min and max. Both ends use this: the
+    terminal to price a line, HQ to re-derive it. Raises ValueError with the problem."""
+    by_group = {g["id"]: g for g in groups or ()}
+    counts = dict.fromkeys(by_group, 0)
+    seen: set[tuple[str, str]] = set()
+    total = price
+    for pick in chosen or ():
+        group = by_group.get(pick.get("group"))
+        option = None if group is None else next((o for o in group["options"] if o["id"] == pick.get("option")), None)
+        if group is None or option is None:
+            raise ValueError(f"option {pick.get('group')}/{pick.get('option')} is not on the menu")
+        if option["price"] != pick.get("price"):
+            raise ValueError(f"option {group['id']}/{option['id']} costs {option['price']}, not {pick.get('price')}")
+        if (group["id"], option["id"]) in seen:
+            raise ValueError(f"option {group['id']}/{option['id']} is chosen twice")
+        seen.add((group["id"], option["id"]))
+        counts[group["id"]] += 1
+        total += option["price"]
+    for gid, group in by_group.items():
+        if not group["min"] <= counts[gid] <= group["max"]:
+            raise ValueError(f"choose {group['min']} to {group['max']} of {gid}, not {counts[gid]}")
+    if total < 1:
+        raise ValueError("the options bring the price below 0.01")
+    return total
 
 
 def menu_item_problem(item: Mapping[str, Any]) -> str | None:
@@ -109,7 +201,12 @@ def menu_item_problem(item: Mapping[str, Any]) -> str | None:
         return f"Menu item {item_id!r} total_kcal must be the sum of its ingredients' kcal."
     if not isinstance(item.get("active", True), bool):
         return f"Menu item {item_id!r} active flag must be true or false."
-    return None
+    codes = item.get("codes") or []
+    if not isinstance(codes, list | tuple) or len(codes) > MAX_CODES or \
+            any(not isinstance(c, str) or not ITEM_CODE.fullmatch(c) for c in codes) or len(set(codes)) != len(codes):
+        return (f"Menu item {item_id!r} codes must be a list of at most {MAX_CODES} different codes of 3-32 letters, "
+                "digits or dashes.")
+    return modifiers_problem(item.get("modifiers") or [], item_id, price)
 
 
 def shares_problem(shares: object, what: str = "policy") -> str | None:

@@ -36,6 +36,8 @@ class MenuItem:
     cooking_minutes: int = DEFAULT_COOKING_MINUTES
     ingredients: tuple[Ingredient, ...] = ()
     active: bool = True
+    codes: tuple[str, ...] = ()  # barcodes or short codes a scanner types (vocabulary.ITEM_CODE)
+    modifiers: tuple[Mapping[str, Any], ...] = ()  # modifier groups as HQ defines them (vocabulary)
 
     @property
     def total_kcal(self) -> int:
@@ -47,8 +49,21 @@ class MenuItem:
     def is_sellable(self) -> bool:
         return self.active and self.available > 0
 
+    def group(self, group_id: str) -> Mapping[str, Any] | None:
+        return next((g for g in self.modifiers if g["id"] == group_id), None)
+
+    def option(self, group_id: str, option_id: str) -> Mapping[str, Any] | None:
+        group = self.group(group_id)
+        return None if group is None else next((o for o in group["options"] if o["id"] == option_id), None)
+
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.codes:
+            extra["codes"] = list(self.codes)
+        if self.modifiers:
+            extra["modifiers"] = [dict(g) for g in self.modifiers]
         return {
+            **extra,
             "id": self.id,
             "name": dict(self.name),
             "description": dict(self.description),
@@ -81,6 +96,8 @@ def menu_item_from_dict(data: Mapping[str, Any]) -> MenuItem:
         cooking_minutes=data.get("cooking_minutes", DEFAULT_COOKING_MINUTES),
         ingredients=tuple(Ingredient(i["name"], i["grams"], i["kcal"]) for i in data.get("ingredients") or ()),
         active=data.get("active", True),
+        codes=tuple(data.get("codes") or ()),
+        modifiers=tuple(data.get("modifiers") or ()),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sync.protocol.vocabulary import DISCOUNT_LIMIT_BP, NEXT_ORDER_STATUS, ORDER_STATUSES
+from sync.protocol.vocabulary import DISCOUNT_LIMIT_BP, NEXT_ORDER_STATUS, ORDER_STATUSES, modified_price
 from terminal.core.errors import InvalidInput, ManagerApprovalRequired, NotFound, WrongState
 from terminal.core.menu import MenuItem
 from terminal.core.money import Tetri, check_amount, format_gel
@@ -27,15 +27,64 @@ class OrderLine:
     item_id: str
     name: str
     quantity: int
-    unit_price: Tetri
+    unit_price: Tetri  # with the options' prices
+    modifiers: tuple[Mapping[str, Any], ...] = ()  # {group, option, price} as recorded
+    note: str = ""
 
     @property
     def total(self) -> Tetri:
         return self.quantity * self.unit_price
 
     def to_dict(self) -> dict[str, Any]:
-        return {"item_id": self.item_id, "name": self.name, "quantity": self.quantity,
-                "unit_price": self.unit_price, "total": self.total}
+        out = {"item_id": self.item_id, "name": self.name, "quantity": self.quantity,
+               "unit_price": self.unit_price, "total": self.total}
+        if self.modifiers:  # a plain line is recorded exactly as before modifiers existed
+            out["modifiers"] = [dict(m) for m in self.modifiers]
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A line the cashier asks for: an item, how many, the options picked ((group, option) pairs) and a note."""
+
+    item_id: str
+    quantity: int
+    options: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+
+    @classmethod
+    def of(cls, entry: Wanted | Sequence[Any]) -> Wanted:
+        if isinstance(entry, Wanted):
+            return entry
+        item_id, quantity, *rest = entry
+        options = tuple((str(g), str(o)) for g, o in (rest[0] if rest else ()))
+        return cls(item_id, quantity, options, str(rest[1]) if len(rest) > 1 else "")
+
+    @property
+    def key(self) -> tuple[str, tuple[tuple[str, str], ...], str]:
+        return self.item_id, tuple(sorted(self.options)), self.note
+
+
+def priced_modifiers(item: MenuItem, options: Sequence[tuple[str, str]]) -> tuple[tuple[dict[str, Any], ...], int]:
+    """The options as recorded ({group, option, price}) and the unit price they make, checked against the item's
+    groups by the rule HQ applies (vocabulary.modified_price)."""
+    picks = []
+    for group_id, option_id in options:
+        option = item.option(group_id, option_id)
+        if option is None:
+            raise InvalidInput(f"{item.display_name()} has no option {option_id!r} in {group_id!r}.")
+        picks.append({"group": group_id, "option": option_id, "price": option["price"]})
+    try:
+        price = modified_price(item.price, item.modifiers, picks)
+    except ValueError as exc:
+        group = next((g for g in item.modifiers if g["id"] in str(exc)), None)
+        if group is not None and "choose" in str(exc):
+            raise InvalidInput(f"{item.display_name()}: choose {group['min']} to {group['max']} of "
+                               f"{group['name']['en']}.") from None
+        raise InvalidInput(f"{item.display_name()}: {exc}.") from None
+    return tuple(picks), price
 
 
 def check_quantity(quantity: object) -> int:
@@ -48,32 +97,41 @@ def check_quantity(quantity: object) -> int:
     return quantity
 
 
-def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[tuple[str, int]],
+def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[Wanted | Sequence[Any]],
                 stock: Mapping[str, int] | None = None) -> list[OrderLine]:
-    """Turn (item id, quantity) requests into priced order lines, merging repeats, checking stock and activity.
+    """Turn requests ((item id, quantity), or with options and a note, or Wanted) into priced order lines, merging
+    repeats of the same item with the same options and note, checking stock and activity.
 
     `stock` gives the current availability where it is fresher than the menu's; None leaves the stock check to the
     caller (the store decrements stock under a CHECK constraint in the sale's own transaction).
     """
     if not wanted:
         raise InvalidInput("An order needs at least one item.")
-    quantities: dict[str, int] = {}
-    for item_id, quantity in wanted:
-        check_quantity(quantity)
-        quantities[item_id] = quantities.get(item_id, 0) + quantity
-    if len(quantities) > MAX_LINES:
+    merged: dict[tuple[Any, ...], Wanted] = {}
+    for entry in wanted:
+        want = Wanted.of(entry)
+        check_quantity(want.quantity)
+        before = merged.get(want.key)
+        merged[want.key] = want if before is None else Wanted(want.item_id, before.quantity + want.quantity,
+                                                               want.options, want.note)
+    if len(merged) > MAX_LINES:
         raise InvalidInput(f"An order can have at most {MAX_LINES} different items.")
+    per_item: dict[str, int] = {}
+    for want in merged.values():
+        per_item[want.item_id] = per_item.get(want.item_id, 0) + want.quantity
     lines = []
-    for item_id, quantity in quantities.items():
-        item = menu.get(item_id)
+    for want in merged.values():
+        item = menu.get(want.item_id)
         if item is None:
-            raise NotFound(f"There is no menu item {item_id!r}.")
+            raise NotFound(f"There is no menu item {want.item_id!r}.")
         if not item.active:
             raise WrongState(f"{item.display_name()} is not on sale right now.")
-        check_quantity(quantity)
-        if stock is not None and quantity > stock.get(item_id, 0):
-            raise sold_out(item.display_name(), stock.get(item_id, 0), quantity)
-        lines.append(OrderLine(item.id, item.display_name("en"), quantity, item.price))
+        check_quantity(want.quantity)
+        if stock is not None and per_item[item.id] > stock.get(item.id, 0):
+            raise sold_out(item.display_name(), stock.get(item.id, 0), per_item[item.id])
+        picks, price = priced_modifiers(item, want.options)
+        note = clean_text(want.note, "note", required=False)
+        lines.append(OrderLine(item.id, item.display_name("en"), want.quantity, price, picks, note))
     return lines
 
 

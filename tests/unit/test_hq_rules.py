@@ -45,7 +45,8 @@ def _state() -> ChainState:
 
 def _lookups() -> Lookups:
     menu = {i.id: (i.price, True) for i in DEMO_MENU}
-    return Lookups({1: DEFAULT_POLICY.to_dict()}, lambda v: menu, {}, {SHIFT}, {SHIFT})
+    groups = {i.id: [dict(g) for g in i.modifiers] for i in DEMO_MENU if i.modifiers}
+    return Lookups({1: DEFAULT_POLICY.to_dict()}, lambda v: menu, {}, {SHIFT}, {SHIFT}, lambda v: groups)
 
 
 def _records(sale: Sale) -> list[Record]:
@@ -55,9 +56,21 @@ def _records(sale: Sale) -> list[Record]:
 
 @st.composite
 def sales(draw: st.DrawFn) -> Sale:
-    lines = draw(st.lists(st.tuples(st.sampled_from(sorted(MENU)), st.integers(1, 12)), min_size=1, max_size=6,
+    items = draw(st.lists(st.tuples(st.sampled_from(sorted(MENU)), st.integers(1, 12)), min_size=1, max_size=6,
                           unique_by=lambda x: x[0]))
-    subtotal = sum(MENU[i].price * q for i, q in lines)
+    lines = []
+    subtotal = 0
+    for item_id, quantity in items:  # with options where the item has groups: within each group's min and max
+        item = MENU[item_id]
+        picked: list[tuple[str, str]] = []
+        price = item.price
+        for group in item.modifiers:
+            options = draw(st.lists(st.sampled_from([o["id"] for o in group["options"]]), min_size=group["min"],
+                                    max_size=group["max"], unique=True))
+            picked += [(group["id"], o) for o in options]
+            price += sum(o["price"] for o in group["options"] if o["id"] in options)
+        lines.append((item_id, quantity, picked, draw(st.sampled_from(["", "no coriander"]))))
+        subtotal += price * quantity
     discount = None
     if draw(st.booleans()):
         amount = draw(st.integers(1, subtotal))
