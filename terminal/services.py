@@ -29,6 +29,7 @@ from terminal.core.money import check_amount, format_gel
 from terminal.core.orders import (
     CANCELLED,
     Tender,
+    Wanted,
     check_quantity,
     check_transition,
     clean_label,
@@ -289,7 +290,7 @@ class Terminal:
 
     # --- selling ------------------------------------------------------------------------------------------------
 
-    def sell(self, user: User, wanted: Sequence[tuple[str, int]], tenders: Sequence[Tender],
+    def sell(self, user: User, wanted: Sequence[Wanted | Sequence[Any]], tenders: Sequence[Tender],
              discount: DiscountRequest | None = None, *, language: str | None = None,
              order_label: str | None = None) -> SaleResult:
         """Record a paid sale: when this returns, the sale and its ledger records are on disk (synchronous=FULL).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,7 @@ class MenuItem:
         if self.codes:
             extra["codes"] = list(self.codes)
         if self.modifiers:
-            extra["modifiers"] = [dict(g) for g in self.modifiers]
+            extra["modifiers"] = copy.deepcopy([dict(g) for g in self.modifiers])  # the menu cache stays as it is
         return {
             **extra,
             "id": self.id,

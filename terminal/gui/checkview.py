@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from terminal.core.menu import MenuItem
 from terminal.gui.i18n import tr
 from terminal.gui.printing import Document, fill_text_document, print_document
 from terminal.gui.qt import QDialog, QHBoxLayout, QObject, Qt, QTextBrowser, QVBoxLayout, QWidget, Signal
@@ -13,9 +15,20 @@ from terminal.gui.widgets import button, label, message_of
 from terminal.services import SaleResult, Terminal
 
 
+def menu_names(menu: Mapping[str, MenuItem], lang: str) -> dict[str, str]:
+    """The menu's item names in one language, and its options' by "item/group/option" (printing.line_label)."""
+    names = {}
+    for item_id, item in menu.items():
+        names[item_id] = item.display_name(lang)
+        for group in item.modifiers:
+            for option in group["options"]:
+                names[f"{item_id}/{group['id']}/{option['id']}"] = option["name"].get(lang) or option["name"]["en"]
+    return names
+
+
 def item_names(term: Terminal, lang: str) -> dict[str, str]:
-    """The menu's item names in one language, for a check in the language its sale was made in."""
-    return {item_id: item.display_name(lang) for item_id, item in term.menu().items()}
+    """For a check in the language its sale was made in."""
+    return menu_names(term.menu(), lang)
 
 
 def sale_check_data(result: SaleResult, order_label: str | None = None) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from typing import Any
 
 from terminal.core.errors import UserFacingError
 from terminal.core.orders import next_status
+from terminal.gui.checkview import menu_names
 from terminal.gui.i18n import language, tr
+from terminal.gui.printing import line_label
 from terminal.gui.qt import (
     QColor,
     QFont,
@@ -110,14 +112,10 @@ class KitchenView(QWidget):
         table.clearSelection()
         table.setRowCount(len(shown))
         now = int(time.time() * 1000)
-        menu, lang = self.session.term.menu(), language()
-
-        def name(line: dict[str, Any]) -> str:  # the kitchen reads the menu's name in the screen's language
-            item = menu.get(line["item_id"])
-            return item.display_name(lang) if item is not None else str(line["name"])
+        names = menu_names(self.session.term.menu(), language())  # the kitchen reads the screen's language
 
         for r, order in enumerate(shown):
-            items = ", ".join(f"{ln['quantity']}× {name(ln)}" for ln in order["lines"])
+            items = ", ".join(f"{ln['quantity']}× {line_label(ln, names)}" for ln in order["lines"])
             done = order["status"] == "completed"
             values = (order_title(order), tr(STATUS_NAMES[order["status"]]), items,
                       elapsed_text(order["created_at_ms"], order["status_at_ms"] if done else now),

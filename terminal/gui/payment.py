@@ -3,8 +3,10 @@ or several parts (split tender). The sale is written to disk before this dialog 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from terminal.core.errors import UserFacingError
-from terminal.core.orders import CARD, CASH, Tender
+from terminal.core.orders import CARD, CASH, Tender, Wanted
 from terminal.core.sales import DiscountRequest
 from terminal.gui.i18n import language, money, tr
 from terminal.gui.qt import (
@@ -43,7 +45,7 @@ def quick_amounts(due: int, count: int = 4) -> list[int]:
 
 
 class PaymentDialog(QDialog):
-    def __init__(self, parent: QWidget | None, session: Session, wanted: list[tuple[str, int]], total: int,
+    def __init__(self, parent: QWidget | None, session: Session, wanted: Sequence[Wanted], total: int,
                  discount: DiscountRequest | None, order_label: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("payment")

@@ -74,6 +74,19 @@ def _rows(rows: Sequence[tuple[str, str]], strong: Sequence[str] = ()) -> str:
     return "<table width='100%' cellspacing='0' cellpadding='1'>" + "".join(out) + "</table>"
 
 
+def line_label(line: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """A sale line as people read it: the item's name, its options in brackets, the note in quotes. `names` holds
+    item names by id and option names by "item/group/option" (checkview.item_names), in one language."""
+    item_id = line.get("item_id", "")
+    text = str(names.get(item_id, line["name"]))
+    options = [names.get(f"{item_id}/{m['group']}/{m['option']}", m["option"]) for m in line.get("modifiers") or ()]
+    if options:
+        text += f" ({', '.join(options)})"
+    if line.get("note"):
+        text += f" “{line['note']}”"
+    return text
+
+
 def order_number(sale: Mapping[str, Any]) -> str:
     """The short number the kitchen calls out: the check's number within this till (its check id's tail)."""
     return str(sale.get("check_number") or str(sale["check_id"]).rpartition("-")[2])
@@ -90,8 +103,7 @@ def check_document(sale: Mapping[str, Any], *, franchise: str, terminal_name: st
     narrow = width_mm < 70
     rows: list[tuple[str, str]] = []
     for line in sale["lines"]:
-        name = names.get(line.get("item_id", ""), line["name"])
-        rows.append((f"{line['quantity']} × {name}", money(line["total"])))
+        rows.append((f"{line['quantity']} × {line_label(line, names)}", money(line["total"])))
     totals: list[tuple[str, str]] = []
     discount = sale.get("discount") or 0
     if discount:
@@ -151,8 +163,7 @@ def refund_document(sale: Mapping[str, Any], refund: Mapping[str, Any], *, franc
     method = tr("Cash") if refund["method"] == "cash" else tr("Card")
     rows: list[tuple[str, str]] = []
     for line in refund.get("lines") or ():
-        name = names.get(line.get("item_id", ""), line["name"])
-        rows.append((f"{line['quantity']} × {name}", money(-line["amount"])))
+        rows.append((f"{line['quantity']} × {line_label(line, names)}", money(-line["amount"])))
     parts = [f"<div align='center'><b style='font-size:12pt'>{html.escape(franchise)}</b><br>"
              f"{html.escape(terminal_name)} · {html.escape(when(refund['created_at_ms']))}</div>",
              f"<div align='center' style='font-size:14pt; font-weight:bold'>{html.escape(tr('REFUND'))}</div>",

@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sync.protocol.vocabulary import MAX_NOTE_LENGTH
 from terminal.core.errors import InvalidInput, UserFacingError
 from terminal.core.menu import CATEGORIES, MenuItem
-from terminal.core.orders import MAX_LABEL, MAX_QUANTITY, make_discount
+from terminal.core.orders import MAX_LABEL, MAX_QUANTITY, Wanted, make_discount, priced_modifiers
 from terminal.core.sales import DiscountRequest
+from terminal.gui.checkview import menu_names
 from terminal.gui.i18n import language, money, tr
+from terminal.gui.printing import line_label
 from terminal.gui.qt import (
+    QDialog,
     QEvent,
     QFrame,
     QGridLayout,
@@ -25,6 +29,7 @@ from terminal.gui.qt import (
     QKeySequence,
     QLineEdit,
     QObject,
+    QPushButton,
     QScrollArea,
     QShortcut,
     QSizePolicy,
@@ -49,24 +54,41 @@ ITEM_MIN_WIDTH = 150
 class CartLine:
     item: MenuItem
     quantity: int
+    options: tuple[tuple[str, str], ...] = ()  # (group, option) pairs the cashier picked
+    note: str = ""
+
+    @property
+    def unit_price(self) -> int:
+        return priced_modifiers(self.item, self.options)[1] if self.options else self.item.price
 
     @property
     def total(self) -> int:
-        return self.item.price * self.quantity
+        return self.unit_price * self.quantity
+
+    def as_line(self) -> dict[str, Any]:
+        """In a sale line's shape (for printing.line_label)."""
+        return {"item_id": self.item.id, "name": self.item.display_name("en"), "note": self.note,
+                "modifiers": [{"group": g, "option": o} for g, o in self.options]}
+
+    def wanted(self) -> Wanted:
+        return Wanted(self.item.id, self.quantity, self.options, self.note)
 
 
 class Cart:
-    """The order being rung up, before payment: lines in the order they were added."""
+    """The order being rung up, before payment: lines in the order they were added. The same item with the same
+    options and note is one line."""
 
     def __init__(self) -> None:
         self.lines: list[CartLine] = []
 
-    def add(self, item: MenuItem, quantity: int = 1) -> int:
+    def add(self, item: MenuItem, quantity: int = 1, options: tuple[tuple[str, str], ...] = (),
+            note: str = "") -> int:
+        key = Wanted(item.id, quantity, options, note).key
         for i, line in enumerate(self.lines):
-            if line.item.id == item.id:
+            if line.wanted().key == key:
                 line.quantity = min(MAX_QUANTITY, line.quantity + quantity)
                 return i
-        self.lines.append(CartLine(item, quantity))
+        self.lines.append(CartLine(item, quantity, tuple(options), note))
         return len(self.lines) - 1
 
     def change(self, index: int, delta: int) -> None:
@@ -85,8 +107,85 @@ class Cart:
     def subtotal(self) -> int:
         return sum(line.total for line in self.lines)
 
-    def wanted(self) -> list[tuple[str, int]]:
-        return [(line.item.id, line.quantity) for line in self.lines]
+    def wanted(self) -> list[Wanted]:
+        return [line.wanted() for line in self.lines]
+
+
+class OptionsDialog(QDialog):
+    """The options of one line: each modifier group as touch buttons (one to pick, or up to its max), with what
+    each adds to the price, and a note for the kitchen. OK only once every group has its minimum."""
+
+    def __init__(self, parent: QWidget | None, item: MenuItem, options: tuple[tuple[str, str], ...] = (),
+                 note: str = "") -> None:
+        super().__init__(parent)
+        self.setObjectName("options")
+        self.item = item
+        lang = language()
+        self.setWindowTitle(item.display_name(lang))
+        self.setMinimumWidth(560)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label(item.display_name(lang), "title"))
+        self.groups: dict[str, list[QPushButton]] = {}
+        chosen = set(options)
+        for group in item.modifiers:
+            low, high = group["min"], group["max"]
+            rule = tr("choose {n}", n=low) if low == high else (tr("up to {n}", n=high) if low == 0 else
+                                                                 tr("choose {low} to {high}", low=low, high=high))
+            layout.addWidget(label(f"{group['name'].get(lang) or group['name']['en']} · {rule}", "subtitle"))
+            row = QHBoxLayout()
+            buttons = []
+            for option in group["options"]:
+                text = option["name"].get(lang) or option["name"]["en"]
+                if option["price"]:
+                    text += f"\n{'+' if option['price'] > 0 else '−'}{money(abs(option['price']))}"
+                b = button(text, "option")
+                b.clicked.connect(lambda _=False, g=group["id"], tapped=b: self._picked(g, tapped))
+                b.setCheckable(True)
+                b.setChecked((group["id"], option["id"]) in chosen)
+                b.setProperty("group", group["id"])
+                b.setProperty("option", option["id"])
+                b.setMinimumHeight(56)
+                buttons.append(b)
+                row.addWidget(b)
+            self.groups[group["id"]] = buttons
+            layout.addLayout(row)
+        layout.addWidget(label(tr("Note for the kitchen"), "subtitle"))
+        self.note = QLineEdit(note)
+        self.note.setObjectName("line-note")
+        self.note.setMaxLength(MAX_NOTE_LENGTH)
+        self.note.setPlaceholderText(tr("e.g. no coriander"))
+        layout.addWidget(self.note)
+        self.price = label("", "subtitle")
+        layout.addWidget(self.price)
+        actions = QHBoxLayout()
+        cancel = button(tr("Cancel"), "", self.reject)
+        self.ok = button(tr("OK"), "primary", self.accept)
+        for b in (cancel, self.ok):
+            b.setMinimumHeight(52)
+        actions.addWidget(cancel, 1)
+        actions.addWidget(self.ok, 2)
+        layout.addLayout(actions)
+        self._picked(None, None)
+
+    def _picked(self, group_id: str | None, tapped: QPushButton | None) -> None:
+        for group in self.item.modifiers:
+            buttons = self.groups[group["id"]]
+            if group["max"] == 1 and group_id == group["id"]:  # one to pick: the last tap wins
+                for b in buttons:
+                    if b is not tapped:
+                        b.setChecked(False)
+            picked = sum(b.isChecked() for b in buttons)
+            for b in buttons:  # at the group's max, the rest wait until one is taken off
+                b.setEnabled(b.isChecked() or picked < group["max"] or group["max"] == 1)
+        complete = all(group["min"] <= sum(b.isChecked() for b in self.groups[group["id"]]) <= group["max"]
+                       for group in self.item.modifiers)
+        self.ok.setEnabled(complete)
+        price = priced_modifiers(self.item, self.options())[1] if complete else self.item.price
+        self.price.setText(tr("Price: {amount}", amount=money(price)))
+
+    def options(self) -> tuple[tuple[str, str], ...]:
+        return tuple((str(b.property("group")), str(b.property("option")))
+                     for buttons in self.groups.values() for b in buttons if b.isChecked())
 
 
 class SellView(QWidget):
@@ -104,6 +203,8 @@ class SellView(QWidget):
         self.category = ALL
         self.columns = 4
         self.shift_open = True  # read at every visit (refresh); a sale needs an open shift
+        self.names: dict[str, str] = {}
+        self.names_lang = ""
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(12, 12, 12, 12)
@@ -153,7 +254,7 @@ class SellView(QWidget):
         root.addLayout(left, 3)
 
         box, right = panel()
-        box.setMinimumWidth(330)
+        box.setMinimumWidth(360)
         box.setMaximumWidth(460)
         self.cart_title = label("", "title")
         title_row = QHBoxLayout()
@@ -175,10 +276,16 @@ class SellView(QWidget):
         line_buttons = QHBoxLayout()
         self.minus = button("−", "key", lambda: self.change_selected(-1))
         self.plus = button("+", "key", lambda: self.change_selected(+1))
+        self.options_button = button("", "", self.edit_selected)
+        self.options_button.setObjectName("line-options")
+        self.options_button.setMinimumHeight(50)
         self.remove = button("", "danger", self.remove_selected)
         self.remove.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.remove.setMinimumHeight(50)
-        for b in (self.minus, self.plus, self.remove):
+        for b in (self.minus, self.plus):
+            b.setFixedWidth(56)
+            b.setStyleSheet("min-width: 0;")
+        for b in (self.minus, self.plus, self.options_button, self.remove):
             line_buttons.addWidget(b)
         right.addLayout(line_buttons)
         self.subtotal_label = label("", "subtitle")
@@ -272,7 +379,8 @@ class SellView(QWidget):
         out = []
         for item in self.menu.values():
             if query:
-                if not any(query in name.casefold() for name in item.name.values()) and query not in item.id:
+                if not any(query in name.casefold() for name in item.name.values()) and query not in item.id \
+                        and query not in (c.casefold() for c in item.codes):
                     continue
             elif self.category != ALL and item.category != self.category:
                 continue
@@ -336,6 +444,16 @@ class SellView(QWidget):
         self.search.selectAll()
 
     def add_first_match(self) -> None:
+        """Enter in the search: a scanned (or typed) code adds its item at once; otherwise the first match."""
+        code = self.search.text().strip()
+        by_code = next((i for i in self.menu.values() if code and code in i.codes), None)
+        if by_code is not None:
+            self.search.clear()
+            if by_code.is_sellable():
+                self.add_item(by_code.id)
+            else:
+                show_error(self, InvalidInput(tr("{item} is sold out.", item=by_code.display_name(language()))))
+            return
         for item in self.visible_items():
             if item.is_sellable():
                 self.add_item(item.id)
@@ -352,11 +470,17 @@ class SellView(QWidget):
 
     # --- park and recall ---
 
+    @staticmethod
+    def _parked_line(line: dict[str, Any]) -> dict[str, Any]:
+        return {"item_id": line["item_id"], "name": line["item_id"], "note": line.get("note") or "",
+                "modifiers": [{"group": g, "option": o} for g, o in line.get("options") or ()]}
+
     def park(self) -> None:
         """Put this order aside (a customer still choosing, a table paying later) and start the next one."""
         if not self.cart.lines:
             return
-        lines = [{"item_id": ln.item.id, "quantity": ln.quantity} for ln in self.cart.lines]
+        lines = [{"item_id": ln.item.id, "quantity": ln.quantity, "options": [list(o) for o in ln.options],
+                  "note": ln.note} for ln in self.cart.lines]
         try:
             self.session.term.park_cart(self.session.require_user(), lines, self.label_edit.text())
         except UserFacingError as exc:
@@ -375,7 +499,8 @@ class SellView(QWidget):
         lang = language()
 
         def describe(cart: dict[str, Any]) -> str:
-            items = ", ".join(f"{ln['quantity']}× {self.menu[ln['item_id']].display_name(lang)}"
+            names = menu_names(self.menu, lang)
+            items = ", ".join(f"{ln['quantity']}× {line_label(self._parked_line(ln), names)}"
                               for ln in cart["lines"] if ln["item_id"] in self.menu)
             head = f"{cart['label']} · " if cart["label"] else ""
             at = datetime.fromtimestamp(cart["parked_at_ms"] / 1000).strftime("%H:%M")
@@ -396,7 +521,8 @@ class SellView(QWidget):
             if item is None or not item.is_sellable():
                 missing.append(line["item_id"])
                 continue
-            self.cart.add(item, int(line["quantity"]))
+            self.cart.add(item, int(line["quantity"]), tuple((g, o) for g, o in line.get("options") or ()),
+                          str(line.get("note") or ""))
         self.label_edit.setText(cart["label"] or "")
         self.refresh()
         self.refresh_cart(select=len(self.cart.lines) - 1)
@@ -408,7 +534,7 @@ class SellView(QWidget):
         self.no_shift.setVisible(not is_open)
         self.update_totals()
 
-    def add_item(self, item_id: str) -> None:
+    def add_item(self, item_id: str, options: tuple[tuple[str, str], ...] = ()) -> None:
         item = self.menu.get(item_id)
         if item is None or not item.is_sellable():
             return
@@ -417,8 +543,31 @@ class SellView(QWidget):
             if not self.shift_open:
                 self.open_shift_button.setFocus()
                 return
-        row = self.cart.add(item)
+        note = ""
+        if not options and any(g["min"] > 0 for g in item.modifiers):  # a choice the kitchen needs: ask now
+            dialog = OptionsDialog(self, item)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            options, note = dialog.options(), dialog.note.text().strip()
+        row = self.cart.add(item, 1, options, note)
         self.refresh_cart(select=row)
+
+    def edit_selected(self) -> None:
+        """Options and the note of the selected line (a line with other options becomes a line of its own)."""
+        row = self.selected_row()
+        if row is None:
+            return
+        line = self.cart.lines[row]
+        dialog = OptionsDialog(self, line.item, line.options, line.note)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        quantity = line.quantity
+        self.cart.remove(row)
+        index = self.cart.add(line.item, quantity, dialog.options(), dialog.note.text().strip())
+        if index == len(self.cart.lines) - 1 and index != row:  # a line of its own again: back in its place
+            self.cart.lines.insert(row, self.cart.lines.pop())
+            index = row
+        self.refresh_cart(select=index)
 
     def selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
@@ -450,8 +599,10 @@ class SellView(QWidget):
         table = self.table
         table.setUpdatesEnabled(False)
         table.setRowCount(len(lines))
+        names = self.names if self.names_lang == lang else self._names(lang)
         for r, line in enumerate(lines):
-            for c, text in enumerate((line.item.display_name(lang), f"× {line.quantity}", money(line.total))):
+            name = line_label(line.as_line(), names) if (line.options or line.note) else line.item.display_name(lang)
+            for c, text in enumerate((name, f"× {line.quantity}", money(line.total))):
                 cell = table.item(r, c)
                 if cell is None:
                     cell = QTableWidgetItem()
@@ -466,6 +617,10 @@ class SellView(QWidget):
             self.discount = None  # the cart shrank below the discount: it no longer applies
         self.update_totals()
 
+    def _names(self, lang: str) -> dict[str, str]:
+        self.names, self.names_lang = menu_names(self.menu, lang), lang
+        return self.names
+
     def total(self) -> int:
         return self.cart.subtotal - (self.discount.amount if self.discount else 0)
 
@@ -479,7 +634,7 @@ class SellView(QWidget):
         self.discount_label.setVisible(self.discount is not None)
         self.subtotal_label.setVisible(self.discount is not None)
         self.total_label.setText(tr("Total {amount}", amount=money(self.total())))
-        for b in (self.discount_button, self.clear_button, self.minus, self.plus, self.remove):
+        for b in (self.discount_button, self.clear_button, self.minus, self.plus, self.remove, self.options_button):
             b.setEnabled(has_lines)
         self.pay_button.setEnabled(has_lines and self.shift_open)
         self.park_button.setEnabled(has_lines)
@@ -542,6 +697,8 @@ class SellView(QWidget):
         self.label_edit.setPlaceholderText(tr("Table, pager or name"))
         self.table.setHorizontalHeaderLabels([tr("Item"), tr("Qty"), tr("Amount")])
         self.remove.setText(tr("Remove"))
+        self.options_button.setText(tr("Options…"))
+        self.options_button.setToolTip(tr("Options and a note for the kitchen, for the selected line"))
         self.discount_button.setText(tr("Discount (F9)"))
         self.clear_button.setText(tr("Clear"))
         self.park_button.setText(tr("Park"))

@@ -141,8 +141,10 @@ class SyncStatusBar(QStatusBar):
         """"Sync now" and the shift always show; where the bar is short (a 1024-wide screen, a longer language) the
         last acknowledgement goes first, then the count waiting to sync (both stay in the tooltip)."""
         layout = self.host.layout()
+        # The host gets what the buttons leave (it claims nothing itself): that is the room, once laid out.
         buttons = sum(b.sizeHint().width() + 6 for b in (self.unlock_button, self.sync_button) if b.isVisible())
-        room = self.width() - buttons - 16  # the status bar's own margins and spacing
+        room = min(self.host.width(), self.width() - buttons - 16) if self.host.width() > 0 else \
+            self.width() - buttons - 16
         for w in (self.pending, self.acked):
             w.setVisible(True)
             self.seps[w].setVisible(True)
@@ -152,6 +154,7 @@ class SyncStatusBar(QStatusBar):
                 break
             w.setVisible(False)
             self.seps[w].setVisible(False)
+        layout.activate()  # the labels take their new widths now, not at some later layout pass
         self.setToolTip("\n".join(w.text() for w in (self.shift, self.online, self.pending, self.acked)))
 
     def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)

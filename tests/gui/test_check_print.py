@@ -48,7 +48,8 @@ def sold(qtbot: Any, tmp_path: Path) -> tuple[Terminal, Any]:
                               passphrase=TEST_PASSPHRASE)
     owner = term.owner()
     term.open_shift(owner, 10_000)
-    every = [(item_id, 1) for item_id, item in term.menu().items() if item.is_sellable()][:16]  # a long order
+    every = [(item_id, 1, [(g["id"], g["options"][0]["id"]) for g in item.modifiers if g["min"]])
+             for item_id, item in term.menu().items() if item.is_sellable()][:16]  # a long order
     result = term.sell(owner, every, [Tender(CASH, 100_000)], language="ka", order_label="Table 7")
     return term, result
 

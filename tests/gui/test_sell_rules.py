@@ -102,7 +102,8 @@ def test_park_and_recall_an_order_survives_a_restart_and_z_warns(qtbot: Any, win
     other = Terminal.open(term.data_dir)
     try:
         assert [(c["label"], c["parked_by"], c["lines"]) for c in other.parked_carts()] == [
-            ("Table 4", "Giorgi", [{"item_id": "udon", "quantity": 2}, {"item_id": "tofu", "quantity": 1}])]
+            ("Table 4", "Giorgi", [{"item_id": "udon", "quantity": 2, "options": [], "note": ""},
+                                   {"item_id": "tofu", "quantity": 1, "options": [], "note": ""}])]
     finally:
         other.close()
 

@@ -14,6 +14,7 @@ import requests
 
 from sync.protocol.blocks import GENESIS_PREV_HASH, build_block
 from sync.protocol.records import Record, decode_record, encode_record
+from terminal.core.orders import Tender
 from tests.hq.conftest import Till, sql
 from tests.hqkit import HQServer, blocks_payload
 
@@ -119,6 +120,15 @@ ATTACKS: dict[str, tuple[Edit, str]] = {
             payments=[{"kind": "card", "amount": p["subtotal"] - p["subtotal"] // 2,
                        "tendered": p["subtotal"] - p["subtotal"] // 2, "change": 0, "reference": "card"}])),
         "unknown_user"),
+    "an option at a price HQ never set (a free egg)": (
+        lambda rs: _edited(rs, "sale", lambda p: p["lines"][0].update(
+            modifiers=[{"group": "extras", "option": "egg", "price": 0}])), "wrong_option"),
+    "an option the item does not have": (
+        lambda rs: _edited(rs, "sale", lambda p: p["lines"][0].update(
+            modifiers=[{"group": "extras", "option": "truffle", "price": 0}])), "wrong_option"),
+    "an option priced right but left out of the unit price": (
+        lambda rs: _edited(rs, "sale", lambda p: p["lines"][0].update(
+            modifiers=[{"group": "extras", "option": "egg", "price": 200}])), "wrong_price"),
     "a sale under a menu version it never loaded": (
         lambda rs: _edited(rs, "sale", lambda p: p.update(menu_version=p["menu_version"] + 1)),
         "wrong_menu_version"),
@@ -271,3 +281,34 @@ def test_verify_chain_replays_the_business_rules(make_till: Callable[..., Till],
     finally:
         sql(hq.database_url, "UPDATE menu_item_history SET price = price - 1 WHERE item_id = 'udon'")
     assert r.returncode == 1 and "wrong_price" in r.stdout and "udon" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_sale_with_options_is_priced_by_hq_from_the_version_it_was_sold_under(make_till: Callable[..., Till],
+                                                                              hq: HQServer) -> None:
+    """Options travel with the menu from HQ; HQ re-prices each line with its options against its own history, so
+    an option repriced at HQ after the till loaded its menu does not make the till's honest sale a lie."""
+    from sync.hq.auth import hash_password
+    from terminal.store import repos
+
+    till = make_till()
+    udon = till.term.menu()["udon"]
+    assert udon.option("extras", "egg") == {"id": "egg", "name": {"ka": "კვერცხი", "en": "Egg", "ru": "Яйцо"},
+                                            "price": 200}  # came from HQ at enrollment
+    sql(hq.database_url, "INSERT INTO staff_users (username, password_hash, role) VALUES ('menu-admin', %s, "
+                         "'hq_admin')", (hash_password("long enough pw"),))
+    token = requests.post(f"{hq.url}/api/v1/staff/login", json={"username": "menu-admin",
+                                                                "password": "long enough pw"}, timeout=10)
+    admin = {"authorization": f"Bearer {token.json()['access_token']}"}
+    item = udon.to_dict()
+    item["modifiers"][0]["options"][0]["price"] = 300  # HQ makes the egg dearer; the till has not pulled yet
+    r = requests.put(f"{hq.url}/api/v1/staff/menu/udon", headers=admin, timeout=10,
+                     json={k: v for k, v in item.items() if k not in ("id", "total_kcal")})
+    assert r.status_code == 200, r.text
+    giorgi = repos.get_user(till.term.store, "Giorgi")
+    assert giorgi is not None
+    till.term.sell(giorgi, [("udon", 2, [("extras", "egg"), ("extras", "double")], "no spring onion"),
+                            ("dumplings", 1, [("filling", "cheese")])], [Tender("cash")])
+    _synced(till)
+    rows = sql(hq.database_url, "SELECT item_id, quantity, unit_price FROM sale_items WHERE terminal_id = %s "
+                                "ORDER BY line_no", (till.id,))
+    assert [tuple(r) for r in rows] == [("udon", 2, 700 + 200 + 500), ("dumplings", 1, 1_500 + 100)]

@@ -42,6 +42,8 @@ class MenuItemIn(BaseModel):
     cooking_minutes: int = Field(default=15, ge=0, le=MAX_COOKING_MINUTES)
     ingredients: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
     active: bool = True
+    codes: list[str] = Field(default_factory=list, max_length=10)  # barcodes / short codes a scanner types
+    modifiers: list[dict[str, Any]] = Field(default_factory=list, max_length=8)  # groups (vocabulary.py)
 
 
 class PolicyIn(BaseModel):
