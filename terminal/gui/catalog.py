@@ -50,9 +50,6 @@ CATALOG: dict[str, tuple[str, str]] = {
     "Subtotal: {amount}": ("შუალედური ჯამი: {amount}", "Подытог: {amount}"),
     "Discount ({reason}): {amount}": ("ფასდაკლება ({reason}): {amount}", "Скидка ({reason}): {amount}"),
     "Total {amount}": ("ჯამი {amount}", "Итого {amount}"),
-    "Discount on this order of {amount}. Above 10 % a manager must approve.": (
-        "ფასდაკლება {amount}-ის შეკვეთაზე. 10 %-ზე მეტს მენეჯერი ადასტურებს.",
-        "Скидка на заказ на {amount}. Скидку больше 10 % подтверждает менеджер."),
     "A discount above 10 % needs a manager.": ("10 %-ზე მეტ ფასდაკლებას მენეჯერი სჭირდება.",
                                                "Скидке больше 10 % нужно подтверждение менеджера."),
     # payment
@@ -474,4 +471,16 @@ CATALOG: dict[str, tuple[str, str]] = {
     "up to {n}": ("{n}-მდე", "до {n}"),
     "e.g. no coriander": ("მაგ. ქინძის გარეშე", "напр. без кинзы"),
     "{item} is sold out.": ("{item} გაყიდულია.", "{item} закончился."),
+    "A percent is a number like 10 or 12.5.": ("პროცენტი არის რიცხვი, მაგ. 10 ან 12.5.",
+                                               "Процент — это число, например 10 или 12.5."),
+    "A percent is more than 0 and at most 100.": ("პროცენტი 0-ზე მეტი და არაუმეტეს 100-ისაა.",
+                                                  "Процент больше 0 и не больше 100."),
+    "Above 10 % of the order a manager must approve.": ("შეკვეთის 10 %-ზე მეტს მენეჯერი ადასტურებს.",
+                                                        "Больше 10 % от заказа одобряет менеджер."),
+    "Comes to {amount}": ("შედეგი: {amount}", "Итого скидка: {amount}"),
+    "Only {item} · {amount}": ("მხოლოდ {item} · {amount}", "Только {item} · {amount}"),
+    "Percent": ("პროცენტი", "Процент"),
+    "The discount is more than {amount}.": ("ფასდაკლება აღემატება {amount}-ს.", "Скидка больше, чем {amount}."),
+    "Whole order · {amount}": ("მთელი შეკვეთა · {amount}", "Весь заказ · {amount}"),
+    "or amount": ("ან თანხა", "или сумма"),
 }

@@ -13,8 +13,9 @@ from typing import Any
 from sync.protocol.vocabulary import MAX_NOTE_LENGTH
 from terminal.core.errors import InvalidInput, UserFacingError
 from terminal.core.menu import CATEGORIES, MenuItem
-from terminal.core.orders import MAX_LABEL, MAX_QUANTITY, Wanted, make_discount, priced_modifiers
+from terminal.core.orders import MAX_LABEL, MAX_QUANTITY, MAX_TEXT, Wanted, make_discount, priced_modifiers
 from terminal.core.sales import DiscountRequest
+from terminal.core.users import User
 from terminal.gui.checkview import menu_names
 from terminal.gui.i18n import language, money, tr
 from terminal.gui.printing import line_label
@@ -42,7 +43,17 @@ from terminal.gui.qt import (
     Signal,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import ReasonDialog, button, choose, label, panel, row_table, show_error
+from terminal.gui.widgets import (
+    MoneyEdit,
+    button,
+    choose,
+    dialog_buttons,
+    form_layout,
+    label,
+    panel,
+    row_table,
+    show_error,
+)
 from terminal.services import SaleResult
 
 ALL = "all"
@@ -188,6 +199,132 @@ class OptionsDialog(QDialog):
                      for buttons in self.groups.values() for b in buttons if b.isChecked())
 
 
+@dataclass
+class CartDiscount:
+    """A discount on the whole order (line None) or on one line (its key), by percent (basis points) or amount."""
+
+    line: tuple[Any, ...] | None
+    percent_bp: int | None
+    amount: int
+    reason: str
+
+    def label(self) -> str:
+        if self.percent_bp is not None:
+            whole, part = divmod(self.percent_bp, 100)
+            return f"−{whole}{f'.{part:02d}'.rstrip('0') if part else ''} %"
+        return f"−{money(self.amount)}"
+
+    def of(self, base: int) -> int:
+        if self.percent_bp is not None:
+            return (base * self.percent_bp + 5_000) // 10_000  # to the nearest tetri
+        return min(self.amount, base)
+
+
+PERCENT_CHOICES = (5, 10, 15, 20, 50)
+
+
+class DiscountDialog(QDialog):
+    """A discount by percent (quick buttons or typed) or by amount, on the whole order or on the selected line,
+    with a reason. Shows what it comes to before OK."""
+
+    def __init__(self, parent: QWidget | None, subtotal: int, line: CartLine | None, line_text: str) -> None:
+        super().__init__(parent)
+        self.setObjectName("discount")
+        self.setWindowTitle(tr("Discount"))
+        self.setMinimumWidth(540)
+        self.subtotal, self.line = subtotal, line
+        layout = QVBoxLayout(self)
+        layout.addWidget(label(tr("Discount"), "title"))
+        layout.addWidget(label(tr("Above 10 % of the order a manager must approve."), "subtitle", wrap=True))
+        scope = QHBoxLayout()
+        self.whole = button(tr("Whole order · {amount}", amount=money(subtotal)), "option", self._update)
+        self.one_line = button(line_text, "option", self._update)
+        for b in (self.whole, self.one_line):
+            b.setCheckable(True)
+            b.setAutoExclusive(True)
+            b.setMinimumHeight(48)
+            scope.addWidget(b)
+        self.whole.setChecked(True)
+        self.one_line.setVisible(line is not None)
+        layout.addLayout(scope)
+        self.percent = QLineEdit()
+        self.percent.setObjectName("discount-percent")
+        self.percent.setPlaceholderText("%")
+        self.percent.setMaxLength(6)
+        self.amount = MoneyEdit("discount")
+        self.percent.textChanged.connect(lambda t: self._typed(self.amount, t))
+        self.amount.textChanged.connect(lambda t: self._typed(self.percent, t))
+        quick = QHBoxLayout()
+        self.quick: list[QPushButton] = []
+        for pct in PERCENT_CHOICES:
+            b = button(f"{pct} %", "quick", lambda _=False, p=pct: self.percent.setText(str(p)))
+            b.setMinimumHeight(48)
+            self.quick.append(b)
+            quick.addWidget(b)
+        layout.addLayout(quick)
+        form = form_layout()
+        self.reason = QLineEdit()
+        self.reason.setMaxLength(MAX_TEXT)
+        form.addRow(tr("Percent"), self.percent)
+        form.addRow(tr("or amount"), self.amount)
+        form.addRow(tr("Reason"), self.reason)
+        layout.addLayout(form)
+        self.comes_to = label("", "subtitle")
+        self.error = label("", "error", wrap=True)
+        layout.addWidget(self.comes_to)
+        layout.addWidget(self.error)
+        layout.addWidget(dialog_buttons(self, tr("OK"), self._check))
+        self.value: CartDiscount | None = None
+        self.percent.setFocus()
+        self._update()
+
+    def _typed(self, other: QLineEdit, text: str) -> None:
+        if text:  # a percent or an amount: the last one typed counts
+            other.blockSignals(True)
+            other.clear()
+            other.blockSignals(False)
+        self._update()
+
+    def base(self) -> int:
+        return self.line.total if self.one_line.isChecked() and self.line is not None else self.subtotal
+
+    def parsed(self) -> CartDiscount:
+        key = self.line.wanted().key if self.one_line.isChecked() and self.line is not None else None
+        reason = self.reason.text()
+        if self.percent.text().strip():
+            text = self.percent.text().strip().replace(",", ".")
+            try:
+                bp = round(float(text) * 100)
+            except ValueError:
+                raise InvalidInput(tr("A percent is a number like 10 or 12.5.")) from None
+            if not 0 < bp <= 10_000 or not text.replace(".", "", 1).isdigit():
+                raise InvalidInput(tr("A percent is more than 0 and at most 100."))
+            return CartDiscount(key, bp, 0, reason)
+        return CartDiscount(key, None, self.amount.value(), reason)
+
+    def _update(self) -> None:
+        self.error.clear()
+        try:
+            found = self.parsed()
+        except UserFacingError:
+            self.comes_to.setText("")
+            return
+        self.comes_to.setText(tr("Comes to {amount}", amount=money(-found.of(self.base()))))
+
+    def _check(self) -> None:
+        try:
+            found = self.parsed()
+            if found.percent_bp is None and found.amount > self.base():
+                raise InvalidInput(tr("The discount is more than {amount}.", amount=money(self.base())))
+            if not found.reason.strip():
+                raise InvalidInput(tr("Please give a reason."))
+        except UserFacingError as exc:
+            self.error.setText(exc.message)
+            return
+        self.value = found
+        self.accept()
+
+
 class SellView(QWidget):
     sale_completed = Signal(object)  # SaleResult
     open_shift_requested = Signal()
@@ -197,7 +334,8 @@ class SellView(QWidget):
         self.setObjectName("page")
         self.session = session
         self.cart = Cart()
-        self.discount: DiscountRequest | None = None
+        self.discounts: dict[tuple[Any, ...] | None, CartDiscount] = {}  # by line key; None: the whole order
+        self.discount_approver: User | None = None  # the manager who approved the discounts as they stand
         self.menu: dict[str, MenuItem] = {}
         self.item_buttons: dict[str, QWidget] = {}
         self.category = ALL
@@ -589,7 +727,8 @@ class SellView(QWidget):
 
     def clear(self) -> None:
         self.cart.clear()
-        self.discount = None
+        self.discounts.clear()
+        self.discount_approver = None
         self.label_edit.clear()
         self.refresh_cart()
 
@@ -602,6 +741,9 @@ class SellView(QWidget):
         names = self.names if self.names_lang == lang else self._names(lang)
         for r, line in enumerate(lines):
             name = line_label(line.as_line(), names) if (line.options or line.note) else line.item.display_name(lang)
+            own = self.discounts.get(line.wanted().key)
+            if own is not None:
+                name += f"  [{own.label()}]"
             for c, text in enumerate((name, f"× {line.quantity}", money(line.total))):
                 cell = table.item(r, c)
                 if cell is None:
@@ -613,26 +755,57 @@ class SellView(QWidget):
         if select is not None and select >= 0:
             table.selectRow(select)
         table.setUpdatesEnabled(True)
-        if self.discount is not None and self.discount.amount > self.cart.subtotal:
-            self.discount = None  # the cart shrank below the discount: it no longer applies
+        keys = {line.wanted().key for line in lines}
+        for key in [k for k in self.discounts if k is not None and k not in keys]:
+            del self.discounts[key]  # its line is gone (or changed): the discount went with it
+        if not lines:
+            self.discounts.clear()
         self.update_totals()
 
     def _names(self, lang: str) -> dict[str, str]:
         self.names, self.names_lang = menu_names(self.menu, lang), lang
         return self.names
 
+    def discount_amount(self, discounts: dict[tuple[Any, ...] | None, CartDiscount] | None = None) -> int:
+        """The order's discount in tetri: each line's on its line total, the order's on the subtotal; never more
+        than the subtotal."""
+        discounts = self.discounts if discounts is None else discounts
+        by_key = {line.wanted().key: line for line in self.cart.lines}
+        total = 0
+        for key, d in discounts.items():
+            line = by_key.get(key) if key is not None else None
+            total += d.of(line.total if line is not None else self.cart.subtotal) if key is None or line else 0
+        return min(total, self.cart.subtotal)
+
+    def discount_reason(self) -> str:
+        names = {line.wanted().key: line.item.display_name(language()) for line in self.cart.lines}
+        parts = [f"{names.get(k, '') + ' ' if k is not None else ''}{d.label()}: {d.reason.strip()}"
+                 for k, d in self.discounts.items()]
+        text = "; ".join(parts)
+        return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+    @property
+    def discount(self) -> DiscountRequest | None:
+        """The discounts as the sale records them: one amount, the reasons, the manager who approved."""
+        amount = self.discount_amount()
+        if not amount:
+            return None
+        return DiscountRequest(amount, self.discount_reason(), self.discount_approver)
+
     def total(self) -> int:
-        return self.cart.subtotal - (self.discount.amount if self.discount else 0)
+        return self.cart.subtotal - self.discount_amount()
 
     def update_totals(self) -> None:
         subtotal = self.cart.subtotal
         has_lines = bool(self.cart.lines)
         self.subtotal_label.setText(tr("Subtotal: {amount}", amount=money(subtotal)))
-        if self.discount:
-            self.discount_label.setText(tr("Discount ({reason}): {amount}", reason=self.discount.reason,
-                                           amount=money(-self.discount.amount)))
-        self.discount_label.setVisible(self.discount is not None)
-        self.subtotal_label.setVisible(self.discount is not None)
+        discount = self.discount
+        if discount:
+            self.discount_label.setText(tr("Discount ({reason}): {amount}", reason=discount.reason,
+                                           amount=money(-discount.amount)))
+            self.discount_label.setToolTip(discount.reason)
+        self.discount_label.setVisible(discount is not None)
+        self.subtotal_label.setVisible(discount is not None)
         self.total_label.setText(tr("Total {amount}", amount=money(self.total())))
         for b in (self.discount_button, self.clear_button, self.minus, self.plus, self.remove, self.options_button):
             b.setEnabled(has_lines)
@@ -646,25 +819,39 @@ class SellView(QWidget):
     def ask_discount(self) -> None:
         if not self.cart.lines:
             return
-        dialog = ReasonDialog(self, tr("Discount"), tr("Discount on this order of {amount}. Above 10 % a manager "
-                                                       "must approve.", amount=money(self.cart.subtotal)),
-                              amount="discount")
-        if dialog.exec() != ReasonDialog.DialogCode.Accepted:
+        row = self.selected_row()
+        line = self.cart.lines[row] if row is not None else None
+        line_text = tr("Only {item} · {amount}", item=line.item.display_name(language()),
+                       amount=money(line.total)) if line is not None else ""
+        dialog = DiscountDialog(self, self.cart.subtotal, line, line_text)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.value is None:
             return
-        amount, reason = dialog.value, dialog.reason.text()
-        subtotal = self.cart.subtotal
-        try:
-            def decide(user: object) -> DiscountRequest:
-                make_discount(subtotal, amount, reason, user, None)  # type: ignore[arg-type]
-                return DiscountRequest(amount, reason, None if user is self.session.user else user)  # type: ignore
+        wanted = {**self.discounts, dialog.value.line: dialog.value}
+        if self.approve_discount(wanted, dialog.value.reason):
+            self.discounts = wanted
+            self.update_totals()
+            self.refresh_cart()
 
-            request = self.session.as_manager(self, tr("A discount above 10 % needs a manager."), decide)
+    def approve_discount(self, discounts: dict[tuple[Any, ...] | None, CartDiscount], reason: str) -> bool:
+        """Up to 10 % of the subtotal is the cashier's call; above it a manager approves with their PIN (and is
+        recorded on the sale)."""
+        amount, subtotal = self.discount_amount(discounts), self.cart.subtotal
+        if not amount:
+            return True
+        try:
+            def decide(user: User) -> User:
+                make_discount(subtotal, amount, reason or "discount", user, None)
+                return user
+
+            approver = self.session.as_manager(self, tr("A discount above 10 % needs a manager."), decide)
         except UserFacingError as exc:
             show_error(self, exc)
-            return
-        if request is not None:
-            self.discount = request
-            self.update_totals()
+            return False
+        if approver is None:
+            return False
+        if approver is not self.session.user:
+            self.discount_approver = approver
+        return True
 
     def pay(self) -> None:
         if not self.cart.lines:
@@ -674,6 +861,10 @@ class SellView(QWidget):
             return
         from terminal.gui.payment import PaymentDialog
 
+        discount = self.discount
+        if discount is not None and discount.approver is None and \
+                not self.approve_discount(self.discounts, discount.reason):
+            return  # the cart changed since: the discount is now above what the cashier may give alone
         order_label = self.label_edit.text().strip() or None
         dialog = PaymentDialog(self, self.session, self.cart.wanted(), self.total(), self.discount, order_label)
         if dialog.exec() == PaymentDialog.DialogCode.Accepted and dialog.result_sale is not None:

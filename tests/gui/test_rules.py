@@ -13,7 +13,8 @@ from terminal.core.orders import CASH, Tender
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.payment import PaymentDialog
 from terminal.gui.qt import QLineEdit, QPushButton, Qt, QWidget
-from terminal.gui.widgets import ManagerApproval, ReasonDialog
+from terminal.gui.sell import DiscountDialog
+from terminal.gui.widgets import ManagerApproval
 from tests.gui.helpers import approve_as, button_named, click, login, on_modal, press, type_into
 
 
@@ -95,7 +96,7 @@ def test_split_tender_card_then_cash(qtbot: Any, window: MainWindow) -> None:
 
 def discount_flow(qtbot: Any, win: MainWindow, approver: tuple[str, str] | None) -> None:
     def reason(dialog: QWidget) -> None:
-        assert isinstance(dialog, ReasonDialog)
+        assert isinstance(dialog, DiscountDialog)
         qtbot.keyClicks(dialog.amount, "20")
         qtbot.keyClicks(dialog.reason, "birthday")
         on_modal(manager)
@@ -239,3 +240,46 @@ def test_cash_in_and_out_with_a_reason_show_in_the_x_report(qtbot: Any, window: 
     x = win.session.term.x_report()
     assert (x["cash_in"], x["cash_out"], x["expected_cash"]) == (5_000, 3_000, 12_000)
     assert "120.00" in shift.x_rows["expected_cash"].value.text()
+
+
+def test_percent_and_line_discounts_add_up_to_one_recorded_discount(qtbot: Any, window: MainWindow) -> None:
+    """10 % off one line and 5 % off the order: the cart shows each, the sale records their sum with both reasons,
+    and a cart that grows past the cashier's limit asks a manager at Pay."""
+    win = window
+    open_shift_and_sell_screen(qtbot, win)
+    sell = win.sell
+    click(qtbot, sell.item_buttons["shrimp"])  # 26.00
+    click(qtbot, sell.item_buttons["tofu"])  # 8.00, selected
+
+    def line_ten(dialog: QWidget) -> None:
+        assert isinstance(dialog, DiscountDialog)
+        click(qtbot, dialog.one_line)
+        click(qtbot, dialog.quick[1])  # 10 %
+        assert "0.80" in dialog.comes_to.text()
+        qtbot.keyClicks(dialog.reason, "staff")
+        click(qtbot, button_named(dialog, "OK"))
+
+    on_modal(line_ten)
+    press(qtbot, win, sell.search, Qt.Key.Key_F9)
+    assert sell.table.item(1, 0).text() == "Silken tofu  [−10 %]" and "33.20" in sell.total_label.text()
+
+    def order_five(dialog: QWidget) -> None:
+        qtbot.keyClicks(dialog.percent, "5")  # typed: the whole order is the default
+        qtbot.keyClicks(dialog.reason, "birthday")
+        click(qtbot, button_named(dialog, "OK"))
+
+    on_modal(order_five)
+    press(qtbot, win, sell.search, Qt.Key.Key_F9)
+    assert sell.discount is not None and sell.discount.amount == 80 + 170  # 5 % of 34.00 is 1.70
+    assert sell.discount.reason == "Silken tofu −10 %: staff; −5 %: birthday"
+
+    def pay(dialog: QWidget) -> None:
+        click(qtbot, dialog.quick_buttons[0])
+        click(qtbot, dialog.quick_buttons[0])
+
+    on_modal(pay)
+    click(qtbot, sell.pay_button)
+    sale = win.session.term.sale_details(win.session.term.recent_sales()[0]["id"])
+    assert (sale["discount"], sale["total"], sale["discount_reason"]) == (
+        250, 3_150, "Silken tofu −10 %: staff; −5 %: birthday")
+    assert sale["discount_approved_by"] is None  # 7.4 %: the cashier's call
