@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", parents=[common], help="terminal state: shift, sales, ledger")
     p = sub.add_parser("settings", parents=[common], help="show or change the till's settings (a manager's)")
     p.add_argument("--receipt-width", type=int, choices=[80, 58], help="receipt paper width in mm")
+    p.add_argument("--customer-display", choices=["auto", "on", "off"],
+                   help="the customer-facing window: on a second screen when there is one (auto), always, never")
     p.add_argument("--z-variance-limit", metavar="TETRI",
                    help="how far the counted drawer may be off before only a manager may close the shift")
     sub.add_parser("seal", parents=[common], help="seal every pending record into signed blocks now")
@@ -537,15 +539,18 @@ def _status(term: Terminal, args: argparse.Namespace) -> int:
 
 
 def _settings(term: Terminal, args: argparse.Namespace) -> int:
-    if args.receipt_width is not None or args.z_variance_limit is not None:
+    if args.receipt_width is not None or args.z_variance_limit is not None or args.customer_display is not None:
         user = _acting_user(term, args)
+        if args.customer_display is not None:
+            term.set_customer_display(user, args.customer_display)
         if args.receipt_width is not None:
             term.set_receipt_width(user, args.receipt_width)
         if args.z_variance_limit is not None:
             term.set_z_variance_limit(user, parse_tetri(args.z_variance_limit, "variance limit"))
-    width, limit = term.receipt_width_mm(), term.z_variance_limit()
-    _out(args, {"receipt_width_mm": width, "z_variance_limit": limit},
-         f"Receipt paper: {width} mm\nDrawer variance a cashier may close with: {format_gel(limit)}")
+    width, limit, display = term.receipt_width_mm(), term.z_variance_limit(), term.customer_display()
+    _out(args, {"receipt_width_mm": width, "z_variance_limit": limit, "customer_display": display},
+         f"Receipt paper: {width} mm\nDrawer variance a cashier may close with: {format_gel(limit)}\n"
+         f"Customer display: {display}")
     return EXIT_OK
 
 

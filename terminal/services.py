@@ -72,6 +72,7 @@ logger = logging.getLogger(__name__)
 
 RECEIPT_WIDTHS = (80, 58)
 DEFAULT_Z_VARIANCE_LIMIT = 2_000  # tetri
+CUSTOMER_DISPLAY_MODES = ("auto", "on", "off")
 
 # A terminal not enrolled with HQ prints a claim link that says so (.invalid never resolves, RFC 2606); enrollment
 # replaces it with HQ's own claim page.
@@ -580,6 +581,18 @@ class Terminal:
         check_amount(tetri, "variance limit", allow_zero=True)
         with self.store.transaction() as conn:
             repos.set_meta(conn, "z_variance_limit", str(tetri))
+
+    def customer_display(self) -> str:
+        """The customer-facing display: "auto" (on a second screen when there is one), "on" or "off"."""
+        value = self.store.meta("customer_display")
+        return value if value in CUSTOMER_DISPLAY_MODES else "auto"
+
+    def set_customer_display(self, user: User, mode: str) -> None:
+        require_role(user, Role.MANAGER, "set the customer display")
+        if mode not in CUSTOMER_DISPLAY_MODES:
+            raise InvalidInput(f"The customer display is {', '.join(CUSTOMER_DISPLAY_MODES)}, not {mode!r}.")
+        with self.store.transaction() as conn:
+            repos.set_meta(conn, "customer_display", mode)
 
     def user_language(self, user: User) -> str | None:
         """The language this user last chose at this till (a local preference: not recorded in the ledger)."""

@@ -483,4 +483,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "The discount is more than {amount}.": ("ფასდაკლება აღემატება {amount}-ს.", "Скидка больше, чем {amount}."),
     "Whole order · {amount}": ("მთელი შეკვეთა · {amount}", "Весь заказ · {amount}"),
     "or amount": ("ან თანხა", "или сумма"),
+    "Welcome!": ("მოგესალმებით!", "Добро пожаловать!"),
+    "and {n} more": ("და კიდევ {n}", "и ещё {n}"),
+    "Thank you!": ("გმადლობთ!", "Спасибо!"),
+    "Paid {amount}": ("გადახდილია {amount}", "Оплачено {amount}"),
 }

@@ -10,6 +10,7 @@ from pathlib import Path
 from terminal.cameras import Cameras
 from terminal.gui.cameras import CameraView
 from terminal.gui.checkview import DocumentDialog, item_names, sale_check_data
+from terminal.gui.customer import CustomerDisplay
 from terminal.gui.history import HistoryView
 from terminal.gui.i18n import LANGUAGES, language, money, set_language, tr
 from terminal.gui.kitchen import KitchenView
@@ -128,6 +129,18 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self.views[name])
         self.root.addWidget(work)
         self.root.setCurrentWidget(work)
+        self.customer: CustomerDisplay | None = None
+        mode = term.customer_display()
+        if mode != "off":
+            display = CustomerDisplay(term.franchise)
+            if display.place() or mode == "on":  # a second screen, or asked for even on one (a window of its own)
+                if not display.isVisible():
+                    display.resize(1024, 600)
+                    display.show()
+                self.sell.cart_changed.connect(display.show_cart)
+                self.customer = display
+            else:
+                display.deleteLater()
         self.status = SyncStatusBar(session, self.open_camera_alerts)
         self.status.alerts_clicked.connect(self.show_camera_alerts)
         self.setStatusBar(self.status)
@@ -271,6 +284,9 @@ class MainWindow(QMainWindow):
         self.last_check = dialog
         dialog.finished.connect(lambda _r: self.sell.search.setFocus())
         dialog.open()
+        if self.customer is not None:
+            self.customer.show_paid(result.sale.total, change, result.sale.check.claim_url,
+                                    result.sale.parts.get("customer", 0))
 
     # --- language ---
 
@@ -330,6 +346,10 @@ class MainWindow(QMainWindow):
             # back after the cameras' store closed was a fault at every quit).
             self.tasks.shutdown()
             self.cameras.close()
+            if self.customer is not None:
+                self.customer.close()
+                self.customer.deleteLater()
+                self.customer = None
             self.status.close_store()
             self.session.close()
             self.session = None

@@ -328,6 +328,7 @@ class DiscountDialog(QDialog):
 class SellView(QWidget):
     sale_completed = Signal(object)  # SaleResult
     open_shift_requested = Signal()
+    cart_changed = Signal(list, int, int)  # [(name, quantity, amount)], discount, total: the customer display
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -807,6 +808,9 @@ class SellView(QWidget):
         self.discount_label.setVisible(discount is not None)
         self.subtotal_label.setVisible(discount is not None)
         self.total_label.setText(tr("Total {amount}", amount=money(self.total())))
+        lang = language()
+        self.cart_changed.emit([(line.item.display_name(lang), line.quantity, line.total) for line in self.cart.lines],
+                               self.discount_amount(), self.total())
         for b in (self.discount_button, self.clear_button, self.minus, self.plus, self.remove, self.options_button):
             b.setEnabled(has_lines)
         self.pay_button.setEnabled(has_lines and self.shift_open)
