@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sale_id")
     p.add_argument("--reason", required=True)
     p.add_argument("--amount", default=None, help="tetri; default: everything not yet refunded")
+    p.add_argument("--item", action="append", default=None, metavar="LINE:QTY",
+                   help="refund by item: QTY of the sale's line LINE (1 = its first line); repeat for more lines")
     p.add_argument("--method", choices=["cash", "card"], default=None,
                    help="default: the way the sale was paid (card first, then cash)")
 
@@ -614,7 +616,13 @@ def _sell(term: Terminal, args: argparse.Namespace) -> int:
 def _refund(term: Terminal, args: argparse.Namespace) -> int:
     user = _acting_user(term, args)
     amount = parse_tetri(args.amount, "refund amount") if args.amount is not None else None
-    res = term.refund(user, args.sale_id, args.reason, amount, args.method)
+    by_item: dict[int, int] = {}
+    for spec in args.item or ():
+        line, _, quantity = spec.partition(":")
+        if not line.isdigit() or not quantity.isdigit() or int(line) < 1:
+            raise InvalidInput(f"--item takes LINE:QTY, like 2:1 (one of the second line), not {spec!r}.")
+        by_item[int(line) - 1] = by_item.get(int(line) - 1, 0) + int(quantity)
+    res = term.refund(user, args.sale_id, args.reason, amount, args.method, lines=by_item if args.item else None)
     _out(args, res, f"Refunded {format_gel(res['amount'])} ({res['method']}) on sale {res['sale_id']}.")
     return EXIT_OK
 

@@ -406,10 +406,44 @@ class Terminal:
                                 "parts": dict(refund.token_reversal)}),
         ], refund.created_at_ms)
 
+    def refund_lines_amount(self, sale: Mapping[str, Any],
+                            lines: Mapping[int, int]) -> tuple[int, list[dict[str, Any]]]:
+        """What giving back these quantities of these lines (by index) comes to: their share of what was paid (a
+        discount is shared out in proportion), and the lines as the refund keeps them. Checks each quantity against
+        what is left of its line."""
+        sold = sale["lines"]
+        done = repos.refunded_quantities(self.store.conn, sale["id"])
+        chosen, gross = [], 0
+        for index, quantity in sorted(lines.items()):
+            if quantity == 0:
+                continue
+            if not 0 <= index < len(sold):
+                raise InvalidInput(f"The sale has no line {index + 1}.")
+            left = sold[index]["quantity"] - done.get(index, 0)
+            check_quantity(quantity)
+            if quantity > left:
+                raise InvalidInput(f"Only {left} × {sold[index]['name']} can still be refunded.")
+            gross += sold[index]["unit_price"] * quantity
+            chosen.append({"line": index, "item_id": sold[index]["item_id"], "name": sold[index]["name"],
+                           "quantity": quantity, **({"modifiers": sold[index]["modifiers"]}
+                                                    if sold[index].get("modifiers") else {})})
+        if not chosen:
+            raise InvalidInput("Choose at least one item to refund.")
+        amount = gross * sale["total"] // sale["subtotal"] if sale["subtotal"] else 0
+        for line in chosen:  # each line's share, for the slip (the last takes the rounding)
+            line["amount"] = sold[line["line"]]["unit_price"] * line["quantity"] * sale["total"] // sale["subtotal"]
+        chosen[-1]["amount"] += amount - sum(line["amount"] for line in chosen)
+        return amount, chosen
+
     def refund(self, user: User, sale_id: str, reason: str, amount: int | None = None,
-               method: str | None = None) -> dict[str, Any]:
-        """Refund (part of) a sale. Without a method the money goes back the way it was paid (card first); a
-        manager may choose cash or card instead."""
+               method: str | None = None, lines: Mapping[int, int] | None = None) -> dict[str, Any]:
+        """Refund (part of) a sale, by amount or by item (`lines`: quantity by line index). Without a method the
+        money goes back the way it was paid (card first); a manager may choose cash or card instead."""
+        chosen: list[dict[str, Any]] = []
+        if lines is not None:
+            if amount is not None:
+                raise InvalidInput("Refund by item or by amount, not both.")
+            amount, chosen = self.refund_lines_amount(self.sale_details(sale_id), lines)
         with self.store.transaction() as conn:
             row = self._sale_row(sale_id)
             if method is None:
@@ -419,13 +453,16 @@ class Terminal:
             else:
                 refunds = [self._refund_plan(user, row, amount, method, reason)]
                 self._write_refund(conn, refunds[0])
+            if chosen:
+                repos.set_refund_lines(conn, refunds[0].id, chosen)
         reversal: dict[str, int] = {}
         for r in refunds:
             for party, units in r.token_reversal.items():
                 reversal[party] = reversal.get(party, 0) + units
         return {"refund_id": refunds[0].id, "sale_id": refunds[0].sale_id, "amount": sum(r.amount for r in refunds),
                 "method": "+".join(r.method for r in refunds), "token_reversal": reversal,
-                "refunds": [{"refund_id": r.id, "amount": r.amount, "method": r.method} for r in refunds]}
+                "refunds": [{"refund_id": r.id, "amount": r.amount, "method": r.method} for r in refunds],
+                "lines": chosen}
 
     # --- history and the kitchen --------------------------------------------------------------------------------
 

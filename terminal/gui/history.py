@@ -9,12 +9,14 @@ from terminal.core.errors import UserFacingError
 from terminal.gui.checkview import DocumentDialog, item_names
 from terminal.gui.i18n import language, money, tr
 from terminal.gui.kitchen import STATUS_NAMES
-from terminal.gui.printing import Document, check_document, fill_text_document, refund_document, when
+from terminal.gui.printing import Document, check_document, fill_text_document, line_label, refund_document, when
 from terminal.gui.qt import (
     QComboBox,
     QDialog,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     Qt,
     QTableWidgetItem,
@@ -27,17 +29,47 @@ from terminal.gui.widgets import MoneyEdit, button, dialog_buttons, form_layout,
 
 
 class RefundDialog(QDialog):
-    def __init__(self, parent: QWidget | None, sale: dict[str, Any]) -> None:
+    """A refund by item (how many of each line go back: the amount follows, its share of what was paid) or by an
+    amount typed; by the way it was paid unless a manager picks cash or card."""
+
+    def __init__(self, parent: QWidget | None, session: Session, sale: dict[str, Any]) -> None:
         super().__init__(parent)
         self.setObjectName("refund")
         self.setWindowTitle(tr("Refund"))
+        self.session, self.sale = session, sale
         remaining = sale["total"] - sum(r["amount"] for r in sale["refunds"])
+        done = refunded_by_line(sale)
         layout = QVBoxLayout(self)
         layout.addWidget(label(tr("Refund on check {check}: up to {amount}.", check=sale["check_id"],
                                   amount=money(remaining)), wrap=True))
+        layout.addWidget(label(tr("By item: how many of each go back"), "subtitle"))
+        names = item_names(session.term, sale.get("language") or language())
+        grid = QGridLayout()
+        self.counts: list[QLabel] = []
+        self.left: list[int] = []
+        for i, line in enumerate(sale["lines"]):
+            left = line["quantity"] - done.get(i, 0)
+            self.left.append(left)
+            grid.addWidget(label(f"{line_label(line, names)} · {money(line['unit_price'])}", wrap=True), i, 0)
+            grid.addWidget(label(tr("of {n}", n=left), "subtitle"), i, 1)
+            less = button("−", "", lambda _=False, n=i: self._step(n, -1))
+            count = label("0", "strong")
+            count.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            count.setMinimumWidth(36)
+            more = button("+", "", lambda _=False, n=i: self._step(n, +1))
+            for b in (less, more):
+                b.setFixedSize(48, 44)
+                b.setEnabled(left > 0)
+            grid.addWidget(less, i, 2)
+            grid.addWidget(count, i, 3)
+            grid.addWidget(more, i, 4)
+            self.counts.append(count)
+        grid.setColumnStretch(0, 1)
+        layout.addLayout(grid)
         form = form_layout()
         self.amount = MoneyEdit("refund amount")
         self.amount.set_value(remaining)
+        self.amount.textEdited.connect(lambda _t: self._by_amount())
         self.method = QComboBox()
         self.method.addItem(tr("As paid"), None)
         self.method.addItem(tr("Cash"), "cash")
@@ -52,6 +84,23 @@ class RefundDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(dialog_buttons(self, tr("Refund"), self._check))
         self.value = 0
+        self.lines: dict[int, int] | None = None  # by item, when any count is above 0
+
+    def _step(self, index: int, by: int) -> None:
+        count = max(0, min(self.left[index], int(self.counts[index].text()) + by))
+        self.counts[index].setText(str(count))
+        chosen = {i: int(c.text()) for i, c in enumerate(self.counts) if int(c.text())}
+        self.lines = chosen or None
+        self.error.clear()
+        if chosen:
+            amount, _ = self.session.term.refund_lines_amount(self.sale, chosen)
+            self.amount.set_value(amount)
+
+    def _by_amount(self) -> None:
+        """An amount typed by hand: a refund by amount, whatever the counts said."""
+        for count in self.counts:
+            count.setText("0")
+        self.lines = None
 
     def _check(self) -> None:
         try:
@@ -63,6 +112,15 @@ class RefundDialog(QDialog):
             self.error.setText(tr("Please give a reason."))
             return
         self.accept()
+
+
+def refunded_by_line(sale: dict[str, Any]) -> dict[int, int]:
+    """Quantities refunded by item so far, by line index (from the sale's refunds)."""
+    out: dict[int, int] = {}
+    for refund in sale["refunds"]:
+        for line in refund.get("lines") or ():
+            out[line["line"]] = out.get(line["line"], 0) + line["quantity"]
+    return out
 
 
 class HistoryView(QWidget):
@@ -166,14 +224,15 @@ class HistoryView(QWidget):
         sale = self.current
         if sale is None:
             return
-        dialog = RefundDialog(self, sale)
+        dialog = RefundDialog(self, self.session, sale)
         if dialog.exec() != RefundDialog.DialogCode.Accepted:
             return
-        amount, method, reason = dialog.value, dialog.method.currentData(), dialog.reason.text()
+        amount, method, reason, lines = dialog.value, dialog.method.currentData(), dialog.reason.text(), dialog.lines
         try:
             done = self.session.as_manager(self, tr("A refund needs a manager's approval."),
-                                           lambda user: self.session.term.refund(user, sale["id"], reason, amount,
-                                                                                 method))
+                                           lambda user: self.session.term.refund(
+                                               user, sale["id"], reason, None if lines else amount, method,
+                                               lines=lines))
         except UserFacingError as exc:
             show_error(self, exc)
             return

@@ -122,6 +122,13 @@ def m0009_parked_carts(db: Database) -> None:
     )""")
 
 
+@MIGRATIONS(name="0010_refund_lines")
+def m0010_refund_lines(db: Database) -> None:
+    # A refund by item: which lines and how many of each went back ([{line, item_id, name, quantity, amount}]), at
+    # this till (the ledger's refund record carries the amount HQ checks); later refunds cannot take them again.
+    db.execute("ALTER TABLE refunds ADD COLUMN lines TEXT")
+
+
 _BLOCKS = [
     # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
     # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the

@@ -225,8 +225,8 @@ def sale_details(store: Store, sale_id: str) -> dict[str, Any]:
     sale["lines"] = json.loads(row["lines"])
     sale["payments"] = json.loads(row["payments"])
     sale["tokens"] = sale_parts(store.conn, row["check_number"])
-    sale["refunds"] = [dict(r) for r in store.all(
-        "SELECT id, amount, method, reason, approved_by, created_at_ms FROM refunds WHERE sale_id = ?",
+    sale["refunds"] = [{**dict(r), "lines": json.loads(r["lines"]) if r["lines"] else []} for r in store.all(
+        "SELECT id, amount, method, reason, approved_by, created_at_ms, lines FROM refunds WHERE sale_id = ?",
         (row["id"],))]
     return sale
 
@@ -303,6 +303,19 @@ def insert_refund(conn: sqlite3.Connection, refund: Refund) -> None:
          refund.approved_by, refund.created_at_ms))
     conn.executemany("INSERT INTO token_reversals (refund_id, party, amount) VALUES (?, ?, ?)",
                      [(refund.id, p, a) for p, a in refund.token_reversal.items()])
+
+
+def set_refund_lines(conn: sqlite3.Connection, refund_id: str, lines: list[dict[str, Any]]) -> None:
+    conn.execute("UPDATE refunds SET lines = ? WHERE id = ?", (json.dumps(lines, ensure_ascii=False), refund_id))
+
+
+def refunded_quantities(conn: sqlite3.Connection, sale_id: str) -> dict[int, int]:
+    """How many of each line (by its index in the sale) were refunded by item so far."""
+    out: dict[int, int] = {}
+    for (data,) in conn.execute("SELECT lines FROM refunds WHERE sale_id = ? AND lines IS NOT NULL", (sale_id,)):
+        for line in json.loads(data):
+            out[line["line"]] = out.get(line["line"], 0) + line["quantity"]
+    return out
 
 
 # --- cameras ----------------------------------------------------------------------------------------------------

@@ -14,11 +14,12 @@ from pypdf import PdfReader
 from PySide6.QtCore import QSize
 from PySide6.QtPdf import QPdfDocument
 
+from terminal.core.errors import UserFacingError
 from terminal.core.orders import CASH, Tender
 from terminal.gui.checkview import item_names, sale_check_data
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.printing import check_document, print_document
-from terminal.gui.qt import QImage, QWidget
+from terminal.gui.qt import QImage, QPushButton, QWidget
 from terminal.services import Terminal
 from terminal.setup import create_terminal
 from terminal.store import repos
@@ -138,3 +139,43 @@ def test_reprints_and_refund_slips_never_replace_the_original(qtbot: Any, window
     text = " ".join(PdfReader(slip.last_print).pages[0].extract_text().split())
     assert "REFUND" in text and "5.00" in text and "cold soup" in text and "Nino" in text
     assert repos.sale_details(term.store, sale["id"])["refunds"][0]["amount"] == 500
+
+
+def test_refund_by_item_gives_back_each_lines_share_and_prints_the_items(qtbot: Any, window: MainWindow) -> None:
+    win = window
+    term = win.session.term
+    login(qtbot, win, "Nino", "2222")
+    type_into(qtbot, win.views["shift"].float_edit, "100")
+    click(qtbot, win.views["shift"].open_button)
+    owner = term.owner()
+    from terminal.core.sales import DiscountRequest
+
+    sale = term.sell(owner, [("udon", 3), ("shrimp", 1)], [Tender(CASH)],
+                     DiscountRequest(470, "loyal customer")).sale  # 47.00 less 4.70: 10 % off every line
+    click(qtbot, win.nav_buttons["history"])
+    history = win.views["history"]
+    history.select_check(sale.check.id)
+
+    def by_item(dialog: QWidget) -> None:
+        plus = [b for b in dialog.findChildren(QPushButton) if b.text() == "+"]
+        click(qtbot, plus[0])
+        click(qtbot, plus[0])  # two of the three udon
+        assert dialog.amount.text() == "12.60"  # type: ignore[attr-defined]  # 14.00 less its 10 %
+        type_into(qtbot, dialog.reason, "too salty")  # type: ignore[attr-defined]
+        click(qtbot, button_named(dialog, "Refund"))
+
+    on_modal(by_item)
+    click(qtbot, history.refund)
+    slip = history.last_slip
+    assert slip is not None
+    qtbot.waitUntil(lambda: slip.last_print is not None, timeout=15_000)
+    text = " ".join(PdfReader(slip.last_print).pages[0].extract_text().split())
+    assert "2 × Udon noodles" in text and "12.60" in text
+    details = term.sale_details(sale.id)
+    assert [(r["amount"], [(ln["line"], ln["quantity"]) for ln in r["lines"]]) for r in details["refunds"]] == [
+        (1_260, [(0, 2)])]
+
+    # Only one udon is left to give back: asking for two more is refused, nothing written.
+    with pytest.raises(UserFacingError, match="Only 1 × Udon noodles can still be refunded"):
+        term.refund(owner, sale.id, "again", lines={0: 2})
+    assert len(term.sale_details(sale.id)["refunds"]) == 1
