@@ -148,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=["cashier", "manager", "owner"])
     p.add_argument("--new-pin", required=True, help="the new user's PIN (4-8 digits)")
     usub.add_parser("list", parents=[common])
+    p = usub.add_parser("pin", parents=[common], help="set a user's new PIN (a manager's)")
+    p.add_argument("name")
+    p.add_argument("--new-pin", required=True)
+    p = usub.add_parser("deactivate", parents=[common], help="stop a user from logging in (a manager's)")
+    p.add_argument("name")
+    p = usub.add_parser("reactivate", parents=[common], help="let a deactivated user log in again")
+    p.add_argument("name")
 
     sub.add_parser("status", parents=[common], help="terminal state: shift, sales, ledger")
     p = sub.add_parser("settings", parents=[common], help="show or change the till's settings (a manager's)")
@@ -558,8 +565,18 @@ def _settings(term: Terminal, args: argparse.Namespace) -> int:
 
 def _user(term: Terminal, args: argparse.Namespace) -> int:
     if args.user_command == "list":
-        users = [{"name": u.name, "role": u.role.value, "locked_until_ms": u.locked_until_ms} for u in term.users()]
-        _out(args, users, "\n".join(f"{u['name']:<20} {u['role']}" for u in users))
+        users = [{"name": u.name, "role": u.role.value, "locked_until_ms": u.locked_until_ms, "active": u.active}
+                 for u in term.users()]
+        _out(args, users, "\n".join(f"{u['name']:<20} {u['role']}{'' if u['active'] else ' (deactivated)'}"
+                                     for u in users))
+        return EXIT_OK
+    if args.user_command == "pin":
+        term.change_pin(_acting_user(term, args), args.name, args.new_pin)
+        _out(args, {"name": args.name, "changed": "pin"}, f"{args.name}'s PIN changed.")
+        return EXIT_OK
+    if args.user_command in ("deactivate", "reactivate"):
+        term.set_user_active(_acting_user(term, args), args.name, args.user_command == "reactivate")
+        _out(args, {"name": args.name, "changed": args.user_command + "d"}, f"{args.name} {args.user_command}d.")
         return EXIT_OK
     new_user = term.add_user(_acting_user(term, args), args.name, parse_role(args.role), args.new_pin)
     _out(args, {"name": new_user.name, "role": new_user.role.value},

@@ -24,7 +24,7 @@ from terminal.core.errors import (
 )
 from terminal.core.ids import uuid7
 from terminal.core.menu import LANGUAGES as LANGUAGE_CODES
-from terminal.core.menu import MenuItem
+from terminal.core.menu import MenuItem, menu_item_from_dict
 from terminal.core.money import check_amount, format_gel
 from terminal.core.orders import (
     CANCELLED,
@@ -220,6 +220,65 @@ class Terminal:
         user = repos.get_user(self.store, name)
         assert user is not None
         return user
+
+    def _user_to_change(self, by: User, name: str) -> User:
+        require_role(by, Role.MANAGER, "change users")
+        user = repos.get_user(self.store, name.strip())
+        if user is None:
+            raise NotFound(f"There is no user {name!r} on this terminal.")
+        if user.role.rank > by.role.rank:
+            raise NotAllowed(f"A {by.role.value} cannot change a {user.role.value}.")
+        return user
+
+    def change_pin(self, by: User, name: str, new_pin: str) -> None:
+        """A manager (or the owner) sets a user's new PIN; it also lifts a lock from wrong PINs."""
+        user = self._user_to_change(by, name)
+        if not user.active:
+            raise WrongState(f"{user.name} is deactivated; reactivate them first.")
+        pin_hash = hash_pin(new_pin)
+        at = self.clock()
+        with self.store.transaction() as conn:
+            repos.set_user_pin(conn, user.id, pin_hash)
+            append_record(conn, self.terminal_id, "user_changed", {"name": user.name, "by": by.name, "change": "pin"},
+                          at)
+
+    def set_user_active(self, by: User, name: str, active: bool) -> None:
+        """Deactivate a user (they can no longer log in; their past stays theirs) or bring them back."""
+        user = self._user_to_change(by, name)
+        if user.active == active:
+            raise WrongState(f"{user.name} is already {'active' if active else 'deactivated'}.")
+        if not active and user.id == by.id:
+            raise NotAllowed("You cannot deactivate yourself.")
+        if not active and user.role is Role.OWNER and \
+                sum(1 for u in self.users() if u.role is Role.OWNER and u.active) == 1:
+            raise NotAllowed("The terminal's last owner cannot be deactivated.")
+        at = self.clock()
+        with self.store.transaction() as conn:
+            repos.set_user_active(conn, user.id, active)
+            append_record(conn, self.terminal_id, "user_changed",
+                          {"name": user.name, "by": by.name, "change": "reactivated" if active else "deactivated"}, at)
+
+    # --- the menu of a terminal not enrolled with HQ ---------------------------------------------------------------
+
+    def put_local_menu_item(self, by: User, data: Mapping[str, Any]) -> MenuItem:
+        """Add or change an item of this terminal's own menu (before it enrolls: afterwards the menu is HQ's).
+        Recorded as the terminal's own menu_loaded, so HQ prices these sales from it once the chain arrives."""
+        require_role(by, Role.MANAGER, "change the menu")
+        if self.enrolled():
+            raise WrongState("This terminal takes its menu from HQ; change it in the HQ console.")
+        current = self.menu().get(str(data.get("id", "")))
+        merged = {**(current.to_dict() if current is not None else {}), **data}
+        merged.pop("total_kcal", None)
+        item = menu_item_from_dict(merged)
+        at = self.clock()
+        with self.store.transaction() as conn:
+            repos.save_menu_items(conn, [item])
+            loaded: dict[str, Any] = {"source": "demo", "version": 0, "prices": {item.id: item.price}}
+            if item.modifiers:
+                loaded["modifiers"] = {item.id: [dict(g) for g in item.modifiers]}
+            append_record(conn, self.terminal_id, "menu_loaded", loaded, at)
+        self._policy = None  # this connection's own commit does not move data_version: reload at the next read
+        return item
 
     # --- shifts -------------------------------------------------------------------------------------------------
 

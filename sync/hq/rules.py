@@ -31,6 +31,7 @@ from sync.protocol.vocabulary import (
 
 CLOCK_SKEW_MS = 5 * 60 * 1000  # a record may be this far ahead of HQ's clock, or behind the terminal's first record
 MANAGERS = ("manager", "owner")
+ROLE_RANK = {"cashier": 1, "manager": 2, "owner": 3}
 
 
 class Refusal(Exception):
@@ -91,6 +92,7 @@ class ChainState:
     policy_version: int = 1
     last_check_number: int = 0
     users: dict[str, str] = field(default_factory=dict)
+    inactive_users: dict[str, str] = field(default_factory=dict)  # deactivated (user_changed), with their role
     first_record_ms: int | None = None
     pending_sale: dict[str, Any] | None = None  # a sale whose token_mint is the next record
     pending_refund: dict[str, Any] | None = None  # a refund whose token_reversal is the next record
@@ -248,9 +250,27 @@ def _enrolled(c: _Ctx, p: dict[str, Any]) -> None:
 
 
 def _user_created(c: _Ctx, p: dict[str, Any]) -> None:
-    if p["name"] in c.st.users:
+    if p["name"] in c.st.users or p["name"] in c.st.inactive_users:
         raise c.refuse("duplicate_id", f"user {p['name']!r} exists already")
     c.st.users[p["name"]] = p["role"]
+
+
+def _user_changed(c: _Ctx, p: dict[str, Any]) -> None:
+    c.need_user(p["by"], MANAGERS)
+    by, name = c.st.users[p["by"]], p["name"]
+    role = c.st.users.get(name) or c.st.inactive_users.get(name)
+    if role is None or ROLE_RANK[role] > ROLE_RANK[by]:
+        raise c.refuse("unknown_user", f"{p['by']} ({by}) cannot change {name!r}")
+    if p["change"] == "deactivated":
+        if name not in c.st.users:
+            raise c.refuse("unknown_user", f"{name!r} is not an active user")
+        c.st.inactive_users[name] = c.st.users.pop(name)
+    elif p["change"] == "reactivated":
+        if name not in c.st.inactive_users:
+            raise c.refuse("unknown_user", f"{name!r} is not a deactivated user")
+        c.st.users[name] = c.st.inactive_users.pop(name)
+    elif name not in c.st.users:
+        raise c.refuse("unknown_user", f"{name!r} is not an active user")
 
 
 def _shift_opened(c: _Ctx, p: dict[str, Any]) -> None:
@@ -430,7 +450,8 @@ def _token_reversal(c: _Ctx, p: dict[str, Any]) -> None:
 
 _RULES: dict[str, Callable[[_Ctx, dict[str, Any]], None]] = {
     "terminal_initialized": _initialized, "menu_loaded": _menu_loaded, "policy_received": _policy_received,
-    "enrolled": _enrolled, "user_created": _user_created, "shift_opened": _shift_opened, "cash_moved": _cash_moved,
+    "enrolled": _enrolled, "user_created": _user_created, "user_changed": _user_changed,
+    "shift_opened": _shift_opened, "cash_moved": _cash_moved,
     "shift_closed": _shift_closed, "sale": _sale, "token_mint": _token_mint, "order_status": _order_status,
     "refund": _refund, "token_reversal": _token_reversal,
 }

@@ -13,6 +13,7 @@ RECORD_TYPES = frozenset({
     "terminal_initialized",
     "menu_loaded",
     "user_created",
+    "user_changed",
     "login",
     "login_failed",
     "user_locked",

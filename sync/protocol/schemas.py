@@ -155,6 +155,12 @@ class UserCreated(Payload):
     by: Name
 
 
+class UserChanged(Payload):
+    name: Name
+    by: Name
+    change: Literal["pin", "deactivated", "reactivated"]
+
+
 class UserEvent(Payload):
     user: Name
 
@@ -277,6 +283,7 @@ SCHEMAS: dict[str, type[Payload]] = {
     "terminal_initialized": TerminalInitialized,
     "menu_loaded": MenuLoaded,
     "user_created": UserCreated,
+    "user_changed": UserChanged,
     "login": UserEvent,
     "login_failed": UserEvent,
     "user_locked": UserEvent,

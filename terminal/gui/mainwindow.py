@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from terminal.cameras import Cameras
+from terminal.gui.admin import AdminView
 from terminal.gui.cameras import CameraView
 from terminal.gui.checkview import DocumentDialog, item_names, sale_check_data
 from terminal.gui.customer import CustomerDisplay
@@ -42,10 +43,10 @@ from terminal.setup import SetupResult
 
 logger = logging.getLogger(__name__)
 
-PAGES = ("sell", "orders", "shift", "history", "cameras", "kyc")
+PAGES = ("sell", "orders", "shift", "history", "cameras", "kyc", "admin")
 PAGE_NAMES = {"sell": "Sell", "orders": "Orders", "shift": "Shift", "history": "History", "cameras": "Cameras",
-              "kyc": "KYC"}
-MANAGER_PAGES = ("cameras", "kyc")
+              "kyc": "KYC", "admin": "Manage"}
+MANAGER_PAGES = ("cameras", "kyc", "admin")
 
 
 class MainWindow(QMainWindow):
@@ -123,7 +124,7 @@ class MainWindow(QMainWindow):
         self.cameras = Cameras(self.data_dir)
         self.views = {"sell": self.sell, "orders": KitchenView(session), "shift": ShiftView(session),
                       "history": HistoryView(session), "cameras": CameraView(session, self.cameras),
-                      "kyc": KycDesk(session, self.cameras)}
+                      "kyc": KycDesk(session, self.cameras), "admin": AdminView(session)}
         self.views["shift"].shift_opened.connect(lambda: self.go("sell"))  # type: ignore[attr-defined]
         for name in PAGES:
             self.stack.addWidget(self.views[name])

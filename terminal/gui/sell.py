@@ -231,12 +231,12 @@ class DiscountDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("discount")
         self.setWindowTitle(tr("Discount"))
-        self.setMinimumWidth(540)
+        self.setMinimumWidth(660)
         self.subtotal, self.line = subtotal, line
         layout = QVBoxLayout(self)
         layout.addWidget(label(tr("Discount"), "title"))
         layout.addWidget(label(tr("Above 10 % of the order a manager must approve."), "subtitle", wrap=True))
-        scope = QHBoxLayout()
+        scope = QVBoxLayout()  # one above the other: an item's name may be long
         self.whole = button(tr("Whole order · {amount}", amount=money(subtotal)), "option", self._update)
         self.one_line = button(line_text, "option", self._update)
         for b in (self.whole, self.one_line):
@@ -605,6 +605,9 @@ class SellView(QWidget):
         """Called at every visit: whether a shift is open is read from the database (another process may have
         opened or closed it), and how many orders are parked."""
         self.parked_count = len(self.session.term.parked_carts())
+        fresh = {i.id: i for i in self.session.term.menu().values() if i.active}
+        if fresh.keys() != self.menu.keys() or any(fresh[k] != self.menu[k] for k in fresh):
+            self.reload_menu()  # HQ's update, or a manager's change on this till
         self.set_shift_open(self.session.term.current_shift() is not None)
 
     # --- park and recall ---

@@ -55,6 +55,8 @@ QDialog#payment QPushButton#key {{ min-height: 34px; padding: 4px; font-size: 20
 QDialog#payment QPushButton#quick {{ min-height: 34px; padding: 6px; }}
 QPushButton#quick-armed {{ background: {GREEN}; color: white; border: none; font-size: 16px; font-weight: bold;
                           min-height: 34px; padding: 6px; }}
+QPushButton#option {{ font-size: 16px; padding: 8px 12px; }}
+QPushButton#option:checked {{ background: {INK}; color: white; border-color: {INK}; font-weight: bold; }}
 QPushButton#user {{ font-size: 18px; min-height: 64px; min-width: 150px; }}
 QPushButton#user:checked {{ background: {INK}; color: white; }}
 QPushButton#danger {{ color: {RED}; border-color: {RED}; }}

@@ -122,6 +122,15 @@ def insert_user(conn: sqlite3.Connection, name: str, role: Role, pin_hash: str, 
     return int(cur.lastrowid or 0)
 
 
+def set_user_pin(conn: sqlite3.Connection, user_id: int, pin_hash: str) -> None:
+    conn.execute("UPDATE users SET pin_hash = ?, failed_attempts = 0, locked_until_ms = 0 WHERE id = ?",
+                 (pin_hash, user_id))
+
+
+def set_user_active(conn: sqlite3.Connection, user_id: int, active: bool) -> None:
+    conn.execute("UPDATE users SET active = ? WHERE id = ?", (int(active), user_id))
+
+
 def save_login_state(conn: sqlite3.Connection, user: User) -> None:
     conn.execute("UPDATE users SET failed_attempts = ?, locked_until_ms = ? WHERE id = ?",
                  (user.failed_attempts, user.locked_until_ms, user.id))

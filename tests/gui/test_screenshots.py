@@ -115,7 +115,7 @@ def test_screenshot_every_screen(qtbot: Any, data_dir: Path, size: tuple[int, in
         cut: list[str] = []
         for lang in ("en", "ka", "ru"):
             win.lang.setCurrentIndex(win.lang.findData(lang))
-            for page in ("sell", "orders", "shift", "history", "cameras", "kyc"):
+            for page in ("sell", "orders", "shift", "history", "cameras", "kyc", "admin"):
                 click(qtbot, win.nav_buttons[page])
                 save(win, f"20-{page}-{lang}-{tag}")
                 cut += [f"{lang} {page}: {c}" for c in clipped(win)]

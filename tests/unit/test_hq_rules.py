@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -170,3 +171,26 @@ def test_every_rule_reason_is_documented_and_every_documented_one_is_used() -> N
     source = (Path(__file__).resolve().parents[2] / "sync" / "hq" / "rules.py").read_text(encoding="utf-8")
     used = set(re.findall(r'Refusal\("([a-z_]+)"|refuse\("([a-z_]+)"', source))
     assert {a or b for a, b in used} == set(RULE_REASONS)
+
+
+def test_a_deactivated_user_can_no_longer_sell_until_reactivated_by_a_manager() -> None:
+    def change(name: str, by: str, what: str, seq: int) -> Record:
+        return Record(TID, seq, "user_changed", NOW, {"name": name, "by": by, "change": what})
+
+    sale = prepare_sale(menu=MENU, stock=None, wanted=[("udon", 1)], tenders=[Tender("cash")], cashier=CASHIER,
+                        discount=None, node_type="franchise", policy=DEFAULT_POLICY, terminal_id=TID,
+                        shift_id=SHIFT, check_number=7, now_ms=NOW, claim_base_url="https://hq.example",
+                        ticket=TICKET, claim_address=ACCOUNT.claim_address(7), menu_version=VERSION)
+    with pytest.raises(Refusal) as refused:
+        check_block(_terminal(), _state(), [change("Giorgi", "Nino", "deactivated", 99), *_records(sale)],
+                    _lookups(), NOW)
+    assert refused.value.reason == "unknown_user"
+    back = check_block(_terminal(), _state(), [change("Giorgi", "Nino", "deactivated", 98),
+                                               change("Giorgi", "Nino", "reactivated", 99), *_records(sale)],
+                       _lookups(), NOW)
+    assert back.state.users["Giorgi"] == "cashier" and not back.state.inactive_users
+    for record in (change("Nino", "Giorgi", "pin", 99),  # a cashier changes nobody
+                   change("Nobody", "Nino", "deactivated", 99)):
+        with pytest.raises(Refusal) as refused:
+            check_block(_terminal(), _state(), [record], _lookups(), NOW)
+        assert refused.value.reason == "unknown_user"
