@@ -106,7 +106,7 @@ class Terminal:
         self.clock = clock
         meta = repos.all_meta(store)
         if "terminal_id" not in meta:
-            raise UserFacingError(f"{store.path} has no terminal set up yet. Run 'hotpot-terminal init'.")
+            raise UserFacingError("{path} has no terminal set up yet. Run 'hotpot-terminal init'.", path=store.path)
         self.terminal_id = meta["terminal_id"]
         self.franchise = meta.get("franchise", "")
         self.terminal_name = meta.get("terminal_name", "")
@@ -189,7 +189,7 @@ class Terminal:
         with self.store.transaction():
             user = repos.get_user(self.store, name.strip())
             if user is None:
-                raise NotFound(f"There is no user {name!r} on this terminal.")
+                raise NotFound("There is no user {name!r} on this terminal.", name=name)
             repos.save_login_state(self.store.conn, reserve_attempt(user, at))  # raises UserLocked
         matched = pin_matches(pin, user.pin_hash)
         with self.store.transaction() as conn:
@@ -201,17 +201,17 @@ class Terminal:
                 kind = "user_locked" if result.user.locked_until_ms else "login_failed"
                 append_record(conn, self.terminal_id, kind, {"user": user.name}, at)
         if not result.ok:
-            raise NotAllowed(result.message)
+            raise NotAllowed(result.template, **result.params)
         return result.user
 
     def add_user(self, by: User, name: str, role: Role, pin: str) -> User:
         require_role(by, Role.MANAGER, "add users")
         if role.rank > by.role.rank:
-            raise NotAllowed(f"A {by.role.value} cannot create a {role.value}.")
+            raise NotAllowed("A {role} cannot create a {new_role}.", role=by.role.value, new_role=role.value)
         name = validate_user_name(name)
         pin_hash = hash_pin(pin)
         if repos.get_user(self.store, name) is not None:
-            raise WrongState(f"There is already a user called {name}.")
+            raise WrongState("There is already a user called {name}.", name=name)
         at = self.clock()
         with self.store.transaction() as conn:
             repos.insert_user(conn, name, role, pin_hash, at)
@@ -225,16 +225,16 @@ class Terminal:
         require_role(by, Role.MANAGER, "change users")
         user = repos.get_user(self.store, name.strip())
         if user is None:
-            raise NotFound(f"There is no user {name!r} on this terminal.")
+            raise NotFound("There is no user {name!r} on this terminal.", name=name)
         if user.role.rank > by.role.rank:
-            raise NotAllowed(f"A {by.role.value} cannot change a {user.role.value}.")
+            raise NotAllowed("A {role} cannot change a {their_role}.", role=by.role.value, their_role=user.role.value)
         return user
 
     def change_pin(self, by: User, name: str, new_pin: str) -> None:
         """A manager (or the owner) sets a user's new PIN; it also lifts a lock from wrong PINs."""
         user = self._user_to_change(by, name)
         if not user.active:
-            raise WrongState(f"{user.name} is deactivated; reactivate them first.")
+            raise WrongState("{name} is deactivated; reactivate them first.", name=user.name)
         pin_hash = hash_pin(new_pin)
         at = self.clock()
         with self.store.transaction() as conn:
@@ -246,7 +246,8 @@ class Terminal:
         """Deactivate a user (they can no longer log in; their past stays theirs) or bring them back."""
         user = self._user_to_change(by, name)
         if user.active == active:
-            raise WrongState(f"{user.name} is already {'active' if active else 'deactivated'}.")
+            raise WrongState("{name} is already active." if active else "{name} is already deactivated.",
+                             name=user.name)
         if not active and user.id == by.id:
             raise NotAllowed("You cannot deactivate yourself.")
         if not active and user.role is Role.OWNER and \
@@ -335,13 +336,14 @@ class Terminal:
             if row is None:
                 raise WrongState("There is no open shift to close.")
             if row["opened_by"] != user.name and not user.role.at_least(Role.MANAGER):
-                raise NotAllowed(f"Only {row['opened_by']} or a manager may close this shift.")
+                raise NotAllowed("Only {opened_by} or a manager may close this shift.", opened_by=row['opened_by'])
             report = ZReport(repos.shift_totals(conn, row["id"]), counted_cash)
             limit = self.z_variance_limit()
             if abs(report.variance) > limit and not user.role.at_least(Role.MANAGER):
                 raise ManagerApprovalRequired(
-                    f"The drawer is {format_gel(abs(report.variance))} {'short' if report.variance < 0 else 'over'}"
-                    f": above {format_gel(limit)} a manager must close the shift.")
+                    "The drawer is {amount} short: above {limit} a manager must close the shift." if report.variance < 0
+                    else "The drawer is {amount} over: above {limit} a manager must close the shift.",
+                    amount=format_gel(abs(report.variance)), limit=format_gel(limit))
             repos.close_shift_row(conn, row["id"], user.name, at, counted_cash, report.totals.expected_cash,
                                   report.variance)
             append_record(conn, self.terminal_id, "shift_closed",
@@ -358,7 +360,8 @@ class Terminal:
         `language` (the screen's, for the check) and `order_label` (a table, pager number or name) stay at this
         till."""
         if language is not None and language not in LANGUAGE_CODES:
-            raise InvalidInput(f"Unknown language {language!r}: choose one of {', '.join(LANGUAGE_CODES)}.")
+            raise InvalidInput("Unknown language {language!r}: choose one of {items}.",
+                               language=language, items=', '.join(LANGUAGE_CODES))
         label = clean_label(order_label)
         menu = self.menu()
         policy = self.policy()
@@ -392,7 +395,7 @@ class Terminal:
     def _sale_row(self, sale_id: str) -> sqlite3.Row:
         row = repos.get_sale(self.store, sale_id.strip())
         if row is None:
-            raise NotFound(f"There is no sale {sale_id!r} on this terminal.")
+            raise NotFound("There is no sale {sale_id!r} on this terminal.", sale_id=sale_id)
         return row
 
     def advance_order(self, user: User, sale_id: str, to: str | None = None) -> str:
@@ -477,11 +480,11 @@ class Terminal:
             if quantity == 0:
                 continue
             if not 0 <= index < len(sold):
-                raise InvalidInput(f"The sale has no line {index + 1}.")
+                raise InvalidInput("The sale has no line {line}.", line=index + 1)
             left = sold[index]["quantity"] - done.get(index, 0)
             check_quantity(quantity)
             if quantity > left:
-                raise InvalidInput(f"Only {left} × {sold[index]['name']} can still be refunded.")
+                raise InvalidInput("Only {left} × {name} can still be refunded.", left=left, name=sold[index]['name'])
             gross += sold[index]["unit_price"] * quantity
             chosen.append({"line": index, "item_id": sold[index]["item_id"], "name": sold[index]["name"],
                            "quantity": quantity, **({"modifiers": sold[index]["modifiers"]}
@@ -545,7 +548,7 @@ class Terminal:
         menu = self.menu()
         for line in lines:
             if line.get("item_id") not in menu:
-                raise NotFound(f"There is no menu item {line.get('item_id')!r}.")
+                raise NotFound("There is no menu item {item_id!r}.", item_id=line.get("item_id"))
             check_quantity(line.get("quantity"))
         data = json.dumps({"lines": [dict(ln) for ln in lines]}, ensure_ascii=False)
         with self.store.transaction() as conn:
@@ -618,7 +621,8 @@ class Terminal:
         """Open the keystore; refuses a keystore (or words) that are not this terminal's."""
         wallet = load_keystore(self.data_dir, passphrase, terminal_id=self.terminal_id)
         if wallet.account_xpub != self.account.xpub:
-            raise KeystoreForeign(f"The keystore's keys are not the keys terminal {self.terminal_id} was set up with.")
+            raise KeystoreForeign("The keystore's keys are not the keys terminal {terminal_id} was set up with.",
+                                  terminal_id=self.terminal_id)
         return wallet
 
     def seal(self, wallet: Wallet, *, force: bool = False, policy: SealPolicy | None = None) -> list[BlockHeader]:
@@ -640,8 +644,9 @@ class Terminal:
         an intact keystore unless asked to (that is how the passphrase is changed); nothing is written on refusal."""
         wallet = restore_wallet(words, bip39_passphrase)
         if wallet.account_xpub != self.account.xpub:
-            raise KeystoreForeign(f"These recovery words belong to another wallet, not to terminal {self.terminal_id}; "
-                                  "nothing was changed.")
+            raise KeystoreForeign("These recovery words belong to another wallet, not to terminal {terminal_id}; "
+                                  "nothing was changed.",
+                                  terminal_id=self.terminal_id)
         check_passphrase_strength(passphrase)
         path = keystore_path(self.data_dir)
         if path.exists() and not replace and keystore_intact(path):
@@ -662,7 +667,8 @@ class Terminal:
     def set_receipt_width(self, user: User, width_mm: int) -> None:
         require_role(user, Role.MANAGER, "set the receipt paper width")
         if width_mm not in RECEIPT_WIDTHS:
-            raise InvalidInput(f"Receipt paper is {' or '.join(map(str, RECEIPT_WIDTHS))} mm wide, not {width_mm}.")
+            raise InvalidInput("Receipt paper is {items} mm wide, not {width_mm}.",
+                               items=' or '.join(map(str, RECEIPT_WIDTHS)), width_mm=width_mm)
         with self.store.transaction() as conn:
             repos.set_meta(conn, "receipt_width_mm", str(width_mm))
 
@@ -686,7 +692,8 @@ class Terminal:
     def set_customer_display(self, user: User, mode: str) -> None:
         require_role(user, Role.MANAGER, "set the customer display")
         if mode not in CUSTOMER_DISPLAY_MODES:
-            raise InvalidInput(f"The customer display is {', '.join(CUSTOMER_DISPLAY_MODES)}, not {mode!r}.")
+            raise InvalidInput("The customer display is {items}, not {mode!r}.",
+                               items=', '.join(CUSTOMER_DISPLAY_MODES), mode=mode)
         with self.store.transaction() as conn:
             repos.set_meta(conn, "customer_display", mode)
 
@@ -696,7 +703,8 @@ class Terminal:
 
     def set_user_language(self, user: User, lang: str) -> None:
         if lang not in LANGUAGE_CODES:
-            raise InvalidInput(f"Unknown language {lang!r}: choose one of {', '.join(LANGUAGE_CODES)}.")
+            raise InvalidInput("Unknown language {lang!r}: choose one of {items}.",
+                               lang=lang, items=', '.join(LANGUAGE_CODES))
         with self.store.transaction() as conn:
             repos.set_meta(conn, f"language:{user.id}", lang)
 
@@ -719,7 +727,7 @@ class Terminal:
         at = self.clock()
         with self.store.transaction() as conn:
             if not progress.release_quarantine(conn, height, user.name, at):
-                raise NotFound(f"Block {height} is not in quarantine.")
+                raise NotFound("Block {height} is not in quarantine.", height=height)
             append_record(conn, self.terminal_id, "quarantine_resolved",
                           {"height": height, "user": user.name, "note": note}, at)
 

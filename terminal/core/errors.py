@@ -33,8 +33,8 @@ class ManagerApprovalRequired(NotAllowed):
 class UserLocked(NotAllowed):
     code = "user_locked"
 
-    def __init__(self, message: str, locked_until_ms: int) -> None:
-        super().__init__(message)
+    def __init__(self, template: str, locked_until_ms: int, **params: object) -> None:
+        super().__init__(template, **params)
         self.locked_until_ms = locked_until_ms
 
 

@@ -31,7 +31,8 @@ REQUIRED_IMAGES = {BASIC: ("front", "selfie"), ENHANCED: ("front", "selfie", "pr
 
 def check_status_change(current: str, new: str) -> None:
     if new not in _NEXT_STATUS.get(current, set()):
-        raise WrongState(f"A KYC case that is {current.replace('_', ' ')} cannot become {new.replace('_', ' ')}.")
+        raise WrongState("A KYC case that is {current} cannot become {new}.",
+                         current=current.replace("_", " "), new=new.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -65,25 +66,27 @@ DETAIL_FIELDS = ("surname", "given_names", "date_of_birth", "nationality", "phon
 
 def _date(value: object, what: str) -> date:
     if not isinstance(value, str):
-        raise InvalidInput(f"The {what} must be a date written YYYY-MM-DD.")
+        raise InvalidInput("The {what} must be a date written YYYY-MM-DD.", what=what)
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"The {what} must be a date written YYYY-MM-DD, not {value!r}.") from None
+        raise InvalidInput("The {what} must be a date written YYYY-MM-DD, not {value!r}.",
+                           what=what, value=value) from None
 
 
 def customer_details(data: Mapping[str, Any], today: date) -> CustomerDetails:
     """Validate what was typed. Names are the document's Latin spelling (as printed in its MRZ)."""
     unknown = sorted(set(data) - set(DETAIL_FIELDS))
     if unknown:
-        raise InvalidInput(f"Unknown customer detail {unknown[0]!r}.")
+        raise InvalidInput("Unknown customer detail {value!r}.", value=unknown[0])
     missing = [f for f in DETAIL_FIELDS if f != "level" and not data.get(f)]
     if missing:
-        raise InvalidInput(f"The customer's {missing[0].replace('_', ' ')} is missing.")
+        raise InvalidInput("The customer's {detail} is missing.", detail=missing[0].replace("_", " "))
     surname, given = str(data["surname"]).strip(), str(data["given_names"]).strip()
     for what, value in (("surname", surname), ("given names", given)):
         if not _NAME_PART.fullmatch(value):
-            raise InvalidInput(f"The {what} must be written in Latin letters as on the document's MRZ, not {value!r}.")
+            raise InvalidInput("The {what} must be written in Latin letters as on the document's MRZ, not {value!r}.",
+                               what=what, value=value)
     born, expiry = _date(data["date_of_birth"], "date of birth"), _date(data["document_expiry"], "document expiry")
     if born >= today:
         raise InvalidInput("The date of birth must be in the past.")

@@ -112,7 +112,7 @@ def index_menu(items: Iterable[MenuItem]) -> dict[str, MenuItem]:
     result: dict[str, MenuItem] = {}
     for item in items:
         if item.id in result:
-            raise InvalidInput(f"Menu item id {item.id!r} appears twice.")
+            raise InvalidInput("Menu item id {id!r} appears twice.", id=item.id)
         result[item.id] = item
     return result
 

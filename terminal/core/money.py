@@ -19,7 +19,8 @@ def parse_tetri(text: str, what: str = "amount") -> Tetri:
     """Parse a whole number of tetri typed by a person, e.g. '2500' -> 2500."""
     cleaned = text.strip()
     if not _TETRI_RE.fullmatch(cleaned):
-        raise InvalidInput(f"The {what} must be a whole number of tetri (2500 for 25.00 GEL), not {text!r}.")
+        raise InvalidInput("The {what} must be a whole number of tetri (2500 for 25.00 GEL), not {text!r}.",
+                           what=what, text=text)
     return check_amount(int(cleaned), what)
 
 
@@ -28,7 +29,8 @@ def parse_gel(text: str, what: str = "amount") -> Tetri:
     cleaned = text.strip().removesuffix("₾").removesuffix("GEL").strip()
     match = _GEL_RE.fullmatch(cleaned)
     if not match:
-        raise InvalidInput(f"The {what} must be an amount in GEL such as 25 or 25.50, not {text!r}.")
+        raise InvalidInput("The {what} must be an amount in GEL such as 25 or 25.50, not {text!r}.",
+                           what=what, text=text)
     whole, frac = match.group(1), (match.group(2) or "").ljust(2, "0")
     return check_amount(int(whole) * TETRI_PER_GEL + int(frac), what)
 
@@ -36,13 +38,13 @@ def parse_gel(text: str, what: str = "amount") -> Tetri:
 def check_amount(value: int, what: str = "amount", *, allow_zero: bool = True) -> Tetri:
     """Validate an integer amount in tetri: an int (not bool), not negative, not absurdly large."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"The {what} must be a whole number of tetri.")
+        raise InvalidInput("The {what} must be a whole number of tetri.", what=what)
     if value < 0:
-        raise InvalidInput(f"The {what} cannot be negative.")
+        raise InvalidInput("The {what} cannot be negative.", what=what)
     if value == 0 and not allow_zero:
-        raise InvalidInput(f"The {what} must be more than zero.")
+        raise InvalidInput("The {what} must be more than zero.", what=what)
     if value > MAX_AMOUNT:
-        raise InvalidInput(f"The {what} of {format_gel(value)} is too large.")
+        raise InvalidInput("The {what} of {value} is too large.", what=what, value=format_gel(value))
     return value
 
 

@@ -74,16 +74,19 @@ def priced_modifiers(item: MenuItem, options: Sequence[tuple[str, str]]) -> tupl
     for group_id, option_id in options:
         option = item.option(group_id, option_id)
         if option is None:
-            raise InvalidInput(f"{item.display_name()} has no option {option_id!r} in {group_id!r}.")
+            raise InvalidInput("{item} has no option {option_id!r} in {group_id!r}.",
+                               item=item.display_name(), option_id=option_id, group_id=group_id)
         picks.append({"group": group_id, "option": option_id, "price": option["price"]})
     try:
         price = modified_price(item.price, item.modifiers, picks)
     except ValueError as exc:
         group = next((g for g in item.modifiers if g["id"] in str(exc)), None)
         if group is not None and "choose" in str(exc):
-            raise InvalidInput(f"{item.display_name()}: choose {group['min']} to {group['max']} of "
-                               f"{group['name']['en']}.") from None
-        raise InvalidInput(f"{item.display_name()}: {exc}.") from None
+            raise InvalidInput("{item}: choose {min} to {max} of {group}.",
+                               item=item.display_name(), min=group["min"], max=group["max"],
+                               group=group["name"]["en"]) from None
+        raise InvalidInput("{item} cannot have these options: {problem}.", item=item.display_name(),
+                           problem=str(exc)) from None
     return tuple(picks), price
 
 
@@ -93,7 +96,7 @@ def check_quantity(quantity: object) -> int:
     if quantity < 1:
         raise InvalidInput("A quantity must be at least 1.")
     if quantity > MAX_QUANTITY:
-        raise InvalidInput(f"A quantity cannot be more than {MAX_QUANTITY}.")
+        raise InvalidInput("A quantity cannot be more than {max_quantity}.", max_quantity=MAX_QUANTITY)
     return quantity
 
 
@@ -115,7 +118,7 @@ def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[Wanted | Sequence
         merged[want.key] = want if before is None else Wanted(want.item_id, before.quantity + want.quantity,
                                                                want.options, want.note)
     if len(merged) > MAX_LINES:
-        raise InvalidInput(f"An order can have at most {MAX_LINES} different items.")
+        raise InvalidInput("An order can have at most {max_lines} different items.", max_lines=MAX_LINES)
     per_item: dict[str, int] = {}
     for want in merged.values():
         per_item[want.item_id] = per_item.get(want.item_id, 0) + want.quantity
@@ -123,9 +126,9 @@ def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[Wanted | Sequence
     for want in merged.values():
         item = menu.get(want.item_id)
         if item is None:
-            raise NotFound(f"There is no menu item {want.item_id!r}.")
+            raise NotFound("There is no menu item {item_id!r}.", item_id=want.item_id)
         if not item.active:
-            raise WrongState(f"{item.display_name()} is not on sale right now.")
+            raise WrongState("{item} is not on sale right now.", item=item.display_name())
         check_quantity(want.quantity)
         if stock is not None and per_item[item.id] > stock.get(item.id, 0):
             raise sold_out(item.display_name(), stock.get(item.id, 0), per_item[item.id])
@@ -136,7 +139,7 @@ def build_lines(menu: Mapping[str, MenuItem], wanted: Sequence[Wanted | Sequence
 
 
 def sold_out(name: str, available: int, asked: int) -> WrongState:
-    return WrongState(f"Only {available} x {name} left; {asked} asked.")
+    return WrongState("Only {available} x {name} left; {asked} asked.", available=available, name=name, asked=asked)
 
 
 @dataclass(frozen=True)
@@ -157,12 +160,12 @@ _HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u2
 
 def clean_text(text: str, what: str, *, required: bool = True) -> str:
     if _HIDDEN.search(text or ""):
-        raise InvalidInput(f"The {what} holds a control or text-direction character; please type it again.")
+        raise InvalidInput("The {what} holds a control or text-direction character; please type it again.", what=what)
     cleaned = " ".join((text or "").split())
     if required and not cleaned:
-        raise InvalidInput(f"Please give a {what}.")
+        raise InvalidInput("Please give a {what}.", what=what)
     if len(cleaned) > MAX_TEXT:
-        raise InvalidInput(f"The {what} is too long (at most {MAX_TEXT} characters).")
+        raise InvalidInput("The {what} is too long (at most {max_text} characters).", what=what, max_text=MAX_TEXT)
     return cleaned
 
 
@@ -175,7 +178,7 @@ def clean_label(text: str | None) -> str | None:
         return None
     cleaned = clean_text(text, "table, pager or name", required=False)
     if len(cleaned) > MAX_LABEL:
-        raise InvalidInput(f"A table, pager or name is at most {MAX_LABEL} characters.")
+        raise InvalidInput("A table, pager or name is at most {max_label} characters.", max_label=MAX_LABEL)
     return cleaned or None
 
 
@@ -183,7 +186,8 @@ def make_discount(subtotal: Tetri, amount: Tetri, reason: str, cashier: User, ap
     """A discount up to DISCOUNT_LIMIT_BP of the subtotal is the cashier's call; above it a manager must approve."""
     check_amount(amount, "discount", allow_zero=False)
     if amount > subtotal:
-        raise InvalidInput(f"A discount of {format_gel(amount)} is more than the subtotal {format_gel(subtotal)}.")
+        raise InvalidInput("A discount of {amount} is more than the subtotal {subtotal}.",
+                           amount=format_gel(amount), subtotal=format_gel(subtotal))
     reason = clean_text(reason, "reason for the discount")
     over_limit = amount * 10_000 > subtotal * DISCOUNT_LIMIT_BP
     approver_name: str | None = None
@@ -191,7 +195,7 @@ def make_discount(subtotal: Tetri, amount: Tetri, reason: str, cashier: User, ap
         deciding = approver or cashier
         if not deciding.role.at_least(Role.MANAGER):
             raise ManagerApprovalRequired(
-                f"A discount above {DISCOUNT_LIMIT_BP // 100} % needs a manager's approval.")
+                "A discount above {percent} % needs a manager's approval.", percent=DISCOUNT_LIMIT_BP // 100)
         approver_name = deciding.name
     return Discount(amount, reason, approver_name)
 
@@ -229,7 +233,7 @@ def settle(total: Tetri, tenders: Sequence[Tender]) -> list[Payment]:
     due = total
     for tender in tenders:
         if tender.kind not in (CASH, CARD):
-            raise InvalidInput(f"Unknown payment kind {tender.kind!r}; use cash or card.")
+            raise InvalidInput("Unknown payment kind {kind!r}; use cash or card.", kind=tender.kind)
         if due <= 0:
             raise InvalidInput("More payments were given than the total needs.")
         amount = due if tender.amount is None else check_amount(tender.amount, f"{tender.kind} amount",
@@ -237,7 +241,8 @@ def settle(total: Tetri, tenders: Sequence[Tender]) -> list[Payment]:
         if tender.kind == CARD:
             reference = clean_text(tender.reference, "card reference", required=False) or "card"
             if amount > due:
-                raise InvalidInput(f"A card payment of {format_gel(amount)} is more than the {format_gel(due)} due.")
+                raise InvalidInput("A card payment of {amount} is more than the {due} due.",
+                                   amount=format_gel(amount), due=format_gel(due))
             payments.append(Payment(CARD, amount, amount, 0, reference[:64]))
             due -= amount
         else:
@@ -246,23 +251,24 @@ def settle(total: Tetri, tenders: Sequence[Tender]) -> list[Payment]:
             due -= applied
     if due > 0:
         paid = total - due
-        raise InvalidInput(f"Tendered {format_gel(paid)} is less than the total {format_gel(total)}; "
-                           f"{format_gel(due)} still due.")
+        raise InvalidInput("Tendered {paid} is less than the total {total}; {due} still due.",
+                           paid=format_gel(paid), total=format_gel(total), due=format_gel(due))
     return payments
 
 
 def next_status(status: str) -> str:
     if status not in _NEXT:
-        raise WrongState(f"An order that is {status.replace('_', ' ')} cannot move on.")
+        raise WrongState("An order that is {status} cannot move on.", status=status.replace("_", " "))
     return _NEXT[status]
 
 
 def check_transition(current: str, new: str) -> None:
     if new not in STATUSES:
-        raise InvalidInput(f"Unknown order status {new!r}.")
+        raise InvalidInput("Unknown order status {new!r}.", new=new)
     if new == CANCELLED:
         if current in (COMPLETED, CANCELLED):
-            raise WrongState(f"An order that is {current} cannot be cancelled.")
+            raise WrongState("An order that is {current} cannot be cancelled.", current=current)
         return
     if _NEXT.get(current) != new:
-        raise WrongState(f"An order cannot go from {current.replace('_', ' ')} to {new.replace('_', ' ')}.")
+        raise WrongState("An order cannot go from {current} to {new}.",
+                         current=current.replace("_", " "), new=new.replace("_", " "))

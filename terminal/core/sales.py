@@ -197,13 +197,13 @@ def prepare_refund(
     if shift_id is None:
         raise WrongState("Open a shift before refunding: the refund's cash must belong to a shift.")
     if method not in REFUND_METHODS:
-        raise InvalidInput(f"Refund method must be cash or card, not {method!r}.")
+        raise InvalidInput("Refund method must be cash or card, not {method!r}.", method=method)
     remaining = sale_total - refunded_before
     if remaining <= 0:
         raise WrongState("This sale has already been refunded in full.")
     amount = remaining if amount is None else check_amount(amount, "refund amount", allow_zero=False)
     if amount > remaining:
-        raise InvalidInput(f"Only {format_gel(remaining)} of this sale can still be refunded.")
+        raise InvalidInput("Only {remaining} of this sale can still be refunded.", remaining=format_gel(remaining))
     reason = clean_text(reason, "reason for the refund")
     reversal = reversal_parts(sale_parts, refunded_before, amount, sale_total)
     refund_id = bound_uuid7(now_ms, terminal_id, *refund_id_parts(sale_id, refunds_before))

@@ -26,7 +26,8 @@ class TokenPolicy:
         try:
             return self.shares[node_type]
         except KeyError:
-            raise InvalidInput(f"Unknown node type {node_type!r}; expected one of {', '.join(NODE_TYPES)}.") from None
+            raise InvalidInput("Unknown node type {node_type!r}; expected one of {items}.",
+                               node_type=node_type, items=', '.join(NODE_TYPES)) from None
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, "rate_num": self.rate_num, "rate_den": self.rate_den,

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from terminal.core.errors import InvalidInput, NotAllowed, UserLocked
@@ -36,7 +36,7 @@ def parse_role(text: str) -> Role:
     try:
         return Role(text)
     except ValueError:
-        raise InvalidInput(f"Unknown role {text!r}; expected cashier, manager or owner.") from None
+        raise InvalidInput("Unknown role {text!r}; expected cashier, manager or owner.", text=text) from None
 
 
 @dataclass(frozen=True)
@@ -81,11 +81,22 @@ def pin_matches(pin: str, stored: str) -> bool:
     return hmac.compare_digest(digest, bytes.fromhex(digest_hex))
 
 
+# Why a PIN was refused, as error templates (the counter app shows them translated).
+LOGIN_MESSAGES = ("Wrong PIN. {name} is now locked for {minutes} minutes.",
+                  "Wrong PIN. {left} attempts left before {name} is locked.",
+                  "Wrong PIN. 1 attempt left before {name} is locked.")
+
+
 @dataclass(frozen=True)
 class LoginResult:
     ok: bool
     user: User  # the user's state after this attempt, to be stored
-    message: str = ""
+    template: str = ""  # why not, as an error template with its parameters (the GUI translates it)
+    params: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return self.template.format(**self.params)
 
 
 def reserve_attempt(user: User, now_ms: int) -> User:
@@ -93,16 +104,14 @@ def reserve_attempt(user: User, now_ms: int) -> User:
     guessing at once get MAX_PIN_ATTEMPTS tries between them, not each. Refuses a disabled or locked user, and one
     whose attempts are all taken by checks still under way."""
     if not user.active:
-        raise NotAllowed(f"User {user.name} is disabled.")
+        raise NotAllowed("User {name} is disabled.", name=user.name)
     if user.locked_until_ms > now_ms or user.failed_attempts >= MAX_PIN_ATTEMPTS:
         # Locked, or every try taken by checks still under way (which will lock it if they are wrong).
         until = user.locked_until_ms if user.locked_until_ms > now_ms else now_ms + LOCKOUT_MS
         wait_s = -(-(until - now_ms) // 1000)
-        raise UserLocked(
-            f"{user.name} is locked after {MAX_PIN_ATTEMPTS} wrong PINs; "
-            f"try again in {wait_s // 60} min {wait_s % 60} s.",
-            until,
-        )
+        raise UserLocked("{name} is locked after {attempts} wrong PINs; try again in {minutes} min {seconds} s.",
+                         until, name=user.name, attempts=MAX_PIN_ATTEMPTS, minutes=wait_s // 60,
+                         seconds=wait_s % 60)
     return replace(user, failed_attempts=user.failed_attempts + 1)
 
 
@@ -112,10 +121,10 @@ def settle_attempt(current: User, matched: bool, now_ms: int) -> LoginResult:
         return LoginResult(True, replace(current, failed_attempts=0, locked_until_ms=0))
     if current.failed_attempts >= MAX_PIN_ATTEMPTS:
         locked = replace(current, failed_attempts=0, locked_until_ms=now_ms + LOCKOUT_MS)
-        return LoginResult(False, locked, f"Wrong PIN. {current.name} is now locked for 5 minutes.")
+        return LoginResult(False, locked, LOGIN_MESSAGES[0], {"name": current.name, "minutes": LOCKOUT_MS // 60_000})
     left = MAX_PIN_ATTEMPTS - current.failed_attempts
-    return LoginResult(False, current,
-                       f"Wrong PIN. {left} attempt{'s' if left > 1 else ''} left before {current.name} is locked.")
+    return LoginResult(False, current, LOGIN_MESSAGES[1] if left > 1 else LOGIN_MESSAGES[2],
+                       {"left": left, "name": current.name})
 
 
 def attempt_login(user: User, pin: str, now_ms: int) -> LoginResult:
@@ -126,4 +135,5 @@ def attempt_login(user: User, pin: str, now_ms: int) -> LoginResult:
 
 def require_role(user: User, role: Role, action: str) -> None:
     if not user.role.at_least(role):
-        raise NotAllowed(f"Only a {role.value} or above may {action}; {user.name} is a {user.role.value}.")
+        raise NotAllowed("Only a {role} or above may {action}; {name} is a {their_role}.",
+                         role=role.value, action=action, name=user.name, their_role=user.role.value)

@@ -9,7 +9,7 @@ from typing import Any
 from terminal.core.errors import InvalidInput, UserFacingError
 from terminal.core.menu import CATEGORIES, MenuItem
 from terminal.core.users import Role
-from terminal.gui.i18n import LANGUAGES, language, money, tr
+from terminal.gui.i18n import LANGUAGES, language, money, tr, tr_error
 from terminal.gui.qt import (
     QButtonGroup,
     QCheckBox,
@@ -127,7 +127,7 @@ class MenuItemDialog(QDialog):
         try:
             price = self.price.value()
         except UserFacingError as exc:
-            self.error.setText(exc.message)
+            self.error.setText(tr_error(exc))
             return
         self.value = {"id": self.item_id.text().strip(), "category": self.category.currentData(),
                       "name": {lang: e.text().strip() for lang, e in self.names.items()}, "price": price,

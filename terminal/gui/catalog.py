@@ -539,4 +539,220 @@ CATALOG: dict[str, tuple[str, str]] = {
     "On a second screen, if there is one": ("მეორე ეკრანზე, თუ არის", "На втором экране, если есть"),
     "Always": ("ყოველთვის", "Всегда"),
     "Off": ("გამორთული", "Выключен"),
+    # errors from the core and the services, shown translated (i18n.tr_error)
+
+    "A KYC case that is {current} cannot become {new}.": (
+        "KYC საქმე სტატუსით {current} ვერ გახდება {new}.", "Дело KYC в статусе {current} не может стать {new}."),
+    "A PIN must be 4 to 8 digits.": ("PIN უნდა იყოს 4-დან 8 ციფრამდე.", "PIN должен состоять из 4–8 цифр."),
+    "A card payment of {amount} is more than the {due} due.": (
+        "ბარათით გადახდა {amount} აღემატება გადასახდელ {due}-ს.", "Оплата картой {amount} больше, чем к оплате {due}."),
+    "A discount above {percent} % needs a manager's approval.": (
+        "{percent} %-ზე მეტ ფასდაკლებას მენეჯერის დასტური სჭირდება.",
+        "Скидка больше {percent} % требует одобрения менеджера."),
+    "A discount of {amount} is more than the subtotal {subtotal}.": (
+        "ფასდაკლება {amount} აღემატება შუალედურ ჯამს {subtotal}.", "Скидка {amount} больше подытога {subtotal}."),
+    "A machine-readable zone holds only A-Z, 0-9 and '<'.": (
+        "მანქანურად წაკითხვადი ზონა შეიცავს მხოლოდ A-Z, 0-9 და '<' სიმბოლოებს.",
+        "Машиночитаемая зона содержит только A-Z, 0-9 и '<'."),
+    "A menu item must be an object.": ("მენიუს პოზიცია ობიექტი უნდა იყოს.", "Позиция меню должна быть объектом."),
+    "A quantity cannot be more than {max_quantity}.": (
+        "რაოდენობა არ შეიძლება იყოს {max_quantity}-ზე მეტი.", "Количество не может быть больше {max_quantity}."),
+    "A quantity must be a whole number.": ("რაოდენობა მთელი რიცხვი უნდა იყოს.", "Количество должно быть целым числом."),
+    "A quantity must be at least 1.": ("რაოდენობა მინიმუმ 1 უნდა იყოს.", "Количество должно быть не меньше 1."),
+    "A shift is already open on this terminal; close it first.": (
+        "ამ ტერმინალზე ცვლა უკვე ღიაა; ჯერ დახურეთ იგი.", "На этом терминале смена уже открыта; сначала закройте её."),
+    "A table, pager or name is at most {max_label} characters.": (
+        "მაგიდა, პეიჯერი ან სახელი არაუმეტეს {max_label} სიმბოლოა.",
+        "Стол, пейджер или имя — не больше {max_label} символов."),
+    "A user name must be 1-40 letters, digits, spaces, dots, dashes or apostrophes.": (
+        "მომხმარებლის სახელი უნდა იყოს 1-40 ასო, ციფრი, ჰარი, წერტილი, ტირე ან აპოსტროფი.",
+        "Имя пользователя — 1–40 букв, цифр, пробелов, точек, дефисов или апострофов."),
+    "A {role} cannot change a {their_role}.": (
+        "{role} ვერ შეცვლის: {their_role}.",
+        "{role} не может изменить: {their_role}."),
+    "A {role} cannot create a {new_role}.": ("{role} ვერ შექმნის: {new_role}.", "{role} не может создать: {new_role}."),
+    "An order can have at most {max_lines} different items.": (
+        "შეკვეთაში შეიძლება იყოს არაუმეტეს {max_lines} სხვადასხვა პოზიცია.",
+        "В заказе может быть не больше {max_lines} разных позиций."),
+    "An order cannot go from {current} to {new}.": (
+        "შეკვეთა ვერ გადავა სტატუსიდან {current} სტატუსში {new}.", "Заказ не может перейти из {current} в {new}."),
+    "An order needs at least one item.": ("შეკვეთას სჭირდება მინიმუმ ერთი პოზიცია.",
+                                          "В заказе должна быть хотя бы одна позиция."),
+    "An order that is {current} cannot be cancelled.": (
+        "შეკვეთა სტატუსით {current} ვერ გაუქმდება.", "Заказ в статусе {current} нельзя отменить."),
+    "An order that is {status} cannot move on.": (
+        "შეკვეთა სტატუსით {status} ვეღარ გადავა შემდეგზე.", "Заказ в статусе {status} дальше не двигается."),
+    "Block {height} is not in quarantine.": ("ბლოკი {height} კარანტინში არ არის.", "Блок {height} не в карантине."),
+    "Cannot take out more cash than the drawer should hold.": (
+        "სალაროდან ვერ გაიტანთ იმაზე მეტს, ვიდრე მასში უნდა იყოს.",
+        "Нельзя изъять больше наличных, чем должно быть в кассе."),
+    "Cash movement must be 'in' or 'out'.": ("ნაღდის მოძრაობა არის 'in' ან 'out'.",
+                                             "Движение наличных — 'in' или 'out'."),
+    "Choose at least one item to refund.": ("აირჩიეთ მინიმუმ ერთი პოზიცია დასაბრუნებლად.",
+                                            "Выберите хотя бы одну позицию для возврата."),
+    "Menu item id {id!r} appears twice.": ("მენიუს პოზიციის კოდი {id!r} ორჯერ გვხვდება.",
+                                           "Код позиции меню {id!r} встречается дважды."),
+    "More payments were given than the total needs.": ("გადახდები ჯამზე მეტია.",
+                                                       "Платежей больше, чем нужно для суммы."),
+    "Only a {role} or above may {action}; {name} is a {their_role}.": (
+        "მხოლოდ {role} ან უფრო მაღალი როლი: {action}; {name} არის {their_role}.",
+        "Только {role} или выше может: {action}; {name} — {their_role}."),
+    "Only {available} x {name} left; {asked} asked.": (
+        "დარჩა მხოლოდ {available} x {name}; მოთხოვნილია {asked}.",
+        "Осталось только {available} x {name}; запрошено {asked}."),
+    "Only {left} × {name} can still be refunded.": (
+        "დასაბრუნებლად დარჩა მხოლოდ {left} × {name}.", "Вернуть можно ещё только {left} × {name}."),
+    "Only {opened_by} or a manager may close this shift.": (
+        "ამ ცვლას მხოლოდ {opened_by} ან მენეჯერი დახურავს.",
+        "Закрыть эту смену может только {opened_by} или менеджер."),
+    "Only {remaining} of this sale can still be refunded.": (
+        "ამ გაყიდვიდან დასაბრუნებლად დარჩა მხოლოდ {remaining}.",
+        "По этой продаже можно вернуть ещё только {remaining}."),
+    "Open a shift before refunding: the refund's cash must belong to a shift.": (
+        "დაბრუნებამდე გახსენით ცვლა: დაბრუნების თანხა ცვლას უნდა ეკუთვნოდეს.",
+        "Откройте смену перед возвратом: деньги возврата должны относиться к смене."),
+    "Open a shift before selling.": ("გაყიდვამდე გახსენით ცვლა.", "Откройте смену перед продажей."),
+    "Please give a {what}.": ("გთხოვთ, მიუთითეთ: {what}.", "Пожалуйста, укажите: {what}."),
+    "Please take a payment.": ("გთხოვთ, მიიღეთ გადახდა.", "Пожалуйста, примите оплату."),
+    "Receipt paper is {items} mm wide, not {width_mm}.": (
+        "ჩეკის ქაღალდის სიგანეა {items} მმ და არა {width_mm}.", "Ширина чековой ленты {items} мм, а не {width_mm}."),
+    "Refund by item or by amount, not both.": ("დააბრუნეთ პოზიციებით ან თანხით, არა ორივეთი.",
+                                               "Возврат по позициям или по сумме, но не обоими способами."),
+    "Refund method must be cash or card, not {method!r}.": (
+        "დაბრუნების გზა არის ნაღდი ან ბარათი, არა {method!r}.", "Способ возврата — наличные или карта, не {method!r}."),
+    "Tendered {paid} is less than the total {total}; {due} still due.": (
+        "მიღებული {paid} ნაკლებია ჯამზე {total}; დარჩა გადასახდელი {due}.",
+        "Получено {paid} — меньше суммы {total}; осталось оплатить {due}."),
+    "That parked order is gone: someone recalled it already.": (
+        "ეს გადადებული შეკვეთა აღარ არის: ვიღაცამ უკვე დააბრუნა.",
+        "Этого отложенного заказа больше нет: его уже вернули."),
+    "The KYC level is basic or enhanced.": ("KYC დონე არის basic ან enhanced.", "Уровень KYC — basic или enhanced."),
+    "The customer display is {items}, not {mode!r}.": (
+        "მომხმარებლის ეკრანის რეჟიმია {items}, არა {mode!r}.", "Режим экрана покупателя — {items}, не {mode!r}."),
+    "The customer's {detail} is missing.": ("მომხმარებლის მონაცემი აკლია: {detail}.",
+                                            "Не хватает данных покупателя: {detail}."),
+    "The date of birth must be in the past.": ("დაბადების თარიღი წარსულში უნდა იყოს.",
+                                               "Дата рождения должна быть в прошлом."),
+    "The document is a passport or an id_card.": ("დოკუმენტი არის პასპორტი ან პირადობის მოწმობა.",
+                                                  "Документ — паспорт или удостоверение личности."),
+    "The document number is letters and digits only.": ("დოკუმენტის ნომერი მხოლოდ ასოები და ციფრებია.",
+                                                        "Номер документа — только буквы и цифры."),
+    "The drawer is {amount} over: above {limit} a manager must close the shift.": (
+        "სალაროში {amount}-ით მეტია: {limit}-ზე მეტი სხვაობისას ცვლას მენეჯერი ხურავს.",
+        "В кассе излишек {amount}: при расхождении больше {limit} смену закрывает менеджер."),
+    "The drawer is {amount} short: above {limit} a manager must close the shift.": (
+        "სალაროში {amount} აკლია: {limit}-ზე მეტი სხვაობისას ცვლას მენეჯერი ხურავს.",
+        "В кассе недостача {amount}: при расхождении больше {limit} смену закрывает менеджер."),
+    "The drawer should not hold enough cash for this refund; refund to card instead.": (
+        "სალაროში ამ დაბრუნებისთვის საკმარისი ნაღდი არ უნდა იყოს; დააბრუნეთ ბარათზე.",
+        "В кассе не должно быть достаточно наличных для этого возврата; верните на карту."),
+    "The minted amount must be a whole number of ST units, zero or more.": (
+        "გამოშვებული რაოდენობა უნდა იყოს ST-ის მთელი ერთეულები, ნული ან მეტი.",
+        "Выпущенное количество — целое число единиц ST, ноль или больше."),
+    "The nationality is the document's three-letter code, such as GEO.": (
+        "მოქალაქეობა არის დოკუმენტის სამასოიანი კოდი, მაგ. GEO.",
+        "Гражданство — трёхбуквенный код из документа, например GEO."),
+    "The phone number must be in international form, such as +995 555 12 34 56.": (
+        "ტელეფონის ნომერი საერთაშორისო ფორმატში უნდა იყოს, მაგ. +995 555 12 34 56.",
+        "Номер телефона — в международном формате, например +995 555 12 34 56."),
+    "The sale has no line {line}.": ("გაყიდვას არ აქვს {line}-ე სტრიქონი.", "В продаже нет строки {line}."),
+    "The terminal's last owner cannot be deactivated.": ("ტერმინალის ბოლო მფლობელის დეაქტივაცია შეუძლებელია.",
+                                                         "Последнего владельца терминала нельзя деактивировать."),
+    "The token policy must be an object.": ("ტოკენების პოლიტიკა ობიექტი უნდა იყოს.",
+                                            "Политика токенов должна быть объектом."),
+    "The {what} cannot be negative.": ("{what} ვერ იქნება უარყოფითი.", "{what}: не может быть отрицательным."),
+    "The {what} holds a control or text-direction character; please type it again.": (
+        "{what} შეიცავს სამართავ ან მიმართულების სიმბოლოს; შეიყვანეთ თავიდან.",
+        "{what}: содержит управляющий символ или символ направления текста; введите заново."),
+    "The {what} is too long (at most {max_text} characters).": (
+        "{what} ძალიან გრძელია (არაუმეტეს {max_text} სიმბოლო).",
+        "{what}: слишком длинно (не больше {max_text} символов)."),
+    "The {what} must be a date written YYYY-MM-DD, not {value!r}.": (
+        "{what} უნდა იყოს თარიღი ფორმატით YYYY-MM-DD და არა {value!r}.",
+        "{what}: должна быть дата в виде YYYY-MM-DD, а не {value!r}."),
+    "The {what} must be a date written YYYY-MM-DD.": ("{what} უნდა იყოს თარიღი ფორმატით YYYY-MM-DD.",
+                                                      "{what}: должна быть дата в виде YYYY-MM-DD."),
+    "The {what} must be a whole number of tetri (2500 for 25.00 GEL), not {text!r}.": (
+        "{what} უნდა იყოს თეთრების მთელი რიცხვი (2500 = 25.00 GEL) და არა {text!r}.",
+        "{what}: целое число тетри (2500 = 25.00 GEL), а не {text!r}."),
+    "The {what} must be a whole number of tetri.": ("{what} უნდა იყოს თეთრების მთელი რიცხვი.",
+                                                    "{what}: должно быть целое число тетри."),
+    "The {what} must be an amount in GEL such as 25 or 25.50, not {text!r}.": (
+        "{what} უნდა იყოს თანხა ლარში, მაგ. 25 ან 25.50, და არა {text!r}.",
+        "{what}: сумма в лари, например 25 или 25.50, а не {text!r}."),
+    "The {what} must be more than zero.": ("{what} ნულზე მეტი უნდა იყოს.", "{what}: должно быть больше нуля."),
+    "The {what} must be written in Latin letters as on the document's MRZ, not {value!r}.": (
+        "{what} უნდა ეწეროს ლათინური ასოებით, როგორც დოკუმენტის MRZ-ში, და არა {value!r}.",
+        "{what}: латинскими буквами, как в MRZ документа, а не {value!r}."),
+    "The {what} of {value} is too large.": ("{what} {value} ძალიან დიდია.", "{what} {value} слишком велико."),
+    "There is already a user called {name}.": ("მომხმარებელი სახელით {name} უკვე არსებობს.",
+                                               "Пользователь с именем {name} уже есть."),
+    "There is no menu item {item_id!r}.": ("მენიუში არ არის პოზიცია {item_id!r}.", "В меню нет позиции {item_id!r}."),
+    "There is no open shift to close.": ("დასახური ღია ცვლა არ არის.", "Нет открытой смены, чтобы её закрыть."),
+    "There is no open shift. Open a shift first.": ("ღია ცვლა არ არის. ჯერ გახსენით ცვლა.",
+                                                    "Нет открытой смены. Сначала откройте смену."),
+    "There is no sale {sale_id!r} on this terminal.": ("ამ ტერმინალზე არ არის გაყიდვა {sale_id!r}.",
+                                                       "На этом терминале нет продажи {sale_id!r}."),
+    "There is no user {name!r} on this terminal.": ("ამ ტერმინალზე არ არის მომხმარებელი {name!r}.",
+                                                    "На этом терминале нет пользователя {name!r}."),
+    "There is nothing in the order to park.": ("შეკვეთაში გადასადები არაფერია.", "В заказе нечего откладывать."),
+    "This is not a machine-readable zone: expected 3 lines of 30 characters (ID card) or 2 lines of 36 or 44 "
+    "(passport).": (
+        "ეს არ არის მანქანურად წაკითხვადი ზონა: მოსალოდნელია 3 სტრიქონი 30 სიმბოლოთი (პირადობა) ან 2 სტრიქონი 36 ან 44 "
+        "სიმბოლოთი (პასპორტი).",
+        "Это не машиночитаемая зона: ожидается 3 строки по 30 символов (удостоверение) или 2 строки по 36 или 44 "
+        "(паспорт)."),
+    "This sale has already been refunded in full.": ("ეს გაყიდვა უკვე სრულად დაბრუნებულია.",
+                                                     "Эта продажа уже возвращена полностью."),
+    "This terminal has no owner account.": ("ამ ტერმინალს მფლობელის ანგარიში არ აქვს.",
+                                            "У этого терминала нет учётной записи владельца."),
+    "This terminal takes its menu from HQ; change it in the HQ console.": (
+        "ეს ტერმინალი მენიუს HQ-დან იღებს; შეცვალეთ იგი HQ-ის კონსოლში.",
+        "Этот терминал получает меню из HQ; меняйте его в консоли HQ."),
+    "Unknown customer detail {value!r}.": ("უცნობი მონაცემი მომხმარებელზე: {value!r}.",
+                                           "Неизвестное поле данных покупателя: {value!r}."),
+    "Unknown language {lang!r}: choose one of {items}.": ("უცნობი ენა {lang!r}: აირჩიეთ ერთ-ერთი: {items}.",
+                                                          "Неизвестный язык {lang!r}: выберите один из: {items}."),
+    "Unknown language {language!r}: choose one of {items}.": (
+        "უცნობი ენა {language!r}: აირჩიეთ ერთ-ერთი: {items}.",
+        "Неизвестный язык {language!r}: выберите один из: {items}."),
+    "Unknown node type {node_type!r}; expected one of {items}.": (
+        "უცნობი კვანძის ტიპი {node_type!r}; მოსალოდნელია ერთ-ერთი: {items}.",
+        "Неизвестный тип узла {node_type!r}; ожидается один из: {items}."),
+    "Unknown order status {new!r}.": ("შეკვეთის უცნობი სტატუსი {new!r}.", "Неизвестный статус заказа {new!r}."),
+    "Unknown payment kind {kind!r}; use cash or card.": (
+        "გადახდის უცნობი სახე {kind!r}; გამოიყენეთ ნაღდი ან ბარათი.",
+        "Неизвестный вид оплаты {kind!r}; используйте наличные или карту."),
+    "Unknown role {text!r}; expected cashier, manager or owner.": (
+        "უცნობი როლი {text!r}; მოსალოდნელია მოლარე, მენეჯერი ან მფლობელი.",
+        "Неизвестная роль {text!r}; ожидается кассир, менеджер или владелец."),
+    "Use cancel to cancel an order; it needs a reason.": ("შეკვეთის გასაუქმებლად გამოიყენეთ გაუქმება; საჭიროა მიზეზი.",
+                                                          "Для отмены заказа используйте отмену; нужна причина."),
+    "User {name} is disabled.": ("მომხმარებელი {name} გათიშულია.", "Пользователь {name} отключён."),
+    "Wrong PIN. 1 attempt left before {name} is locked.": (
+        "არასწორი PIN. {name}-ის დაბლოკვამდე დარჩა 1 ცდა.", "Неверный PIN. До блокировки {name} осталась 1 попытка."),
+    "Wrong PIN. {left} attempts left before {name} is locked.": (
+        "არასწორი PIN. {name}-ის დაბლოკვამდე დარჩა {left} ცდა.",
+        "Неверный PIN. До блокировки {name} осталось попыток: {left}."),
+    "Wrong PIN. {name} is now locked for {minutes} minutes.": (
+        "არასწორი PIN. {name} დაიბლოკა {minutes} წუთით.", "Неверный PIN. {name} заблокирован на {minutes} минут."),
+    "You cannot deactivate yourself.": ("საკუთარ თავს ვერ გათიშავთ.", "Нельзя деактивировать самого себя."),
+    "{item} has no option {option_id!r} in {group_id!r}.": (
+        "{item}-ს არ აქვს ვარიანტი {option_id!r} ჯგუფში {group_id!r}.",
+        "У {item} нет опции {option_id!r} в {group_id!r}."),
+    "{item} is not on sale right now.": ("{item} ახლა არ იყიდება.", "{item} сейчас не продаётся."),
+    "{item}: choose {min} to {max} of {group}.": ("{item}: აირჩიეთ {min}-დან {max}-მდე: {group}.",
+                                                  "{item}: выберите от {min} до {max}: {group}."),
+    "{item} cannot have these options: {problem}.": ("{item}-ს ეს ვარიანტები ვერ ექნება: {problem}.",
+                                                     "{item} не может быть с этими опциями: {problem}."),
+    "{name} is already active.": ("{name} უკვე აქტიურია.", "{name} уже активен."),
+    "{name} is already deactivated.": ("{name} უკვე გათიშულია.", "{name} уже деактивирован."),
+    "{name} is deactivated; reactivate them first.": ("{name} გათიშულია; ჯერ აღადგინეთ.",
+                                                      "{name} деактивирован; сначала восстановите."),
+    "{name} is locked after {attempts} wrong PINs; try again in {minutes} min {seconds} s.": (
+        "{name} დაიბლოკა {attempts} არასწორი PIN-ის შემდეგ; სცადეთ {minutes} წთ {seconds} წმ-ში.",
+        "{name} заблокирован после {attempts} неверных PIN; повторите через {minutes} мин {seconds} с."),
+    "{path} has no terminal set up yet. Run 'hotpot-terminal init'.": (
+        "{path}-ში ტერმინალი ჯერ არ არის მომზადებული. გაუშვით 'hotpot-terminal init'.",
+        "В {path} терминал ещё не настроен. Запустите 'hotpot-terminal init'."),
 }

@@ -7,7 +7,7 @@ from typing import Any
 
 from terminal.core.errors import UserFacingError
 from terminal.gui.checkview import DocumentDialog, item_names
-from terminal.gui.i18n import language, money, tr
+from terminal.gui.i18n import language, money, tr, tr_error
 from terminal.gui.kitchen import STATUS_NAMES
 from terminal.gui.printing import Document, check_document, fill_text_document, line_label, refund_document, when
 from terminal.gui.qt import (
@@ -106,7 +106,7 @@ class RefundDialog(QDialog):
         try:
             self.value = self.amount.value()
         except UserFacingError as exc:
-            self.error.setText(exc.message)
+            self.error.setText(tr_error(exc))
             return
         if not self.reason.text().strip():
             self.error.setText(tr("Please give a reason."))

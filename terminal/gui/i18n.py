@@ -6,6 +6,7 @@ retranslate() when the language changes."""
 
 from __future__ import annotations
 
+from sync.protocol.errors import UserFacingError
 from terminal.core.money import format_gel
 from terminal.gui.catalog import CATALOG
 
@@ -40,3 +41,16 @@ def tr(text: str, **fields: object) -> str:
         if forms is not None:
             text = forms[0] if lang == "ka" else forms[1]
     return text.format(**fields) if fields else text
+
+
+def tr_error(exc: UserFacingError) -> str:
+    """An error from the core in the screen's language: its template translated, then filled in (a parameter that
+    is itself a word of the catalog, like a role, is translated too). Untranslated templates show in English."""
+    text = exc.message
+    if _current[0] != "en" and exc.template in CATALOG:
+        params = {k: tr(v) if isinstance(v, str) and v in CATALOG else v for k, v in exc.params.items()}
+        try:
+            text = tr(exc.template, **params)
+        except (KeyError, IndexError, ValueError):  # a translation naming a parameter wrongly: the English is right
+            pass
+    return text if _lari[0] == "₾" else text.replace("₾", "GEL")  # amounts the core wrote, as money() shows them

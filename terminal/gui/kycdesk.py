@@ -20,7 +20,7 @@ from terminal.cameras import Cameras
 from terminal.core.errors import InvalidInput, UserFacingError
 from terminal.core.kyc import DOCUMENT_TYPES, LEVELS, REQUIRED_IMAGES, Mrz, customer_details
 from terminal.gui.cameras import to_pixmap
-from terminal.gui.i18n import tr
+from terminal.gui.i18n import tr, tr_error
 from terminal.gui.qt import (
     QCheckBox,
     QComboBox,
@@ -459,7 +459,7 @@ class KycDesk(QWidget):
         try:
             customer_details(self.details(), kyc.today_here())
         except UserFacingError as exc:
-            self.problems.setText(exc.message)
+            self.problems.setText(tr_error(exc))
             return
         fingerprint = self._fingerprint()
         self.problems.setText(tr("Checking: reading the MRZ, finding and comparing faces…"))

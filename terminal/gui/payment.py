@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from terminal.core.errors import UserFacingError
 from terminal.core.orders import CARD, CASH, Tender, Wanted
 from terminal.core.sales import DiscountRequest
-from terminal.gui.i18n import language, money, tr
+from terminal.gui.i18n import language, money, tr, tr_error
 from terminal.gui.qt import (
     QDialog,
     QGridLayout,
@@ -202,7 +202,7 @@ class PaymentDialog(QDialog):
         try:
             amount = self.cash.value()
         except UserFacingError as exc:
-            self.error.setText(exc.message)
+            self.error.setText(tr_error(exc))
             return
         if amount >= self.remaining():
             self.complete()
@@ -230,7 +230,7 @@ class PaymentDialog(QDialog):
         try:
             amount = self.card_amount.value() if self.card_amount.text().strip() else self.remaining()
         except UserFacingError as exc:
-            self.error.setText(exc.message)
+            self.error.setText(tr_error(exc))
             return
         tender = Tender(CARD, amount, self.card_ref.text())
         if amount >= self.remaining():
@@ -244,7 +244,7 @@ class PaymentDialog(QDialog):
             if self.cash.text().strip():
                 tenders.append(Tender(CASH, self.cash.value()))
         except UserFacingError as exc:
-            self.error.setText(exc.message)
+            self.error.setText(tr_error(exc))
             return
         self.finish(tenders)
 

@@ -17,7 +17,7 @@ from terminal.core.orders import MAX_LABEL, MAX_QUANTITY, MAX_TEXT, Wanted, make
 from terminal.core.sales import DiscountRequest
 from terminal.core.users import User
 from terminal.gui.checkview import menu_names
-from terminal.gui.i18n import language, money, tr
+from terminal.gui.i18n import language, money, tr, tr_error
 from terminal.gui.printing import line_label
 from terminal.gui.qt import (
     QDialog,
@@ -319,7 +319,7 @@ class DiscountDialog(QDialog):
             if not found.reason.strip():
                 raise InvalidInput(tr("Please give a reason."))
         except UserFacingError as exc:
-            self.error.setText(exc.message)
+            self.error.setText(tr_error(exc))
             return
         self.value = found
         self.accept()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from terminal.core.errors import InvalidInput, UserFacingError
 from terminal.core.money import parse_gel
 from terminal.core.users import Role, User
-from terminal.gui.i18n import tr
+from terminal.gui.i18n import tr, tr_error
 from terminal.gui.qt import (
     QAbstractItemView,
     QApplication,
@@ -96,14 +96,14 @@ def dialog_buttons(dialog: QDialog, ok_text: str, on_ok: Callable[[], object]) -
 
 def message_of(exc: BaseException) -> str:
     if isinstance(exc, UserFacingError):
-        return exc.message
+        return tr_error(exc)
     return tr("Something went wrong that the terminal did not expect. Nothing half-done was saved.")
 
 
 def show_error(parent: QWidget | None, exc: BaseException) -> None:
     """A user's mistake is shown as is; a fault is logged with its trace and offers the details to copy."""
     if isinstance(exc, UserFacingError):
-        box = QMessageBox(QMessageBox.Icon.Warning, tr("Cannot do that"), exc.message, QMessageBox.StandardButton.Ok,
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("Cannot do that"), tr_error(exc), QMessageBox.StandardButton.Ok,
                           parent)
         box.setObjectName("user-error")
     else:
@@ -233,7 +233,7 @@ class ReasonDialog(QDialog):
             if not self.reason.text().strip():
                 raise InvalidInput(tr("Please give a reason."))
         except UserFacingError as exc:
-            self.error.setText(exc.message)
+            self.error.setText(tr_error(exc))
             return
         self.accept()
 

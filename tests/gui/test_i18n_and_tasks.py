@@ -3,6 +3,7 @@ back on it."""
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 import threading
@@ -11,7 +12,7 @@ from typing import Any
 
 from terminal.core.kyc import STATUSES as KYC_STATUSES
 from terminal.core.menu import CATEGORIES
-from terminal.core.users import Role
+from terminal.core.users import LOGIN_MESSAGES, Role
 from terminal.gui.cameras import STATE_NAMES
 from terminal.gui.catalog import CATALOG
 from terminal.gui.i18n import money, set_language, tr
@@ -27,6 +28,36 @@ PART = re.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'""")
 MONEY_FIELDS = ("amount", "cash amount", "card amount", "opening float", "counted cash", "refund amount", "discount")
 
 
+ERRORS = {"InvalidInput", "NotFound", "NotAllowed", "WrongState", "ManagerApprovalRequired", "UserLocked",
+          "UserFacingError"}
+CORE = [*sorted((GUI.parent / "core").glob("*.py")), GUI.parent / "services.py"]
+
+
+def core_error_templates() -> set[str]:
+    """The English templates of the errors the core and the services raise: the cashier sees them translated
+    (i18n.tr_error), so each must be in the catalog with the same parameters."""
+    found: set[str] = set()
+    for path in CORE:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ERRORS
+                    and node.args):
+                continue
+            first = node.args[0]
+            options = [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]
+            for option in options:
+                if isinstance(option, ast.Constant) and isinstance(option.value, str):
+                    found.add(option.value)
+                elif isinstance(option, ast.Attribute) and option.attr == "template":
+                    pass  # a login's refusal: its templates are users.LOGIN_MESSAGES
+                elif isinstance(option, ast.Name) or (isinstance(option, ast.Call) and isinstance(option.func, ast.Name)
+                                                      and option.func.id == "str"):
+                    pass  # a text relayed from the shared vocabulary (an HQ menu's problem), shown in English
+                else:
+                    raise AssertionError(f"{path.name}:{node.lineno}: an error's text must be a template literal "
+                                         "with its parameters as keywords (not an f-string)")
+    return found | set(LOGIN_MESSAGES)
+
+
 def shown_texts() -> set[str]:
     texts: set[str] = set()
     for path in GUI.glob("*.py"):
@@ -37,7 +68,7 @@ def shown_texts() -> set[str]:
     texts |= {*SHOT_NAMES.values(), *FIELD_NAMES.values(), *DOC_TYPE_NAMES.values(), *LEVEL_NAMES.values(), CONSENT}
     texts |= {s.replace("_", " ") for s in KYC_STATUSES}
     texts |= {c.capitalize() for c in CATEGORIES} | {r.value for r in Role} | set(MONEY_FIELDS) | {"All"}
-    return texts
+    return texts | core_error_templates()
 
 
 def fields(text: str) -> set[str]:

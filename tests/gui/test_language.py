@@ -8,8 +8,8 @@ from typing import Any
 
 from terminal.gui.i18n import language, set_language
 from terminal.gui.mainwindow import MainWindow
-from terminal.gui.qt import QApplication, QColor
-from tests.gui.helpers import dispose, login
+from terminal.gui.qt import QApplication, QColor, QPushButton, Qt, QWidget
+from tests.gui.helpers import click, dispose, login, on_modal, type_into
 
 
 def contrast(image: Any, x0: int, y0: int, x1: int, y1: int) -> float:
@@ -61,4 +61,35 @@ def test_language_list_is_readable_and_each_user_keeps_their_choice(qtbot: Any, 
         assert language() == "ka" and again.lang.currentData() == "ka"
     finally:
         dispose(again)
+        set_language("en")
+
+
+def test_the_cores_errors_are_shown_in_the_screens_language(qtbot: Any, window: MainWindow) -> None:
+    """Errors carry an English template and parameters (sync.protocol.errors); the counter app shows them in the
+    screen's language, filled in."""
+    win = window
+    win.lang.setCurrentIndex(win.lang.findData("ru"))
+    try:
+        click(qtbot, win.login.user_buttons["Giorgi"])
+        for digit in "9999":
+            click(qtbot, next(b for b in win.login.findChildren(QPushButton) if b.text() == digit))
+        qtbot.keyClick(win.login.pin, Qt.Key.Key_Return)
+        assert win.login.error.text() == "Неверный PIN. До блокировки Giorgi осталось попыток: 2."
+        win.lang.setCurrentIndex(win.lang.findData("ka"))
+        login(qtbot, win, "Giorgi", "3333")
+        type_into(qtbot, win.views["shift"].float_edit, "100")
+        click(qtbot, win.views["shift"].open_button)
+        click(qtbot, win.sell.item_buttons["shrimp"])  # 26.00
+
+        def short(dialog: QWidget) -> None:
+            type_into(qtbot, dialog.cash, "20")  # type: ignore[attr-defined]
+            qtbot.keyClick(dialog.cash, Qt.Key.Key_Return)  # type: ignore[attr-defined]
+            seen["error"] = dialog.error.text()  # type: ignore[attr-defined]
+            dialog.reject()  # type: ignore[attr-defined]
+
+        seen: dict[str, str] = {}
+        on_modal(short)
+        click(qtbot, win.sell.pay_button)
+        assert seen["error"] == "მიღებული 20.00 GEL ნაკლებია ჯამზე 26.00 GEL; დარჩა გადასახდელი 6.00 GEL."
+    finally:
         set_language("en")
