@@ -34,7 +34,7 @@ DEMO_VIDEO = "demo-video"
 def require_camera_access(user: User | None) -> User:
     if user is None or not user.role.at_least(Role.MANAGER):
         who = f"{user.name} is a {user.role.value}" if user else "nobody is logged in"
-        raise NotAllowed(f"Cameras are for managers and owners only; {who}.")
+        raise NotAllowed("Cameras are for managers and owners only; {who}.", who=who)
     return user
 
 
@@ -69,7 +69,7 @@ class Cameras:
         try:
             cam = parse_camera_config(settings)
         except CameraConfigError as exc:
-            raise InvalidInput(f"Camera settings refused: {exc}.") from None
+            raise InvalidInput("Camera settings refused: {exc}.", exc=exc) from None
         if cam.source_kind() == "file":
             self._check_video_file(cam.source)
         at = now_ms()
@@ -87,8 +87,9 @@ class Cameras:
         path = Path(source)
         resolved = path.resolve()  # ".." and links followed: where the file really is
         if not path.is_absolute() or not any(resolved.is_relative_to(f.resolve()) for f in self.video_folders()):
-            raise InvalidInput(f"Camera settings refused: a video file source is a full path inside "
-                               f"{self.data_dir / VIDEO} (not {source!r}).")
+            raise InvalidInput("Camera settings refused: a video file source is a full path inside {folder} (not "
+                               "{source!r}).",
+                               folder=self.data_dir / VIDEO, source=source)
 
     def install_demo(self, user: User) -> list[CameraConfig]:
         """Two demo cameras fed by generated looping videos, so a newcomer sees the wall work."""
@@ -122,9 +123,9 @@ class Cameras:
     def runner(self, user: User | None, camera_id: str) -> CameraRunner:
         who = require_camera_access(user)
         if self.hub is None or camera_id not in self.hub.runners:
-            raise NotFound(f"Camera {camera_id!r} is not running.")
+            raise NotFound("Camera {camera_id!r} is not running.", camera_id=camera_id)
         if who.role.value not in self.hub.runners[camera_id].config.roles:
-            raise NotAllowed(f"{who.name} may not watch camera {camera_id}.")
+            raise NotAllowed("{name} may not watch camera {camera_id}.", name=who.name, camera_id=camera_id)
         return self.hub.runners[camera_id]
 
     def still(self, user: User | None, camera_id: str) -> np.ndarray:
@@ -132,14 +133,14 @@ class Cameras:
         the device. A customer_table camera blurs faces, so it cannot take a KYC photo."""
         runner = self.runner(user, camera_id)
         if runner.config.kind == "customer_table":
-            raise InvalidInput(f"{runner.config.name} blurs faces (a table camera): take KYC photos with the desk's "
-                               "own camera.")
+            raise InvalidInput("{name} blurs faces (a table camera): take KYC photos with the desk's own camera.",
+                               name=runner.config.name)
         assert self.hub is not None
         try:
             return self.hub.still(camera_id)
         except LookupError:
-            raise WrongState(f"{runner.config.name} shows no live picture right now; look at it on the camera "
-                             "wall.") from None
+            raise WrongState("{name} shows no live picture right now; look at it on the camera wall.",
+                             name=runner.config.name) from None
 
     def statuses(self, user: User | None) -> list[CameraStatus]:
         require_camera_access(user)
@@ -200,7 +201,7 @@ class Cameras:
         at = now_ms()
         with self._lock, self.store.transaction() as conn:
             if not repos.acknowledge_camera_alert(conn, alert_id, at, who.name):
-                raise NotFound(f"There is no open alert {alert_id}.")
+                raise NotFound("There is no open alert {alert_id}.", alert_id=alert_id)
             append_record(conn, self.terminal_id, "camera_alert_acknowledged",
                           {"alert_id": alert_id, "user": who.name}, at)
 

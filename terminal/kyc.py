@@ -266,10 +266,11 @@ def intake(term: Terminal, user: User, details: Mapping[str, Any], stills: Mappi
         raise InvalidInput(" ".join(problems))
     unknown = sorted(set(stills) - set(IMAGE_NAMES))
     if unknown:
-        raise InvalidInput(f"Unknown KYC image {unknown[0]!r}; use {', '.join(IMAGE_NAMES)}.")
+        raise InvalidInput("Unknown KYC image {image!r}; use {items}.", image=unknown[0], items=', '.join(IMAGE_NAMES))
     missing = [name for name in REQUIRED_IMAGES[case.level] if name not in stills]
     if missing:
-        raise InvalidInput(f"A {case.level} case needs a photo of the {missing[0].replace('_', ' ')}.")
+        raise InvalidInput("A {level} case needs a photo of the {image}.",
+                           level=case.level, image=missing[0].replace('_', ' '))
     found = analysis or analyse(case, stills, today, faces)
     if found.problems:
         raise InvalidInput(" ".join(found.problems))
@@ -300,13 +301,14 @@ def submit_case(term: Terminal, user: User, details: Mapping[str, Any], images: 
         raise InvalidInput(" ".join(problems))
     unknown = sorted(set(images) - set(IMAGE_NAMES))
     if unknown:
-        raise InvalidInput(f"Unknown KYC image {unknown[0]!r}; use {', '.join(IMAGE_NAMES)}.")
+        raise InvalidInput("Unknown KYC image {image!r}; use {items}.", image=unknown[0], items=', '.join(IMAGE_NAMES))
     missing = [name for name in REQUIRED_IMAGES[case.level] if not images.get(name)]
     if missing:
-        raise InvalidInput(f"A {case.level} case needs a photo of the {missing[0].replace('_', ' ')}.")
+        raise InvalidInput("A {level} case needs a photo of the {image}.",
+                           level=case.level, image=missing[0].replace('_', ' '))
     for name, data in images.items():
         if not data.startswith(_JPEG):
-            raise InvalidInput(f"The {name.replace('_', ' ')} photo is not a JPEG image.")
+            raise InvalidInput("The {image} photo is not a JPEG image.", image=name.replace('_', ' '))
     if account is not None and not (1 <= len(account) <= 100 and account.isprintable()):
         raise InvalidInput("The customer's account id is not one.")
     case_id = uuid7(at)
@@ -345,7 +347,8 @@ def upload_pending(store: Store, put: Any, hq_receipt_key: bytes) -> int:
         if not (isinstance(receipt, dict) and isinstance(signature, str)
                 and receipt.get("sha256") == sha and receipt.get("case_id") == case_id
                 and verify_receipt(receipt, signature, hq_receipt_key)):
-            raise WrongState(f"HQ's receipt for KYC case {case_id} does not verify; the case stays to be sent.")
+            raise WrongState("HQ's receipt for KYC case {case_id} does not verify; the case stays to be sent.",
+                             case_id=case_id)
         with store.transaction() as conn:
             repos.acknowledge_kyc_case(conn, case_id, json.dumps(answer), now_ms())
         done += 1

@@ -755,4 +755,155 @@ CATALOG: dict[str, tuple[str, str]] = {
     "{path} has no terminal set up yet. Run 'hotpot-terminal init'.": (
         "{path}-ში ტერმინალი ჯერ არ არის მომზადებული. გაუშვით 'hotpot-terminal init'.",
         "В {path} терминал ещё не настроен. Запустите 'hotpot-terminal init'."),
+
+    "'{word}' is not a word of the recovery word list; check its spelling.": (
+        "'{word}' არ არის აღდგენის სიტყვების სიაში; შეამოწმეთ მართლწერა.",
+        "'{word}' нет в списке слов восстановления; проверьте написание."),
+    "A recovery phrase has 24 words; this one has {count}.": (
+        "აღდგენის ფრაზა 24 სიტყვაა; ამაში არის {count}.", "Фраза восстановления — 24 слова; в этой {count}."),
+    "A wallet keystore already exists at {path}; nothing was overwritten.": (
+        "საფულის გასაღებების ფაილი უკვე არსებობს: {path}; არაფერი გადაწერილა.",
+        "Файл ключей кошелька уже есть: {path}; ничего не перезаписано."),
+    "A {level} case needs a photo of the {image}.": (
+        "{level} საქმეს სჭირდება ფოტო: {image}.", "Для дела уровня {level} нужна фотография: {image}."),
+    "Camera settings refused: a video file source is a full path inside {folder} (not {source!r}).": (
+        "კამერის პარამეტრები უარყოფილია: ვიდეოფაილის წყარო უნდა იყოს სრული გზა {folder}-ში (არა {source!r}).",
+        "Настройки камеры отклонены: видеофайл должен быть полным путём внутри {folder} (не {source!r})."),
+    "Camera settings refused: {exc}.": ("კამერის პარამეტრები უარყოფილია: {exc}.",
+                                        "Настройки камеры отклонены: {exc}."),
+    "Camera {camera_id!r} is not running.": ("კამერა {camera_id!r} არ მუშაობს.", "Камера {camera_id!r} не работает."),
+    "Cameras are for managers and owners only; {who}.": ("კამერები მხოლოდ მენეჯერებისა და მფლობელებისთვისაა; {who}.",
+                                                         "Камеры — только для менеджеров и владельцев; {who}."),
+    "Cannot create the data folder {data_dir}: {strerror}.": (
+        "მონაცემთა საქაღალდე {data_dir} ვერ შეიქმნა: {strerror}.",
+        "Не удалось создать папку данных {data_dir}: {strerror}."),
+    "Cannot open {path}: {exc}.": ("{path} ვერ გაიხსნა: {exc}.", "Не удалось открыть {path}: {exc}."),
+    "HQ's receipt for KYC case {case_id} does not verify; the case stays to be sent.": (
+        "HQ-ის ქვითარი KYC საქმეზე {case_id} არ მოწმდება; საქმე გასაგზავნად რჩება.",
+        "Квитанция HQ по делу KYC {case_id} не проверяется; дело остаётся к отправке."),
+    "KYC cases go sealed to HQ's compliance key: enroll this terminal with HQ first.": (
+        "KYC საქმეები დალუქული მიდის HQ-ის შესაბამისობის გასაღებზე: ჯერ დაარეგისტრირეთ ტერმინალი HQ-ში.",
+        "Дела KYC уходят запечатанными на ключ комплаенса HQ: сначала зарегистрируйте терминал в HQ."),
+    "KYC intake is for managers and owners.": ("KYC მიღება მენეჯერებისა და მფლობელებისთვისაა.",
+                                               "Приём KYC — для менеджеров и владельцев."),
+    "No terminal is set up in {data_dir}. Run 'hotpot-terminal init' first.": (
+        "{data_dir}-ში ტერმინალი არ არის მომზადებული. ჯერ გაუშვით 'hotpot-terminal init'.",
+        "В {data_dir} терминал не настроен. Сначала запустите 'hotpot-terminal init'."),
+    "Table consent is for customer_table cameras.": ("მაგიდის თანხმობა customer_table კამერებისთვისაა.",
+                                                     "Согласие стола — для камер customer_table."),
+    "The customer's account id is not one.": ("მომხმარებლის ანგარიშის იდენტიფიკატორი არასწორია.",
+                                              "Идентификатор счёта покупателя неверен."),
+    "The data folder {data_dir} belongs to another user (uid {st_uid}); the terminal keeps its data only in a folder "
+    "of its own user. Choose another folder.": (
+        "მონაცემთა საქაღალდე {data_dir} სხვა მომხმარებელს ეკუთვნის (uid {st_uid}); ტერმინალი მონაცემებს მხოლოდ "
+        "საკუთარი მომხმარებლის საქაღალდეში ინახავს. აირჩიეთ სხვა საქაღალდე.",
+        "Папка данных {data_dir} принадлежит другому пользователю (uid {st_uid}); терминал хранит данные только в "
+        "папке своего пользователя. Выберите другую папку."),
+    "The data folder {data_dir} is not a folder.": ("მონაცემთა საქაღალდე {data_dir} საქაღალდე არ არის.",
+                                                    "Папка данных {data_dir} — не папка."),
+    "The data folder {data_dir} is not writable; check its permissions.": (
+        "მონაცემთა საქაღალდეში {data_dir} ჩაწერა შეუძლებელია; შეამოწმეთ უფლებები.",
+        "В папку данных {data_dir} нельзя записывать; проверьте права."),
+    "The data folder {data_dir} is open to other users and cannot be closed ({strerror}).": (
+        "მონაცემთა საქაღალდე {data_dir} სხვა მომხმარებლებისთვის ღიაა და ვერ დაიხურა ({strerror}).",
+        "Папка данных {data_dir} открыта другим пользователям, и закрыть её не удалось ({strerror})."),
+    "The disk holding {where} is full: this action was not saved, and nothing saved before was lost. Free some "
+    "space on it (old recordings, logs) and try again.": (
+        "დისკი, სადაც {where} არის, სავსეა: ეს მოქმედება არ შენახულა, ადრე შენახული კი არ დაკარგულა. გაათავისუფლეთ "
+        "ადგილი (ძველი ჩანაწერები, ჟურნალები) და სცადეთ თავიდან.",
+        "Диск, где находится {where}, заполнен: это действие не сохранено, ранее сохранённое не потеряно. Освободите "
+        "место (старые записи, журналы) и повторите."),
+    "The keystore's keys are not the keys terminal {terminal_id} was set up with.": (
+        "გასაღებების ფაილის გასაღებები არ ემთხვევა ტერმინალ {terminal_id}-ის გასაღებებს.",
+        "Ключи в файле ключей не те, с которыми настроен терминал {terminal_id}."),
+    "The photos are too large together (over 10 MB sealed); take them at a lower resolution.": (
+        "ფოტოები ერთად ძალიან დიდია (10 მბ-ზე მეტი დალუქვისას); გადაიღეთ უფრო დაბალი გარჩევადობით.",
+        "Фотографии вместе слишком велики (больше 10 МБ в запечатанном виде); снимите с меньшим разрешением."),
+    "The recovery words do not add up (checksum failed): a word is wrong or out of order.": (
+        "აღდგენის სიტყვები არ ემთხვევა (საკონტროლო ჯამი): ერთ-ერთი სიტყვა არასწორია ან ადგილი აქვს არეული.",
+        "Слова восстановления не сходятся (контрольная сумма): слово неверно или не на своём месте."),
+    "The terminal database could not switch to WAL mode.": ("ტერმინალის ბაზა ვერ გადავიდა WAL რეჟიმზე.",
+                                                            "База терминала не смогла перейти в режим WAL."),
+    "The wallet keystore file is damaged (checksum mismatch). Restore it from the recovery words.": (
+        "საფულის გასაღებების ფაილი დაზიანებულია (საკონტროლო ჯამი). აღადგინეთ აღდგენის სიტყვებით.",
+        "Файл ключей кошелька повреждён (контрольная сумма). Восстановите его по словам восстановления."),
+    "The wallet keystore file is damaged (fields missing or of the wrong kind). Restore it from the recovery words.": (
+        "საფულის გასაღებების ფაილი დაზიანებულია (ველები აკლია ან არასწორია). აღადგინეთ აღდგენის სიტყვებით.",
+        "Файл ключей кошелька повреждён (поля отсутствуют или неверны). Восстановите его по словам восстановления."),
+    "The wallet keystore file is damaged (it does not decrypt). Restore it from the recovery words.": (
+        "საფულის გასაღებების ფაილი დაზიანებულია (არ იშიფრება). აღადგინეთ აღდგენის სიტყვებით.",
+        "Файл ключей кошелька повреждён (не расшифровывается). Восстановите его по словам восстановления."),
+    "The wallet keystore file is damaged (its keys do not match its account).": (
+        "საფულის გასაღებების ფაილი დაზიანებულია (გასაღებები ანგარიშს არ ემთხვევა).",
+        "Файл ключей кошелька повреждён (ключи не совпадают со счётом)."),
+    "The wallet keystore file is damaged (not readable JSON). Restore it from the recovery words.": (
+        "საფულის გასაღებების ფაილი დაზიანებულია (JSON ვერ იკითხება). აღადგინეთ აღდგენის სიტყვებით.",
+        "Файл ключей кошелька повреждён (нечитаемый JSON). Восстановите его по словам восстановления."),
+    "The wallet keystore {path} cannot be read ({strerror}). Move it aside and restore the wallet from its recovery "
+    "words.": (
+        "საფულის გასაღებების ფაილი {path} ვერ იკითხება ({strerror}). გადაიტანეთ და აღადგინეთ საფულე აღდგენის "
+        "სიტყვებით.",
+        "Файл ключей кошелька {path} не читается ({strerror}). Переместите его и восстановите кошелёк по словам "
+        "восстановления."),
+    "The wallet passphrase must have at least {min_passphrase} characters.": (
+        "საფულის პაროლი მინიმუმ {min_passphrase} სიმბოლო უნდა იყოს.",
+        "Пароль кошелька должен быть не короче {min_passphrase} символов."),
+    "The {image} photo is not a JPEG image.": ("ფოტო ({image}) არ არის JPEG გამოსახულება.",
+                                               "Фотография ({image}) — не изображение JPEG."),
+    "There is no open alert {alert_id}.": ("ღია განგაში {alert_id} არ არის.", "Нет открытой тревоги {alert_id}."),
+    "There is no wallet keystore at {path}. Restore it from the recovery words.": (
+        "{path}-ში საფულის გასაღებების ფაილი არ არის. აღადგინეთ აღდგენის სიტყვებით.",
+        "В {path} нет файла ключей кошелька. Восстановите его по словам восстановления."),
+    "These recovery words belong to another wallet, not to terminal {terminal_id}; nothing was changed.": (
+        "ეს აღდგენის სიტყვები სხვა საფულეს ეკუთვნის და არა ტერმინალ {terminal_id}-ს; არაფერი შეცვლილა.",
+        "Эти слова восстановления — от другого кошелька, не терминала {terminal_id}; ничего не изменено."),
+    "This file is not a HotPot Spot wallet keystore.": ("ეს ფაილი არ არის HotPot Spot-ის საფულის გასაღებების ფაილი.",
+                                                        "Этот файл — не файл ключей кошелька HotPot Spot."),
+    "This keystore belongs to terminal {owner}, not to {terminal_id}.": (
+        "ეს გასაღებების ფაილი ეკუთვნის ტერმინალ {owner}-ს და არა {terminal_id}-ს.",
+        "Этот файл ключей принадлежит терминалу {owner}, а не {terminal_id}."),
+    "This keystore is version {found!r}; this terminal reads version {version}. Update the terminal software or "
+    "restore from the recovery words.": (
+        "გასაღებების ფაილის ვერსიაა {found!r}; ტერმინალი კითხულობს ვერსიას {version}. განაახლეთ პროგრამა ან "
+        "აღადგინეთ აღდგენის სიტყვებით.",
+        "Версия файла ключей {found!r}; терминал читает версию {version}. Обновите программу или восстановите по "
+        "словам восстановления."),
+    "This keystore uses a KDF or cipher this terminal does not know.": (
+        "გასაღებების ფაილი იყენებს KDF-ს ან შიფრს, რომელიც ტერმინალმა არ იცის.",
+        "Файл ключей использует KDF или шифр, неизвестный терминалу."),
+    "This terminal's keystore is intact; nothing was overwritten. To change its passphrase, restore with --replace.": (
+        "ტერმინალის გასაღებების ფაილი უვნებელია; არაფერი გადაწერილა. პაროლის შესაცვლელად აღადგინეთ --replace-ით.",
+        "Файл ключей терминала цел; ничего не перезаписано. Чтобы сменить пароль, восстановите с --replace."),
+    "Unknown KYC image {image!r}; use {items}.": ("უცნობი KYC ფოტო {image!r}; გამოიყენეთ: {items}.",
+                                                 "Неизвестная фотография KYC {image!r}; используйте: {items}."),
+    "Upgrading the terminal database failed ({exc}). The failed step was rolled back and the database left as it "
+    "was{kept}.": (
+        "ტერმინალის ბაზის განახლება ვერ მოხერხდა ({exc}). წარუმატებელი ნაბიჯი გაუქმდა და ბაზა დარჩა როგორც იყო{kept}.",
+        "Обновление базы терминала не удалось ({exc}). Неудачный шаг откатан, база осталась как была{kept}."),
+    "Wrong wallet passphrase {tries} times; nothing was changed. If it is lost, restore the wallet from its 24 "
+    "recovery words.": (
+        "საფულის პაროლი არასწორია {tries}-ჯერ; არაფერი შეცვლილა. თუ დაკარგულია, აღადგინეთ საფულე 24 აღდგენის "
+        "სიტყვით.",
+        "Неверный пароль кошелька {tries} раз; ничего не изменено. Если он утерян, восстановите кошелёк по 24 словам."),
+    "Wrong wallet passphrase.": ("საფულის პაროლი არასწორია.", "Неверный пароль кошелька."),
+    "{name} blurs faces (a table camera): take KYC photos with the desk's own camera.": (
+        "{name} სახეებს ბუნდოვნად აჩვენებს (მაგიდის კამერა): KYC ფოტოები გადაიღეთ მაგიდის საკუთარი კამერით.",
+        "{name} размывает лица (камера стола): снимайте фото KYC собственной камерой стойки."),
+    "{name} may not watch camera {camera_id}.": ("{name}-ს არ შეუძლია კამერა {camera_id}-ის ყურება.",
+                                                 "{name} не может смотреть камеру {camera_id}."),
+    "{name} shows no live picture right now; look at it on the camera wall.": (
+        "{name} ახლა ცოცხალ გამოსახულებას არ აჩვენებს; ნახეთ კამერების კედელზე.",
+        "{name} сейчас не показывает живую картинку; посмотрите на стене камер."),
+    "{path} is an SQLite database of some other program, not a HotPot Spot terminal.": (
+        "{path} სხვა პროგრამის SQLite ბაზაა და არა HotPot Spot-ის ტერმინალის.",
+        "{path} — база SQLite другой программы, а не терминала HotPot Spot."),
+    "{path} is damaged or not a terminal database ({exc}). Restore it from a backup.": (
+        "{path} დაზიანებულია ან არ არის ტერმინალის ბაზა ({exc}). აღადგინეთ სარეზერვო ასლიდან.",
+        "{path} повреждён или не база терминала ({exc}). Восстановите из резервной копии."),
+    "{path} is not a HotPot Spot terminal database (it is not an SQLite file). Move it away or choose another data "
+    "folder.": (
+        "{path} არ არის HotPot Spot-ის ტერმინალის ბაზა (SQLite ფაილი არ არის). გადაიტანეთ ან აირჩიეთ სხვა საქაღალდე.",
+        "{path} — не база терминала HotPot Spot (это не файл SQLite). Переместите его или выберите другую папку."),
+    "{path} is not a HotPot Spot terminal database.": ("{path} არ არის HotPot Spot-ის ტერმინალის ბაზა.",
+                                                       "{path} — не база терминала HotPot Spot."),
 }

@@ -53,34 +53,38 @@ def _free_bytes(where: Path) -> int:
 
 
 def disk_full(where: Path) -> DiskFull:
-    return DiskFull(f"The disk holding {where} is full: this action was not saved, and nothing saved before was "
-                    "lost. Free some space on it (old recordings, logs) and try again.")
+    return DiskFull("The disk holding {where} is full: this action was not saved, and nothing saved before was lost. "
+                    "Free some space on it (old recordings, logs) and try again.",
+                    where=where)
 
 
 def _check_data_dir(data_dir: Path) -> None:
     try:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # business data and the keystore: owner only
     except OSError as exc:
-        raise StoreError(f"Cannot create the data folder {data_dir}: {exc.strerror}.") from None
+        raise StoreError("Cannot create the data folder {data_dir}: {strerror}.",
+                         data_dir=data_dir, strerror=exc.strerror) from None
     if not data_dir.is_dir():
-        raise StoreError(f"The data folder {data_dir} is not a folder.")
+        raise StoreError("The data folder {data_dir} is not a folder.", data_dir=data_dir)
     # Whoever can write the folder can swap the database; whoever can read it reads PIN hashes and the keystore.
     info = data_dir.stat()
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise StoreError(f"The data folder {data_dir} belongs to another user (uid {info.st_uid}); the terminal keeps "
-                         "its data only in a folder of its own user. Choose another folder.")
+        raise StoreError("The data folder {data_dir} belongs to another user (uid {st_uid}); the terminal keeps its "
+                         "data only in a folder of its own user. Choose another folder.",
+                         data_dir=data_dir, st_uid=info.st_uid)
     if info.st_mode & 0o077:
         try:
             data_dir.chmod(0o700)  # ours, but open to others: close it
         except OSError as exc:
-            raise StoreError(f"The data folder {data_dir} is open to other users and cannot be closed "
-                             f"({exc.strerror}).") from None
+            raise StoreError("The data folder {data_dir} is open to other users and cannot be closed ({strerror}).",
+                             data_dir=data_dir, strerror=exc.strerror) from None
     probe = data_dir / f".write-test-{os.getpid()}"
     try:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError:
-        raise StoreError(f"The data folder {data_dir} is not writable; check its permissions.") from None
+        raise StoreError("The data folder {data_dir} is not writable; check its permissions.",
+                         data_dir=data_dir) from None
 
 
 # Database files this process holds open through SQLite, by (device, inode), with how many connections. Opening such
@@ -111,8 +115,9 @@ def _check_existing_file(path: Path) -> None:
     with path.open("rb") as fh:
         head = fh.read(len(_SQLITE_MAGIC))
     if head and head != _SQLITE_MAGIC:
-        raise StoreError(f"{path} is not a HotPot Spot terminal database (it is not an SQLite file). "
-                         "Move it away or choose another data folder.")
+        raise StoreError("{path} is not a HotPot Spot terminal database (it is not an SQLite file). Move it away or "
+                         "choose another data folder.",
+                         path=path)
 
 
 class Checkpointer:
@@ -205,7 +210,7 @@ class Store:
         """The id of the terminal set up in this database."""
         value = self.meta("terminal_id")
         if not value:
-            raise StoreError(f"{self.path} has no terminal set up yet. Run 'hotpot-terminal init'.")
+            raise StoreError("{path} has no terminal set up yet. Run 'hotpot-terminal init'.", path=self.path)
         return value
 
     def integrity_ok(self) -> bool:
@@ -251,11 +256,11 @@ def _backup_before_migrating(path: Path, conn: sqlite3.Connection) -> Path:
 def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> None:
     existing = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if existing and "meta" not in existing:
-        raise StoreError(f"{path} is an SQLite database of some other program, not a HotPot Spot terminal.")
+        raise StoreError("{path} is an SQLite database of some other program, not a HotPot Spot terminal.", path=path)
     if "meta" in existing:
         marker = conn.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
         if marker is None or marker[0] != APP_MARKER:
-            raise StoreError(f"{path} is not a HotPot Spot terminal database.")
+            raise StoreError("{path} is not a HotPot Spot terminal database.", path=path)
 
 
 def store_exists(data_dir: Path) -> bool:
@@ -268,7 +273,7 @@ def open_store(data_dir: Path, *, create: bool = False) -> Store:
     data_dir = Path(data_dir)
     path = data_dir / DB_FILENAME
     if not create and not path.exists():
-        raise StoreError(f"No terminal is set up in {data_dir}. Run 'hotpot-terminal init' first.")
+        raise StoreError("No terminal is set up in {data_dir}. Run 'hotpot-terminal init' first.", data_dir=data_dir)
     _check_data_dir(data_dir)
     _check_existing_file(path)
     if not path.exists():
@@ -277,7 +282,7 @@ def open_store(data_dir: Path, *, create: bool = False) -> Store:
         # isolation_level=None: no implicit transactions; every write is inside an explicit BEGIN IMMEDIATE.
         conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
-        raise StoreError(f"Cannot open {path}: {exc}.") from None
+        raise StoreError("Cannot open {path}: {exc}.", path=path, exc=exc) from None
     try:
         _refuse_foreign(conn, path)  # before any PRAGMA that would write to somebody else's file
         _configure(conn)
@@ -289,13 +294,15 @@ def open_store(data_dir: Path, *, create: bool = False) -> Store:
                 MIGRATIONS.apply(db)
             except Exception as exc:
                 kept = f"; a copy from before the upgrade is at {backup}" if backup else ""
-                raise StoreError(f"Upgrading the terminal database failed ({exc}). The failed step was rolled back "
-                                 f"and the database left as it was{kept}.") from None
+                raise StoreError("Upgrading the terminal database failed ({exc}). The failed step was rolled back and "
+                                 "the database left as it was{kept}.",
+                                 exc=exc, kept=kept) from None
     except sqlite3.DatabaseError as exc:
         conn.close()
         if is_disk_full(exc, data_dir):  # not damage: following "restore it from a backup" would lose data
             raise disk_full(data_dir) from None
-        raise StoreError(f"{path} is damaged or not a terminal database ({exc}). Restore it from a backup.") from None
+        raise StoreError("{path} is damaged or not a terminal database ({exc}). Restore it from a backup.",
+                         path=path, exc=exc) from None
     except BaseException:
         conn.close()
         raise

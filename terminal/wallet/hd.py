@@ -43,10 +43,10 @@ def normalize_mnemonic(words: str) -> str:
     cleaned = " ".join(unicodedata.normalize("NFKD", words).lower().split())
     parts = cleaned.split(" ") if cleaned else []
     if len(parts) not in (12, 15, 18, 21, 24):
-        raise BadMnemonic(f"A recovery phrase has 24 words; this one has {len(parts)}.")
+        raise BadMnemonic("A recovery phrase has 24 words; this one has {count}.", count=len(parts))
     unknown = [w for w in parts if w not in _WORDLIST.wordlist]
     if unknown:
-        raise BadMnemonic(f"'{unknown[0]}' is not a word of the recovery word list; check its spelling.")
+        raise BadMnemonic("'{word}' is not a word of the recovery word list; check its spelling.", word=unknown[0])
     if not _WORDLIST.check(cleaned):
         raise BadMnemonic("The recovery words do not add up (checksum failed): a word is wrong or out of order.")
     return cleaned

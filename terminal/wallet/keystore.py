@@ -56,7 +56,8 @@ def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 def check_passphrase_strength(passphrase: str) -> None:
     if len(passphrase) < MIN_PASSPHRASE:
-        raise WalletError(f"The wallet passphrase must have at least {MIN_PASSPHRASE} characters.")
+        raise WalletError("The wallet passphrase must have at least {min_passphrase} characters.",
+                          min_passphrase=MIN_PASSPHRASE)
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,9 @@ def _parse(data: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise KeystoreDamaged("This file is not a HotPot Spot wallet keystore.")
     if doc.get("version") != VERSION:
-        raise KeystoreUnsupported(f"This keystore is version {doc.get('version')!r}; this terminal reads version "
-                                  f"{VERSION}. Update the terminal software or restore from the recovery words.")
+        raise KeystoreUnsupported("This keystore is version {found!r}; this terminal reads version {version}. Update "
+                                  "the terminal software or restore from the recovery words.",
+                                  found=doc.get("version"), version=VERSION)
     try:
         if doc["checksum"] != _checksum(doc):
             raise KeystoreDamaged("The wallet keystore file is damaged (checksum mismatch). Restore it from the "
@@ -123,7 +125,8 @@ def read_info(data: bytes) -> KeystoreInfo:
 def decrypt_keystore(data: bytes, passphrase: str, *, terminal_id: str | None = None) -> Wallet:
     doc = _parse(data)
     if terminal_id is not None and doc["terminal_id"] != terminal_id:
-        raise KeystoreForeign(f"This keystore belongs to terminal {doc['terminal_id']}, not to {terminal_id}.")
+        raise KeystoreForeign("This keystore belongs to terminal {owner}, not to {terminal_id}.",
+                              owner=doc["terminal_id"], terminal_id=terminal_id)
     try:
         kdf, cipher = doc["kdf"], doc["cipher"]
         if kdf["name"] != "scrypt" or cipher["name"] != "aes-256-gcm":
@@ -171,7 +174,7 @@ def save_keystore(data_dir: Path, wallet: Wallet, terminal_id: str, passphrase: 
                   overwrite: bool = False, bip39_passphrase: str = "") -> Path:
     path = keystore_path(data_dir)
     if path.exists() and not overwrite:
-        raise WalletError(f"A wallet keystore already exists at {path}; nothing was overwritten.")
+        raise WalletError("A wallet keystore already exists at {path}; nothing was overwritten.", path=path)
     write_atomically(path, encrypt_keystore(wallet, terminal_id, passphrase, bip39_passphrase))
     return path
 
@@ -190,10 +193,12 @@ def load_keystore(data_dir: Path, passphrase: str, *, terminal_id: str | None = 
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise KeystoreMissing(f"There is no wallet keystore at {path}. Restore it from the recovery words.") from None
+        raise KeystoreMissing("There is no wallet keystore at {path}. Restore it from the recovery words.",
+                              path=path) from None
     except OSError as exc:  # a folder in its place, no permission, an I/O error
-        raise KeystoreDamaged(f"The wallet keystore {path} cannot be read ({exc.strerror}). Move it aside and "
-                              "restore the wallet from its recovery words.") from None
+        raise KeystoreDamaged("The wallet keystore {path} cannot be read ({strerror}). Move it aside and restore the "
+                              "wallet from its recovery words.",
+                              path=path, strerror=exc.strerror) from None
     return decrypt_keystore(data, passphrase, terminal_id=terminal_id)
 
 
@@ -208,6 +213,7 @@ def unlock_with_retries(load: Callable[[str], Wallet], ask: Callable[[int], str]
             return load(ask(attempt))
         except WrongPassphrase:
             if attempt == tries:
-                raise WrongPassphrase(f"Wrong wallet passphrase {tries} times; nothing was changed. If it is lost, "
-                                      "restore the wallet from its 24 recovery words.") from None
+                raise WrongPassphrase("Wrong wallet passphrase {tries} times; nothing was changed. If it is lost, "
+                                      "restore the wallet from its 24 recovery words.",
+                                      tries=tries) from None
     raise AssertionError("unreachable")
