@@ -190,5 +190,11 @@ class SegmentPlayer:
         self.position += 1
         return image
 
+    def seek(self, frame: int) -> None:
+        """Go to a frame (the next read returns it); clamped to the segment."""
+        frame = max(0, min(frame, max(0, self.frames - 1)))
+        self._cap.set(cv2.CAP_PROP_POS_FRAMES, frame)
+        self.position = frame
+
     def close(self) -> None:
         self._cap.release()

@@ -18,6 +18,7 @@ from camera.motion import MotionEvent
 from camera.privacy import TableConsent, consent
 from camera.recorder import Segment, file_sha256
 from terminal.core.errors import InvalidInput, NotAllowed, NotFound, WrongState
+from terminal.core.orders import clean_text
 from terminal.core.users import Role, User
 from terminal.ledger.journal import append_record
 from terminal.services import now_ms
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 RECORDINGS = "recordings"
 VIDEO = "video"  # video files a manager may play as a camera (a demo, a recorded test feed)
 DEMO_VIDEO = "demo-video"
+INCIDENT_GAP_MS = 30 * 60_000  # alerts of one camera and kind less than this apart are one incident
+PLAYBACK_MARGIN_MS = 5_000  # the footage of an incident: its segments from a little before to a little after
 
 
 def require_camera_access(user: User | None) -> User:
@@ -175,16 +178,20 @@ class Cameras:
             append_record(conn, self.terminal_id, "camera_segment", record, now_ms())
 
     def _motion(self, event: MotionEvent) -> None:
+        """Motion outside opening hours is an alert, unless a shift is open (staff at work late or early)."""
         if event.after_hours:
-            self._alert(event.camera_id, "motion_after_hours", int(event.at * 1000), {"area": event.area})
+            with self._lock:
+                working = repos.open_shift_row(self.store) is not None
+            if not working:
+                self._alert(event.camera_id, "motion_after_hours", int(event.at * 1000), {"area": event.area})
 
     def _state(self, camera_id: str, state: str, error: str) -> None:
         if state == "failed":
             self._alert(camera_id, "camera_failed", now_ms(), {"error": error})
 
     def _alert(self, camera_id: str, kind: str, at_ms: int, detail: dict[str, Any]) -> None:
-        with self._lock, self.store.transaction() as conn:
-            alert_id = repos.insert_camera_alert(conn, camera_id, at_ms, kind, detail)
+        with self._lock, self.store.transaction() as conn:  # every event in the ledger; on screen, one incident
+            alert_id = repos.insert_camera_alert(conn, camera_id, at_ms, kind, detail, INCIDENT_GAP_MS)
             append_record(conn, self.terminal_id, "camera_alert",
                           {"alert_id": alert_id, "camera_id": camera_id, "kind": kind, "at_ms": at_ms,
                            **detail}, now_ms())
@@ -192,18 +199,36 @@ class Cameras:
     # --- the manager's screens ---
 
     def alerts(self, user: User | None, *, include_acknowledged: bool = False) -> list[dict[str, Any]]:
+        """Incidents, newest first: how many events, from when to when, and the segments that hold the footage
+        (paths relative to the recordings folder; `file` where it is still on disk)."""
         require_camera_access(user)
         with self._lock:
-            return repos.camera_alerts(self.store, include_acknowledged=include_acknowledged)
+            incidents = repos.camera_alerts(self.store, include_acknowledged=include_acknowledged)
+            for incident in incidents:
+                last = incident["last_at_ms"] or incident["at_ms"]
+                segments = repos.camera_segments_between(self.store, incident["camera_id"],
+                                                         incident["at_ms"] - PLAYBACK_MARGIN_MS,
+                                                         last + PLAYBACK_MARGIN_MS)
+                incident["segments"] = [{**seg, "file": str(self.recordings / seg["path"])} for seg in segments
+                                        if (self.recordings / seg["path"]).exists()]
+        return incidents
 
-    def acknowledge(self, user: User | None, alert_id: int) -> None:
+    def acknowledge(self, user: User | None, alert_id: int, note: str = "") -> None:
         who = require_camera_access(user)
+        note = clean_text(note, "note", required=False)
         at = now_ms()
         with self._lock, self.store.transaction() as conn:
-            if not repos.acknowledge_camera_alert(conn, alert_id, at, who.name):
+            if not repos.acknowledge_camera_alert(conn, alert_id, at, who.name, note):
                 raise NotFound("There is no open alert {alert_id}.", alert_id=alert_id)
             append_record(conn, self.terminal_id, "camera_alert_acknowledged",
-                          {"alert_id": alert_id, "user": who.name}, at)
+                          {"alert_id": alert_id, "user": who.name, **({"note": note} if note else {})}, at)
+
+    def acknowledge_all(self, user: User | None, note: str = "") -> int:
+        """Every open incident acknowledged with the same note; returns how many."""
+        ids = [a["id"] for a in self.alerts(user)]
+        for alert_id in ids:
+            self.acknowledge(user, alert_id, note)
+        return len(ids)
 
     def recordings_of(self, user: User | None, camera_id: str) -> list[dict[str, Any]]:
         """A camera's finished segments still on disk, newest first."""

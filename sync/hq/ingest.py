@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 ACCEPTED, DUPLICATE, CONFLICT, INVALID, GAP, NOT_PROCESSED = (
     "accepted", "duplicate", "conflict", "invalid", "gap", "not_processed")
 
+# A till's camera alert kinds as HQ's alert list names them (consolekit.ALERT_NAMES).
+CAMERA_ALERT_KINDS = {"motion_after_hours": "motion_after_hours", "camera_failed": "camera_failure"}
+
 
 @dataclass
 class BlockResult:
@@ -248,6 +251,8 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
     refunds: Rows = []
     reversals: Rows = []
     kyc_cases: Rows = []
+    camera_events: list[tuple[str, str, dict[str, Any]]] = []
+    camera_acks: Rows = []
     # A sale's token_mint is the very next record: when both are in this block, the sale row is written complete
     # (one COPY) instead of being patched by an UPDATE per sale.
     mint_of = {r.payload["sale_id"]: r.payload for r in records if r.type == "token_mint"}
@@ -288,6 +293,11 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                                   p["shift_id"]))
         elif rec.type == "update_refused":  # a terminal could not apply one of HQ's updates: someone should look
             refused_updates.append((tid, json.dumps({"seq": rec.seq, **p})))
+        elif rec.type == "camera_alert":  # after-hours motion, a camera down: for the console's alert list
+            camera_events.append((tid, CAMERA_ALERT_KINDS[p["kind"]], p))
+        elif rec.type == "camera_alert_acknowledged":
+            camera_acks.append((json.dumps({"acknowledged_at_till_by": p["user"], "till_note": p.get("note", "")}),
+                                tid, str(p["alert_id"])))
         elif rec.type == "kyc_submitted":
             kyc_cases.append((p["case_id"], tid, p["sha256"], _account_id(p["account"]), at))
         elif rec.type == "refund":
@@ -295,6 +305,19 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                             p["approved_by"], at))
             reversals += [(tid, p["refund_id"], party, amount) for party, amount in p["token_reversal"].items()]
     cur = conn.cursor()
+    for terminal_id, kind, p in camera_events:  # one HQ alert per incident of the till, counting its events
+        detail = {"alert_id": p["alert_id"], "camera_id": p["camera_id"], "first_at_ms": p["at_ms"],
+                  "last_at_ms": p["at_ms"], "count": 1, **({"error": p["error"]} if p.get("error") else {})}
+        await cur.execute(
+            "WITH seen AS (UPDATE alerts SET detail = detail || jsonb_build_object('count', "
+            "(detail ->> 'count')::int + 1, 'last_at_ms', GREATEST((detail ->> 'last_at_ms')::bigint, %s)) "
+            "WHERE terminal_id = %s AND kind = %s AND detail ->> 'alert_id' = %s AND acknowledged_at IS NULL "
+            "RETURNING id) INSERT INTO alerts (terminal_id, kind, detail) SELECT %s, %s, %s "
+            "WHERE NOT EXISTS (SELECT 1 FROM seen)",
+            (p["at_ms"], terminal_id, kind, str(p["alert_id"]), terminal_id, kind, json.dumps(detail)))
+    if camera_acks:  # the till's manager looked at it: HQ's alert says so (HQ's own acknowledgement is HQ's)
+        await cur.executemany("UPDATE alerts SET detail = detail || %s::jsonb WHERE terminal_id = %s AND kind IN "
+                              "('motion_after_hours', 'camera_failure') AND detail ->> 'alert_id' = %s", camera_acks)
     if kyc_cases:  # what the chain says of each case: the uploaded envelope must be this one (kyc.store_case)
         await cur.executemany("INSERT INTO kyc_submissions (case_id, terminal_id, sha256, account_id, submitted_at) "
                               "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id) DO NOTHING", kyc_cases)

@@ -254,6 +254,7 @@ class CameraAlert(Payload):
 class CameraAlertAcknowledged(Payload):
     alert_id: Annotated[int, Meta(ge=1, le=2**53)]
     user: Name
+    note: Text = ""  # absent when the manager wrote none
 
 
 class TableConsent(Payload):

@@ -5,7 +5,7 @@ reads the newest one on a timer and never waits on a camera."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,13 @@ from terminal.core.errors import UserFacingError
 from terminal.gui.i18n import tr
 from terminal.gui.qt import (
     QComboBox,
+    QDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QImage,
     QLabel,
+    QLineEdit,
     QPixmap,
     QSizePolicy,
     QStackedWidget,
@@ -34,7 +36,7 @@ from terminal.gui.qt import (
     Signal,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import button, label, panel, row_table, show_error
+from terminal.gui.widgets import button, dialog_buttons, label, panel, row_table, show_error
 
 LAYOUTS = (1, 4, 9)
 STATE_NAMES = {"starting": "Starting", "live": "Live", "reconnecting": "Reconnecting", "failed": "Failed",
@@ -70,6 +72,23 @@ class Tile(QWidget):
     def mousePressEvent(self, event: object) -> None:  # noqa: N802 (Qt's name)
         if self.camera_id:
             self.clicked.emit(self.camera_id)
+
+
+class NoteDialog(QDialog):
+    """A note for an acknowledgement (what it was, what was done); it may stay empty."""
+
+    def __init__(self, parent: QWidget | None, title: str) -> None:
+        super().__init__(parent)
+        self.setObjectName("alert-note")
+        self.setWindowTitle(title)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label(title, "title"))
+        self.note = QLineEdit()
+        self.note.setObjectName("alert-note-text")
+        self.note.setMaxLength(200)
+        self.note.setPlaceholderText(tr("What it was, what was done (optional)"))
+        layout.addWidget(self.note)
+        layout.addWidget(dialog_buttons(self, tr("Acknowledge"), self.accept))
 
 
 class CameraView(QWidget):
@@ -146,12 +165,20 @@ class CameraView(QWidget):
 
         alerts = QWidget()
         al = QVBoxLayout(alerts)
-        self.alert_table = row_table(3, "alerts", single=False)
+        self.alert_table = row_table(4, "alerts", single=False)
         self.alert_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.alert_table.itemSelectionChanged.connect(self._alert_buttons)
         al.addWidget(self.alert_table, 1)
+        alert_row = QHBoxLayout()
+        self.footage_button = button("", "", self.play_alert_footage)
         self.ack_button = button("", "primary", self.acknowledge_selected)
-        al.addWidget(self.ack_button)
+        self.ack_all_button = button("", "", self.acknowledge_all)
+        for b in (self.footage_button, self.ack_button, self.ack_all_button):
+            b.setMinimumHeight(48)
+            alert_row.addWidget(b)
+        al.addLayout(alert_row)
         self.pages.addWidget(alerts)
+        self.incidents: list[dict[str, Any]] = []
 
         self.timer = QTimer(self)
         self.timer.setInterval(100)  # 10 pictures a second per tile is plenty for a wall
@@ -263,7 +290,7 @@ class CameraView(QWidget):
         rows = self.rec_table.selectionModel().selectedRows()
         return None if not rows else str(self.rec_table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole))
 
-    def play_selected(self) -> None:
+    def play_selected(self, at_ms: int = 0) -> None:
         path = self.selected_file()
         if path is None:
             return
@@ -273,6 +300,8 @@ class CameraView(QWidget):
         except OSError as exc:
             self.play_status.setText(str(exc))
             return
+        if at_ms:
+            self.player.seek(int(at_ms / 1000 * self.player.fps))
         self.play_timer.setInterval(int(1000 / self.player.fps))
         self.play_timer.start()
 
@@ -306,27 +335,77 @@ class CameraView(QWidget):
     # --- alerts ---
 
     def load_alerts(self) -> None:
-        alerts = self.cameras.alerts(self.session.user)
-        self.alert_table.setRowCount(len(alerts))
-        for r, alert in enumerate(alerts):
-            at = datetime.fromtimestamp(alert["at_ms"] / 1000)
+        """Open incidents, newest first: when (first and last event), the camera by name, what, how many times."""
+        self.incidents = self.cameras.alerts(self.session.user)
+        names = {c.id: c.name for c in self.cameras.configs()}
+        self.alert_table.setRowCount(len(self.incidents))
+        for r, alert in enumerate(self.incidents):
+            first = datetime.fromtimestamp(alert["at_ms"] / 1000)
+            last = datetime.fromtimestamp((alert["last_at_ms"] or alert["at_ms"]) / 1000)
+            when = f"{first:%Y-%m-%d %H:%M}" + (f"–{last:%H:%M}" if last - first >= timedelta(minutes=1) else "")
             kind = tr("Motion after hours") if alert["kind"] == "motion_after_hours" else tr("Camera failed")
-            for c, text in enumerate((f"{at:%Y-%m-%d %H:%M:%S}", alert["camera_id"], kind)):
+            times = tr("{n} times", n=alert["count"]) if alert["count"] > 1 else tr("once")
+            for c, text in enumerate((when, names.get(alert["camera_id"], alert["camera_id"]), kind, times)):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, alert["id"])
                 self.alert_table.setItem(r, c, cell)
-        self.tabs.setTabText(2, tr("Alerts ({n})", n=len(alerts)))
-        self.ack_button.setEnabled(bool(alerts))
+        self.tabs.setTabText(2, tr("Alerts ({n})", n=len(self.incidents)))
+        self._alert_buttons()
+
+    def selected_incidents(self) -> list[dict[str, Any]]:
+        rows = sorted({i.row() for i in self.alert_table.selectionModel().selectedRows()})
+        return [self.incidents[r] for r in rows if r < len(self.incidents)]
+
+    def _alert_buttons(self) -> None:
+        chosen = self.selected_incidents()
+        self.ack_button.setEnabled(bool(chosen))
+        self.ack_all_button.setEnabled(bool(self.incidents))
+        self.footage_button.setEnabled(len(chosen) == 1 and bool(chosen[0]["segments"]))
+
+    def _note(self, title: str) -> str | None:
+        dialog = NoteDialog(self, title)
+        return dialog.note.text() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
     def acknowledge_selected(self) -> None:
-        rows = self.alert_table.selectionModel().selectedRows()
+        chosen = self.selected_incidents()
+        if not chosen:
+            return
+        note = self._note(tr("Acknowledge {n} alert(s)", n=len(chosen)))
+        if note is None:
+            return
         try:
-            for row in rows:
-                self.cameras.acknowledge(self.session.user, int(self.alert_table.item(row.row(), 0).data(
-                    Qt.ItemDataRole.UserRole)))
+            for incident in chosen:
+                self.cameras.acknowledge(self.session.user, int(incident["id"]), note)
         except UserFacingError as exc:
             show_error(self, exc)
         self.load_alerts()
+
+    def acknowledge_all(self) -> None:
+        note = self._note(tr("Acknowledge all {n} alerts", n=len(self.incidents)))
+        if note is None:
+            return
+        try:
+            self.cameras.acknowledge_all(self.session.user, note)
+        except UserFacingError as exc:
+            show_error(self, exc)
+        self.load_alerts()
+
+    def play_alert_footage(self) -> None:
+        """The recording that holds the incident's first event, opened at that moment."""
+        chosen = self.selected_incidents()
+        if len(chosen) != 1 or not chosen[0]["segments"]:
+            return
+        incident = chosen[0]
+        segment = next((s for s in incident["segments"] if s["started_at_ms"] <= incident["at_ms"]),
+                       incident["segments"][0])
+        self.tabs.setCurrentIndex(1)  # the Recordings tab (loads the list)
+        self.rec_camera.setCurrentIndex(self.rec_camera.findData(incident["camera_id"]))
+        self.load_recordings()
+        for r in range(self.rec_table.rowCount()):
+            if self.rec_table.item(r, 0).data(Qt.ItemDataRole.UserRole) == segment["file"]:
+                self.rec_table.selectRow(r)
+                break
+        self.play_selected(at_ms=max(0, incident["at_ms"] - segment["started_at_ms"] - 2_000))
 
     def _tab(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
@@ -351,8 +430,10 @@ class CameraView(QWidget):
         self.tabs.setTabText(2, tr("Alerts"))
         self.empty.setText(tr("No cameras are set up on this terminal."))
         self.rec_table.setHorizontalHeaderLabels([tr("Started"), tr("Length"), tr("Size"), tr("SHA-256")])
-        self.alert_table.setHorizontalHeaderLabels([tr("Time"), tr("Camera"), tr("Alert")])
+        self.alert_table.setHorizontalHeaderLabels([tr("Time"), tr("Camera"), tr("Alert"), tr("How often")])
+        self.footage_button.setText(tr("Play the footage"))
+        self.ack_all_button.setText(tr("Acknowledge all…"))
         self.play_button.setText(tr("Play"))
         self.verify_button.setText(tr("Check against the ledger"))
-        self.ack_button.setText(tr("Acknowledge"))
+        self.ack_button.setText(tr("Acknowledge…"))
         self.consent_button.setText(tr("Table consent: 30 min"))

@@ -129,6 +129,16 @@ def m0010_refund_lines(db: Database) -> None:
     db.execute("ALTER TABLE refunds ADD COLUMN lines TEXT")
 
 
+@MIGRATIONS(name="0011_camera_incidents")
+def m0011_camera_incidents(db: Database) -> None:
+    # An alert is an incident: repeats from one camera of one kind join the open one (how many, until when), and a
+    # manager's acknowledgement may carry a note.
+    db.execute("ALTER TABLE camera_alerts ADD COLUMN count INTEGER NOT NULL DEFAULT 1")
+    db.execute("ALTER TABLE camera_alerts ADD COLUMN last_at_ms INTEGER")
+    db.execute("ALTER TABLE camera_alerts ADD COLUMN note TEXT")
+    db.execute("UPDATE camera_alerts SET last_at_ms = at_ms")
+
+
 _BLOCKS = [
     # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
     # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the

@@ -362,23 +362,40 @@ def camera_segment_sha256(store: Store, path: str) -> str | None:
 
 
 def insert_camera_alert(conn: sqlite3.Connection, camera_id: str, at_ms: int, kind: str,
-                        detail: dict[str, Any]) -> int:
-    cur = conn.execute("INSERT INTO camera_alerts (camera_id, at_ms, kind, detail) VALUES (?, ?, ?, ?)",
-                       (camera_id, at_ms, kind, json.dumps(detail)))
+                        detail: dict[str, Any], group_ms: int = 0) -> int:
+    """A new incident, or one more event of the open incident of this camera and kind if its last event was at
+    most `group_ms` before. Returns the incident's id."""
+    if group_ms:
+        row = conn.execute("SELECT id FROM camera_alerts WHERE camera_id = ? AND kind = ? AND acknowledged_at_ms IS "
+                           "NULL AND COALESCE(last_at_ms, at_ms) >= ? ORDER BY id DESC LIMIT 1",
+                           (camera_id, kind, at_ms - group_ms)).fetchone()
+        if row is not None:
+            conn.execute("UPDATE camera_alerts SET count = count + 1, last_at_ms = MAX(COALESCE(last_at_ms, at_ms), ?) "
+                         "WHERE id = ?", (at_ms, row[0]))
+            return int(row[0])
+    cur = conn.execute("INSERT INTO camera_alerts (camera_id, at_ms, kind, detail, last_at_ms) VALUES (?, ?, ?, ?, ?)",
+                       (camera_id, at_ms, kind, json.dumps(detail), at_ms))
     return int(cur.lastrowid or 0)
 
 
 def camera_alerts(store: Store, *, include_acknowledged: bool, limit: int = 500) -> list[dict[str, Any]]:
     where = "" if include_acknowledged else "WHERE acknowledged_at_ms IS NULL"
-    rows = store.all(f"SELECT * FROM camera_alerts {where} ORDER BY at_ms DESC LIMIT ?", (limit,))
+    rows = store.all(f"SELECT * FROM camera_alerts {where} ORDER BY COALESCE(last_at_ms, at_ms) DESC LIMIT ?",
+                     (limit,))
     return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
 
 
-def acknowledge_camera_alert(conn: sqlite3.Connection, alert_id: int, now_ms: int, by: str) -> bool:
+def acknowledge_camera_alert(conn: sqlite3.Connection, alert_id: int, now_ms: int, by: str, note: str = "") -> bool:
     """False when there is no such open alert."""
-    cur = conn.execute("UPDATE camera_alerts SET acknowledged_at_ms = ?, acknowledged_by = ? "
-                       "WHERE id = ? AND acknowledged_at_ms IS NULL", (now_ms, by, alert_id))
+    cur = conn.execute("UPDATE camera_alerts SET acknowledged_at_ms = ?, acknowledged_by = ?, note = ? "
+                       "WHERE id = ? AND acknowledged_at_ms IS NULL", (now_ms, by, note or None, alert_id))
     return cur.rowcount == 1
+
+
+def camera_segments_between(store: Store, camera_id: str, from_ms: int, to_ms: int) -> list[dict[str, Any]]:
+    """The segments of a camera that cover any of [from_ms, to_ms], oldest first."""
+    return [dict(r) for r in store.all("SELECT * FROM camera_segments WHERE camera_id = ? AND started_at_ms <= ? AND "
+                                       "ended_at_ms >= ? ORDER BY started_at_ms", (camera_id, to_ms, from_ms))]
 
 
 # --- KYC cases --------------------------------------------------------------------------------------------------

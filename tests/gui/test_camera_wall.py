@@ -14,7 +14,8 @@ import pytest
 
 from terminal.core.errors import NotAllowed
 from terminal.gui.mainwindow import MainWindow
-from tests.gui.helpers import click, login
+from terminal.gui.qt import QWidget
+from tests.gui.helpers import button_named, click, login, on_modal, type_into
 
 
 def ledger(win: MainWindow, kind: str) -> list[dict[str, Any]]:
@@ -116,11 +117,27 @@ def test_recordings_are_sealed_played_and_checked_and_alerts_acknowledged(qtbot:
     assert win.current_page() == "cameras" and view.tabs.currentIndex() == 2
     assert view.alert_table.rowCount() >= 1 and "Motion after hours" in view.alert_table.item(0, 2).text()
     assert view.tabs.tabText(2).startswith("Alerts (")
+    view.alert_table.selectRow(0)
+    incident = view.selected_incidents()[0]
+    if incident["segments"]:  # the footage that covers it, opened at its moment
+        click(qtbot, view.footage_button)
+        assert view.tabs.currentIndex() == 1 and view.selected_file() is not None
+        qtbot.waitUntil(lambda: view.playback.pixmap() is not None and not view.playback.pixmap().isNull(),
+                        timeout=10_000)
+        view.tabs.setCurrentIndex(2)
     view.alert_table.selectAll()
+
+    def note(dialog: QWidget) -> None:
+        assert dialog.objectName() == "alert-note"
+        type_into(qtbot, dialog.note, "test pattern, not a person")  # type: ignore[attr-defined]
+        click(qtbot, button_named(dialog, "Acknowledge"))
+
+    on_modal(note)
     click(qtbot, view.ack_button)
     assert cams.alerts(manager) == [] and view.alert_table.rowCount() == 0
     assert ledger(win, "camera_alert")[0]["kind"] == "motion_after_hours"
-    assert ledger(win, "camera_alert_acknowledged")[0]["user"] == "Nino"
+    acks = ledger(win, "camera_alert_acknowledged")
+    assert acks[0]["user"] == "Nino" and acks[0]["note"] == "test pattern, not a person"
 
 
 def test_table_consent_unblurs_a_table_camera_for_30_minutes_and_is_recorded(qtbot: Any, window: MainWindow) -> None:
