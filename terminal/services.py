@@ -697,6 +697,14 @@ class Terminal:
         with self.store.transaction() as conn:
             repos.set_meta(conn, "customer_display", mode)
 
+    def user_pref(self, user: User, key: str) -> str | None:
+        """A user's own setting at this till (the camera wall's layout...); local, not in the ledger."""
+        return self.store.meta(f"pref:{key}:{user.id}")
+
+    def set_user_pref(self, user: User, key: str, value: str) -> None:
+        with self.store.transaction() as conn:
+            repos.set_meta(conn, f"pref:{key}:{user.id}", value[:200])
+
     def user_language(self, user: User) -> str | None:
         """The language this user last chose at this till (a local preference: not recorded in the ledger)."""
         return self.store.meta(f"language:{user.id}")

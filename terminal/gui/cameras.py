@@ -114,12 +114,19 @@ class CameraView(QWidget):
         self.consent_button = button("", "small", self.grant_consent)
         head.addWidget(self.consent_button)
         head.addSpacing(12)
+        self.prev_button = button("◀", "small", lambda: self.step(-1))
+        self.next_button = button("▶", "small", lambda: self.step(+1))
+        for b in (self.prev_button, self.next_button):
+            b.setMinimumSize(48, 40)
+            head.addWidget(b)
         self.grid_buttons = {}
         for n in LAYOUTS:
             b = button(f"{n}", "small", lambda n=n: self.set_layout(n))
             b.setCheckable(True)
+            b.setMinimumSize(44, 40)
             self.grid_buttons[n] = b
             head.addWidget(b)
+        self.pref_user: int | None = None  # whose remembered layout is applied
         root.addLayout(head)
         self.pages = QStackedWidget()
         root.addWidget(self.pages, 1)
@@ -195,6 +202,16 @@ class CameraView(QWidget):
     def refresh(self) -> None:
         require_camera_access(self.session.user)  # a cashier never gets this far, whatever the screen
         cams = self.visible()
+        user = self.session.user
+        if user is not None and user.id != self.pref_user:  # each manager's wall as they left it
+            self.pref_user = user.id
+            saved = self.session.term.user_pref(user, "camera_wall") or ""
+            kind, _, value = saved.partition(":")
+            self.layout_size, self.focused = 4, None  # unless they left it otherwise
+            if kind == "grid" and value.isdigit() and int(value) in LAYOUTS:
+                self.layout_size, self.focused = int(value), None
+            elif kind == "focus" and any(c.id == value for c in cams):
+                self.focused = value
         for tile in self.tiles:
             self.grid.removeWidget(tile)
             tile.hide()
@@ -210,7 +227,13 @@ class CameraView(QWidget):
         for n, b in self.grid_buttons.items():
             b.setChecked(n == self.layout_size and self.focused is None)
         focused = next((c for c in cams if c.id == self.focused), None)
-        self.consent_button.setVisible(focused is not None and focused.kind == "customer_table")
+        live = self.tabs.currentIndex() == 0
+        self.consent_button.setVisible(live and focused is not None and focused.kind == "customer_table")
+        single = len(shown) == 1 and len(cams) > 1  # one camera on the wall: the others one tap away
+        for b in (self.prev_button, self.next_button):
+            b.setVisible(live and single)
+        for b in self.grid_buttons.values():
+            b.setVisible(live)
         self.rec_camera.blockSignals(True)
         current = self.rec_camera.currentData()
         self.rec_camera.clear()
@@ -225,11 +248,31 @@ class CameraView(QWidget):
     def set_layout(self, n: int) -> None:
         self.layout_size = n
         self.focused = None
+        self._remember()
         self.refresh()
 
     def toggle_focus(self, camera_id: str) -> None:
         self.focused = None if self.focused == camera_id else camera_id
+        self._remember()
         self.refresh()
+
+    def step(self, by: int) -> None:
+        """In single view, the next (or previous) camera, round the wall."""
+        cams = self.visible()
+        if not cams:
+            return
+        current = self.focused or next((t.camera_id for t in self.tiles if t.isVisible()), cams[0].id)
+        ids = [c.id for c in cams]
+        index = ids.index(current) if current in ids else 0
+        self.focused = ids[(index + by) % len(ids)]
+        self._remember()
+        self.refresh()
+
+    def _remember(self) -> None:
+        user = self.session.user
+        if user is not None:
+            value = f"focus:{self.focused}" if self.focused else f"grid:{self.layout_size}"
+            self.session.term.set_user_pref(user, "camera_wall", value)
 
     def grant_consent(self) -> None:
         """The guests at the focused table agree to be seen unblurred for 30 minutes (recorded in the ledger)."""
@@ -258,7 +301,8 @@ class CameraView(QWidget):
                     tile.picture.setPixmap(to_pixmap(image, tile.picture.width(), tile.picture.height()))
                     tile.shown_at = at
             if status is None:
-                tile.caption.setText(tr("{name}: not running", name=tile.camera_id))
+                name = next((c.name for c in self.cameras.configs() if c.id == tile.camera_id), tile.camera_id)
+                tile.caption.setText(tr("{name}: not running", name=name))
                 continue
             text = tr("{name} · {state} · {fps} fps · dropped {dropped}", name=status.name,
                       state=tr(STATE_NAMES.get(status.state, status.state)), fps=f"{status.fps:.0f}",
@@ -409,6 +453,10 @@ class CameraView(QWidget):
 
     def _tab(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
+        for b in (*self.grid_buttons.values(), self.prev_button, self.next_button, self.consent_button):
+            b.setVisible(False)  # the wall's own controls: on Live only (refresh shows the ones that apply)
+        if index == 0 and self.session.user is not None:
+            self.refresh()
         if index == 1:
             self.load_recordings()
         elif index == 2:

@@ -161,3 +161,37 @@ def test_table_consent_unblurs_a_table_camera_for_30_minutes_and_is_recorded(qtb
     assert runner.privacy.consent is not None and runner.privacy.consent.active()
     [record] = ledger(win, "table_consent")
     assert record["camera_id"] == "table-1" and record["minutes"] == 30 and record["user"] == "Nino"
+
+
+def test_the_wall_keeps_its_controls_on_live_steps_through_cameras_and_remembers_the_layout(
+        qtbot: Any, window: MainWindow) -> None:
+    """Issue 21, item 3: grid buttons only on Live; in single view ◀ ▶ move round the cameras; tiles say the
+    camera's name; each manager's layout is kept for their next visit."""
+    win = window
+    login(qtbot, win, "Nino", "2222")
+    click(qtbot, win.nav_buttons["cameras"])
+    view = win.views["cameras"]
+    assert all(b.isVisible() for b in view.grid_buttons.values())
+    assert not view.prev_button.isVisible()  # two cameras on the wall: nothing to step through
+    view.tabs.setCurrentIndex(1)
+    assert not any(b.isVisible() for b in view.grid_buttons.values())
+    view.tabs.setCurrentIndex(0)
+    click(qtbot, view.grid_buttons[1])
+    assert [t.camera_id for t in view.tiles if t.isVisible()] == ["counter"]
+    click(qtbot, view.next_button)
+    assert [t.camera_id for t in view.tiles if t.isVisible()] == ["kitchen"]
+    click(qtbot, view.next_button)  # round the wall
+    assert [t.camera_id for t in view.tiles if t.isVisible()] == ["counter"]
+    click(qtbot, view.prev_button)
+    shown = [t for t in view.tiles if t.isVisible()]
+    assert [t.camera_id for t in shown] == ["kitchen"]
+    qtbot.waitUntil(lambda: shown[0].caption.text().startswith("Kitchen"), timeout=20_000)
+
+    win.switch_user()
+    login(qtbot, win, "Owner", "1111")  # another manager's wall is their own
+    click(qtbot, win.nav_buttons["cameras"])
+    assert len([t for t in view.tiles if t.isVisible()]) == 2
+    win.switch_user()
+    login(qtbot, win, "Nino", "2222")
+    click(qtbot, win.nav_buttons["cameras"])
+    assert [t.camera_id for t in view.tiles if t.isVisible()] == ["kitchen"]  # as she left it
