@@ -4,7 +4,10 @@ consents). Managers and owners only: a cashier is refused here, whatever a scree
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -237,6 +240,41 @@ class Cameras:
             rows = repos.camera_segments(self.store, camera_id)
         return [{**r, "file": str(self.recordings / r["path"])} for r in rows
                 if (self.recordings / r["path"]).exists()]
+
+    def segment_proof(self, user: User | None, path: str) -> dict[str, Any]:
+        """What proves a recording: its SHA-256 as the ledger recorded it, the record, and the block that seals it
+        (None until sealed)."""
+        require_camera_access(user)
+        full = Path(path)
+        relative = str(full.relative_to(self.recordings))
+        with self._lock:
+            row = self.store.one("SELECT * FROM camera_segments WHERE path = ?", (relative,))
+            if row is None:
+                raise NotFound("There is no recording {path}.", path=relative)
+            seq = self.store.scalar("SELECT seq FROM ledger_records WHERE type = 'camera_segment' AND "
+                                    "instr(body, ?) > 0 ORDER BY seq LIMIT 1", (row["sha256"].encode(),))
+            block = repos.block_holding(self.store, int(seq)) if seq is not None else None
+        return {"terminal_id": self.terminal_id, "camera_id": row["camera_id"], "file": full.name,
+                "started_at_ms": row["started_at_ms"], "ended_at_ms": row["ended_at_ms"], "frames": row["frames"],
+                "bytes": row["bytes"], "sha256": row["sha256"], "record_seq": seq,
+                "block": None if block is None else {"height": block["height"], "hash": block["hash"]}}
+
+    def export_segment(self, user: User | None, path: str, folder: Path) -> Path:
+        """Copy a recording and its proof (`<file>.proof.json`) to a folder or a USB stick; the copy is checked
+        against the ledger's hash before the proof is written."""
+        proof = self.segment_proof(user, path)
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise InvalidInput("{folder} is not a folder.", folder=folder)
+        target = folder / f"{proof['camera_id']}-{proof['file']}"
+        tmp = target.with_suffix(target.suffix + ".part")
+        shutil.copyfile(path, tmp)
+        if file_sha256(tmp) != proof["sha256"]:
+            tmp.unlink()
+            raise WrongState("The recording does not match the hash sealed in the ledger; it was not exported.")
+        os.replace(tmp, target)
+        target.with_suffix(target.suffix + ".proof.json").write_text(json.dumps(proof, indent=2), encoding="utf-8")
+        return target
 
     def verify_segment(self, user: User | None, path: str) -> bool:
         """Does the file still hash to what the ledger recorded when it was finished?"""

@@ -18,6 +18,7 @@ from terminal.gui.i18n import tr
 from terminal.gui.qt import (
     QComboBox,
     QDialog,
+    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -26,6 +27,7 @@ from terminal.gui.qt import (
     QLineEdit,
     QPixmap,
     QSizePolicy,
+    QSlider,
     QStackedWidget,
     Qt,
     QTabBar,
@@ -39,6 +41,7 @@ from terminal.gui.session import Session
 from terminal.gui.widgets import button, dialog_buttons, label, panel, row_table, show_error
 
 LAYOUTS = (1, 4, 9)
+SPEEDS = (0.5, 1.0, 2.0, 4.0)
 STATE_NAMES = {"starting": "Starting", "live": "Live", "reconnecting": "Reconnecting", "failed": "Failed",
                "stopped": "Stopped"}
 
@@ -150,6 +153,7 @@ class CameraView(QWidget):
         left.addWidget(self.rec_camera)
         self.rec_table = row_table(4, "recordings")
         self.rec_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.rec_table.itemSelectionChanged.connect(self._segment_chosen)
         left.addWidget(self.rec_table, 1)
         rl.addLayout(left, 2)
         box, pl = panel()
@@ -159,13 +163,35 @@ class CameraView(QWidget):
         self.playback.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.playback.setMinimumSize(320, 180)
         pl.addWidget(self.playback, 1)
-        self.play_status = label("", "subtitle", wrap=True)
+        self.position = QSlider(Qt.Orientation.Horizontal)
+        self.position.setObjectName("seek")
+        self.position.setEnabled(False)
+        self.position.sliderMoved.connect(self.seek_to)
+        pl.addWidget(self.position)
+        self.play_status = label("", "subtitle", wrap=True)  # where playback is
         pl.addWidget(self.play_status)
+        self.verdict = label("", "subtitle", wrap=True)  # the ledger check of the selected file, always shown
+        self.verdict.setObjectName("verdict")
+        pl.addWidget(self.verdict)
+        controls = QHBoxLayout()
+        self.back_button = button("◀▮", "", lambda: self.step_frame(-1))
+        self.play_button = button("", "primary", self.play_or_pause)
+        self.forward_button = button("▮▶", "", lambda: self.step_frame(+1))
+        self.speed = QComboBox()
+        for factor in SPEEDS:
+            self.speed.addItem(f"{factor:g}×", factor)
+        self.speed.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed.currentIndexChanged.connect(lambda _i: self._pace())
+        for w in (self.back_button, self.play_button, self.forward_button):
+            w.setMinimumHeight(44)
+            controls.addWidget(w, 2 if w is self.play_button else 1)
+        controls.addWidget(self.speed)
+        pl.addLayout(controls)
         row = QHBoxLayout()
-        self.play_button = button("", "primary", self.play_selected)
         self.verify_button = button("", "", self.verify_selected)
+        self.export_button = button("", "", self.export_selected)
         row.addWidget(self.verify_button)
-        row.addWidget(self.play_button)
+        row.addWidget(self.export_button)
         pl.addLayout(row)
         rl.addWidget(box, 3)
         self.pages.addWidget(rec)
@@ -327,54 +353,137 @@ class CameraView(QWidget):
                 self.rec_table.setItem(r, c, cell)
         if rows:
             self.rec_table.selectRow(0)
-        self.play_button.setEnabled(bool(rows))
-        self.verify_button.setEnabled(bool(rows))
+        for b in (self.play_button, self.verify_button, self.export_button, self.back_button, self.forward_button):
+            b.setEnabled(bool(rows))
+        if not rows:
+            self.verdict.setText("")
 
     def selected_file(self) -> str | None:
         rows = self.rec_table.selectionModel().selectedRows()
         return None if not rows else str(self.rec_table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole))
 
-    def play_selected(self, at_ms: int = 0) -> None:
+    def _segment_chosen(self) -> None:
+        """Another segment: it is checked against the ledger at once, and plays if something was playing."""
+        playing = self.play_timer.isActive()
+        self.stop_playing()
+        if self.selected_file() is None:
+            return
+        self.verify_selected()
+        if playing:
+            self.play_selected()
+
+    def _open(self) -> bool:
         path = self.selected_file()
         if path is None:
-            return
+            return False
+        if self.player is not None and str(self.player.path) == path:
+            return True
         self.stop_playing()
         try:
             self.player = SegmentPlayer(Path(path))
         except OSError as exc:
             self.play_status.setText(str(exc))
+            return False
+        self.position.setRange(0, max(0, self.player.frames - 1))
+        self.position.setEnabled(True)
+        return True
+
+    def play_selected(self, at_ms: int = 0) -> None:
+        self.stop_playing()
+        if not self._open():
             return
+        assert self.player is not None
         if at_ms:
             self.player.seek(int(at_ms / 1000 * self.player.fps))
-        self.play_timer.setInterval(int(1000 / self.player.fps))
+        self._pace()
         self.play_timer.start()
+        self.play_button.setText(tr("Pause"))
+
+    def play_or_pause(self) -> None:
+        if self.play_timer.isActive():
+            self.play_timer.stop()
+            self.play_button.setText(tr("Play"))
+        elif self.player is not None and self.player.position < self.player.frames:
+            self._pace()
+            self.play_timer.start()
+            self.play_button.setText(tr("Pause"))
+        else:
+            self.play_selected()
+
+    def _pace(self) -> None:
+        if self.player is not None:
+            factor = float(self.speed.currentData() or 1.0)
+            self.play_timer.setInterval(max(1, int(1000 / (self.player.fps * factor))))
+
+    def step_frame(self, by: int) -> None:
+        """One frame on or back, paused."""
+        if not self._open():
+            return
+        assert self.player is not None
+        self.play_timer.stop()
+        self.play_button.setText(tr("Play"))
+        if by < 0:
+            self.player.seek(self.player.position - 2)  # the frame before the one on screen
+        self._show_next()
+
+    def seek_to(self, frame: int) -> None:
+        if self.player is None:
+            return
+        self.player.seek(frame)
+        self._show_next()
+
+    def _show_next(self) -> bool:
+        assert self.player is not None
+        image = self.player.read()
+        if image is None:
+            return False
+        self.playback.setPixmap(to_pixmap(image, self.playback.width(), self.playback.height()))
+        self.play_status.setText(tr("Frame {n} of {total}", n=self.player.position, total=self.player.frames))
+        self.position.blockSignals(True)
+        self.position.setValue(self.player.position - 1)
+        self.position.blockSignals(False)
+        return True
 
     def play_tick(self) -> None:
         if self.player is None:
             return
-        image = self.player.read()
-        if image is None:
+        if not self._show_next():
             self.play_status.setText(tr("Played {n} frames.", n=self.player.position))
-            self.stop_playing()
-            return
-        self.playback.setPixmap(to_pixmap(image, self.playback.width(), self.playback.height()))
-        self.play_status.setText(tr("Frame {n} of {total}", n=self.player.position, total=self.player.frames))
+            self.play_timer.stop()
+            self.play_button.setText(tr("Play"))
 
     def stop_playing(self) -> None:
         self.play_timer.stop()
+        self.play_button.setText(tr("Play"))
+        self.position.setEnabled(False)
         if self.player is not None:
             self.player.close()
             self.player = None
+
+    def export_selected(self) -> None:
+        """The clip and its proof (hash, ledger record, block) to a folder or a USB stick."""
+        path = self.selected_file()
+        if path is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, tr("Export the clip to…"))
+        if not folder:
+            return
+        try:
+            target = self.cameras.export_segment(self.session.user, path, Path(folder))
+        except UserFacingError as exc:
+            show_error(self, exc)
+            return
+        self.play_status.setText(tr("Exported {file} with its proof.", file=target.name))
 
     def verify_selected(self) -> None:
         path = self.selected_file()
         if path is None:
             return
         ok = self.cameras.verify_segment(self.session.user, path)
-        self.play_status.setText(tr("The file matches the hash sealed in the ledger.") if ok else
-                                 tr("The file does NOT match the hash sealed in the ledger."))
-        self.play_status.setObjectName("ok" if ok else "error")
-        self.play_status.setStyleSheet("")
+        self.verdict.setText(tr("The file matches the hash sealed in the ledger.") if ok else
+                             tr("The file does NOT match the hash sealed in the ledger."))
+        self.verdict.setObjectName("ok" if ok else "error")
+        self.verdict.setStyleSheet("")
 
     # --- alerts ---
 
@@ -483,5 +592,6 @@ class CameraView(QWidget):
         self.ack_all_button.setText(tr("Acknowledge all…"))
         self.play_button.setText(tr("Play"))
         self.verify_button.setText(tr("Check against the ledger"))
+        self.export_button.setText(tr("Export the clip…"))
         self.ack_button.setText(tr("Acknowledge…"))
         self.consent_button.setText(tr("Table consent: 30 min"))

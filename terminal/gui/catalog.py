@@ -916,4 +916,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "Acknowledge all {n} alerts": ("ყველა {n} განგაშის დადასტურება", "Подтвердить все тревоги: {n}"),
     "What it was, what was done (optional)": ("რა იყო და რა გაკეთდა (სურვილისამებრ)",
                                               "Что это было и что сделано (необязательно)"),
+    "Pause": ("პაუზა", "Пауза"),
+    "Export the clip…": ("ჩანაწერის ექსპორტი…", "Экспорт записи…"),
+    "Export the clip to…": ("ჩანაწერის ექსპორტი აქ…", "Экспортировать запись в…"),
+    "Exported {file} with its proof.": ("{file} ექსპორტირებულია მტკიცებულებით.",
+                                        "{file} экспортирован с доказательством."),
+    "There is no recording {path}.": ("ჩანაწერი {path} არ არსებობს.", "Записи {path} нет."),
+    "{folder} is not a folder.": ("{folder} არ არის საქაღალდე.", "{folder} — не папка."),
+    "The recording does not match the hash sealed in the ledger; it was not exported.": (
+        "ჩანაწერი არ ემთხვევა რეესტრში დალუქულ ჰეშს; ექსპორტი არ მოხდა.",
+        "Запись не совпадает с хешем, запечатанным в реестре; она не экспортирована."),
 }

@@ -67,6 +67,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QScrollArea,
     QSizePolicy,
+    QSlider,
     QSpinBox,
     QStackedWidget,
     QStatusBar,
@@ -82,13 +83,13 @@ from PySide6.QtWidgets import (
 
 __all__ = [
     "QAbstractItemView", "QAbstractScrollArea", "QAction", "QApplication", "QBuffer", "QButtonGroup", "QByteArray",
-    "QCheckBox", "QColor", "QComboBox", "QDialog", "QDialogButtonBox", "QFileDialog", "QElapsedTimer", "QEvent",
+    "QCheckBox", "QColor", "QComboBox", "QDialog", "QDialogButtonBox", "QElapsedTimer", "QEvent", "QFileDialog",
     "QFont", "QFontMetrics", "QFormLayout", "QFrame", "QGridLayout", "QGuiApplication", "QHBoxLayout", "QHeaderView",
-    "QIcon", "QImage", "QIntValidator", "qInstallMessageHandler", "QIODevice", "QKeyEvent", "QKeySequence", "QLabel",
+    "QIcon", "QImage", "qInstallMessageHandler", "QIntValidator", "QIODevice", "QKeyEvent", "QKeySequence", "QLabel",
     "QLineEdit", "QListWidget", "QListWidgetItem", "QMainWindow", "QMarginsF", "QMessageBox", "QMessageLogContext",
     "QObject", "QPageLayout", "QPageSize", "QPainter", "QPdfWriter", "QPixmap", "QPlainTextEdit", "QPrinter",
-    "QPrinterInfo", "QPushButton", "QRadioButton", "QScrollArea", "QShortcut", "QSize", "QSizeF", "QSizePolicy",
-    "QSpinBox", "QStackedWidget", "QStatusBar", "QStyledItemDelegate", "Qt", "QTabBar", "QTableWidget",
-    "QTableWidgetItem", "QTextBrowser", "QTextDocument", "QTimer", "QtMsgType", "QToolButton", "QUrl", "QVBoxLayout",
-    "QWidget", "Signal", "Slot",
+    "QPrinterInfo", "QPushButton", "QRadioButton", "QScrollArea", "QShortcut", "Signal", "QSize", "QSizeF",
+    "QSizePolicy", "QSlider", "Slot", "QSpinBox", "QStackedWidget", "QStatusBar", "QStyledItemDelegate", "Qt",
+    "QTabBar", "QTableWidget", "QTableWidgetItem", "QTextBrowser", "QTextDocument", "QTimer", "QtMsgType",
+    "QToolButton", "QUrl", "QVBoxLayout", "QWidget",
 ]

@@ -96,18 +96,56 @@ def test_recordings_are_sealed_played_and_checked_and_alerts_acknowledged(qtbot:
     view.load_recordings()
     assert view.rec_table.rowCount() >= 1
     view.rec_table.selectRow(view.rec_table.rowCount() - 1)  # the oldest: the one in the record above
-    click(qtbot, view.verify_button)
-    assert "matches" in view.play_status.text()
+    assert "matches" in view.verdict.text()  # checked as soon as it is chosen, and shown all along
+    # The controls on a full segment (the first may be a short one, cut when the camera was set up again).
+    qtbot.waitUntil(lambda: any(f["frames"] >= 30 for f in cams.recordings_of(manager, "counter")), timeout=30_000)
+    view.load_recordings()
+    files = cams.recordings_of(manager, "counter")
+    full = next(i for i, f in enumerate(files) if f["frames"] >= 30)
+    view.rec_table.selectRow(full)
+    assert view.selected_file() == files[full]["file"] and "matches" in view.verdict.text()
     click(qtbot, view.play_button)
     qtbot.waitUntil(lambda: view.playback.pixmap() is not None and not view.playback.pixmap().isNull(),
                     timeout=10_000)
+    assert view.play_button.text() == "Pause"
+    click(qtbot, view.play_button)  # pause
+    paused_at = view.player.position
+    qtbot.wait(300)
+    assert view.player.position == paused_at and "matches" in view.verdict.text()
+    click(qtbot, view.forward_button)
+    assert view.player.position == paused_at + 1
+    click(qtbot, view.back_button)
+    assert view.player.position == paused_at
+    view.seek_to(view.player.frames // 2)  # the slider, dragged half way
+    assert view.player.position == view.player.frames // 2 + 1 and view.position.value() == view.player.frames // 2
+    view.speed.setCurrentIndex(view.speed.findData(4.0))
+    click(qtbot, view.play_button)
+    assert view.play_timer.interval() <= 1000 // 60 + 1  # 15 fps at 4×
     qtbot.waitUntil(lambda: "Played" in view.play_status.text(), timeout=20_000)
+
+    out = Path(win.data_dir).parent / "usb-stick"
+    out.mkdir()
+    from terminal.gui.qt import QFileDialog
+
+    original = QFileDialog.getExistingDirectory
+    QFileDialog.getExistingDirectory = staticmethod(lambda *_a, **_k: str(out))  # the folder a manager picks
+    try:
+        click(qtbot, view.export_button)
+    finally:
+        QFileDialog.getExistingDirectory = original
+    clip = next(out.glob("counter-*.avi"))
+    proof = json.loads(clip.with_suffix(clip.suffix + ".proof.json").read_text())
+    import hashlib
+
+    assert proof["sha256"] == hashlib.sha256(clip.read_bytes()).hexdigest() == files[full]["sha256"]
+    assert proof["camera_id"] == "counter" and proof["record_seq"] >= 1 and "Exported" in view.play_status.text()
+
     path = Path(view.selected_file())
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF  # somebody edits the footage
     path.write_bytes(bytes(data))
     click(qtbot, view.verify_button)
-    assert "does NOT match" in view.play_status.text()
+    assert "does NOT match" in view.verdict.text()
 
     qtbot.waitUntil(lambda: bool(cams.alerts(manager)), timeout=20_000)
     win.status.show_status()
