@@ -187,3 +187,21 @@ class CaptureThread:
     def _describe(self) -> str:
         kind = self.config.source_kind()
         return f"camera {self.config.id} ({kind} source)"
+
+
+def grab_frame(config: CameraConfig, timeout_s: float = 8.0) -> np.ndarray:
+    """One picture from a camera's source, to see that the settings reach it (the editor's "test connection").
+    Raises OSError saying what went wrong."""
+    deadline = time.monotonic() + timeout_s
+    cap = open_capture(config)
+    try:
+        if not cap.isOpened():
+            raise OSError(f"cannot open {config.source}")
+        while time.monotonic() < deadline:
+            ok, image = cap.read()
+            if ok and image is not None:
+                return image
+            time.sleep(0.05)
+        raise OSError(f"no picture from {config.source} within {timeout_s:.0f} s")
+    finally:
+        cap.release()

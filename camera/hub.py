@@ -113,6 +113,16 @@ class CameraHub:
             runner.stop()
         self.runners.clear()
 
+    def apply(self, config: CameraConfig) -> None:
+        """New settings for one camera, taken at once: its runner stops (closing the segment it was writing) and
+        one with the new settings starts; the other cameras go on untouched."""
+        old = self.runners.pop(config.id, None)
+        if old is not None:
+            old.stop()
+        runner = CameraRunner(config, self.recordings, **self.callbacks)
+        self.runners[config.id] = runner
+        runner.start()
+
     def still(self, camera_id: str, max_age_s: float = 2.0) -> np.ndarray:
         """A copy of the camera's newest frame, as every viewer sees it (privacy applied), for the KYC desk: taken
         from the running stream, never by opening the device a second time. LookupError when the camera is not

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from camera.capture import grab_frame
 from camera.config import CameraConfig, CameraConfigError, parse_camera_config
 from camera.demo import write_demo_video
 from camera.hub import CameraHub, CameraRunner, CameraStatus
@@ -83,7 +84,23 @@ class Cameras:
             repos.save_camera(conn, cam.id, cam.to_dict(), at, who.name)
             append_record(conn, self.terminal_id, "camera_configured",
                           {"camera_id": cam.id, "user": who.name, "config": cam.to_dict()}, at)
+        if self.hub is not None:
+            self.hub.apply(cam)  # the running wall takes it now, not at the next start
         return cam
+
+    def test_source(self, user: User | None, settings: dict[str, Any]) -> np.ndarray:
+        """A picture from the source these (unsaved) settings name: the editor's "test connection"."""
+        require_camera_access(user)
+        try:
+            cam = parse_camera_config(settings)
+        except CameraConfigError as exc:
+            raise InvalidInput("Camera settings refused: {exc}.", exc=exc) from None
+        if cam.source_kind() == "file":
+            self._check_video_file(cam.source)
+        try:
+            return grab_frame(cam)
+        except OSError as exc:
+            raise WrongState("No picture from the camera: {problem}.", problem=str(exc)) from None
 
     def video_folders(self) -> tuple[Path, ...]:
         """Where a file source may be: the data folder's video folder (and the demo's), nowhere else."""

@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from camera.config import KINDS, CameraConfig
 from camera.recorder import SegmentPlayer
 from terminal.cameras import Cameras, require_camera_access
 from terminal.core.errors import UserFacingError
-from terminal.gui.i18n import tr
+from terminal.gui.i18n import tr, tr_error
 from terminal.gui.qt import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -28,6 +30,7 @@ from terminal.gui.qt import (
     QPixmap,
     QSizePolicy,
     QSlider,
+    QSpinBox,
     QStackedWidget,
     Qt,
     QTabBar,
@@ -38,9 +41,10 @@ from terminal.gui.qt import (
     Signal,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import button, dialog_buttons, label, panel, row_table, show_error
+from terminal.gui.widgets import button, dialog_buttons, form_layout, label, panel, row_table, show_error
 
 LAYOUTS = (1, 4, 9)
+KIND_NAMES = {"security": "Security", "kitchen": "Kitchen", "customer_table": "Customer table"}
 SPEEDS = (0.5, 1.0, 2.0, 4.0)
 STATE_NAMES = {"starting": "Starting", "live": "Live", "reconnecting": "Reconnecting", "failed": "Failed",
                "stopped": "Stopped"}
@@ -94,6 +98,104 @@ class NoteDialog(QDialog):
         layout.addWidget(dialog_buttons(self, tr("Acknowledge"), self.accept))
 
 
+class CameraSettingsDialog(QDialog):
+    """A camera's settings as a manager edits them: checked by the same rules as `hotpot-terminal camera set`,
+    tried on the source before saving ("Test connection" shows a picture), applied to the running wall at once.
+    Privacy masks and extra settings the form does not show are kept as they were."""
+
+    def __init__(self, parent: QWidget | None, view: CameraView, config: CameraConfig | None) -> None:
+        super().__init__(parent)
+        self.setObjectName("camera-settings")
+        self.setWindowTitle(tr("Camera settings"))
+        self.view, self.config = view, config
+        current: dict[str, Any] = config.to_dict() if config is not None else {
+            "id": "", "name": "", "kind": "security", "source": "", "width": 640, "height": 480, "fps": 15,
+            "recording": True, "segment_s": 60, "retention_days": 14, "quota_mb": 2048, "motion_min_area": 1500,
+            "motion_cooldown_s": 30, "opening_hours": "", "roles": ["manager", "owner"]}
+        self.base = current
+        root = QHBoxLayout(self)
+        form = form_layout()
+        self.fields: dict[str, QLineEdit] = {}
+        for key, name in (("id", tr("Code")), ("name", tr("Name")), ("source", tr("Source")),
+                          ("opening_hours", tr("Opening hours"))):
+            edit = QLineEdit(str(current.get(key) or ""))
+            edit.setObjectName(f"camera-{key}")
+            self.fields[key] = edit
+            form.addRow(name, edit)
+        self.fields["id"].setReadOnly(config is not None)
+        self.fields["source"].setPlaceholderText("rtsp://10.0.0.7/live · usb:0 · /…/video/door.avi")
+        self.fields["opening_hours"].setPlaceholderText("10:00-23:00")
+        self.kind = QComboBox()
+        for kind in KINDS:
+            self.kind.addItem(tr(KIND_NAMES[kind]), kind)
+        self.kind.setCurrentIndex(max(0, self.kind.findData(current["kind"])))
+        form.addRow(tr("Kind"), self.kind)
+        self.numbers: dict[str, QSpinBox] = {}
+        for key, name, low, high in (("width", tr("Width"), 64, 7680), ("height", tr("Height"), 48, 4320),
+                                     ("fps", tr("Frames a second"), 1, 60),
+                                     ("segment_s", tr("Segment length (s)"), 5, 3600),
+                                     ("retention_days", tr("Keep recordings (days)"), 1, 365),
+                                     ("quota_mb", tr("Disk quota (MB)"), 10, 10_000_000),
+                                     ("motion_min_area", tr("Smallest motion (pixels)"), 0, 10_000_000),
+                                     ("motion_cooldown_s", tr("Quiet after motion (s)"), 0, 86_400)):
+            box = QSpinBox()
+            box.setRange(low, high)
+            box.setValue(int(current.get(key) or low))
+            box.setObjectName(f"camera-{key}")
+            self.numbers[key] = box
+            form.addRow(name, box)
+        self.recording = QCheckBox(tr("Record"))
+        self.recording.setChecked(bool(current.get("recording", True)))
+        form.addRow("", self.recording)
+        self.owner_only = QCheckBox(tr("Owners only"))
+        self.owner_only.setChecked(list(current.get("roles") or []) == ["owner"])
+        form.addRow("", self.owner_only)
+        left = QVBoxLayout()
+        left.addLayout(form)
+        self.error = label("", "error", wrap=True)
+        left.addWidget(self.error)
+        left.addWidget(dialog_buttons(self, tr("Save"), self.save))
+        root.addLayout(left, 3)
+        right = QVBoxLayout()
+        self.preview = QLabel()
+        self.preview.setObjectName("tile")
+        self.preview.setMinimumSize(320, 200)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        right.addWidget(self.preview, 1)
+        self.test_button = button(tr("Test connection"), "", self.test)
+        self.test_button.setMinimumHeight(44)
+        right.addWidget(self.test_button)
+        root.addLayout(right, 2)
+        self.saved: CameraConfig | None = None
+
+    def settings(self) -> dict[str, Any]:
+        out = {**self.base, **{k: e.text().strip() for k, e in self.fields.items()},
+               **{k: b.value() for k, b in self.numbers.items()}, "kind": self.kind.currentData(),
+               "recording": self.recording.isChecked(),
+               "roles": ["owner"] if self.owner_only.isChecked() else ["manager", "owner"]}
+        if not out["opening_hours"]:
+            out.pop("opening_hours")
+        return out
+
+    def test(self) -> None:
+        self.error.clear()
+        try:
+            image = self.view.cameras.test_source(self.view.session.user, self.settings())
+        except UserFacingError as exc:
+            self.error.setText(tr_error(exc))
+            self.preview.clear()
+            return
+        self.preview.setPixmap(to_pixmap(image, self.preview.width(), self.preview.height()))
+
+    def save(self) -> None:
+        try:
+            self.saved = self.view.cameras.save(self.view.session.user, self.settings())
+        except UserFacingError as exc:
+            self.error.setText(tr_error(exc))
+            return
+        self.accept()
+
+
 class CameraView(QWidget):
     def __init__(self, session: Session, cameras: Cameras) -> None:
         super().__init__()
@@ -116,6 +218,11 @@ class CameraView(QWidget):
         head.addStretch(1)
         self.consent_button = button("", "small", self.grant_consent)
         head.addWidget(self.consent_button)
+        self.add_camera_button = button("", "small", lambda: self.edit_camera(None))
+        self.settings_button = button("", "small", self.edit_shown_camera)
+        for b in (self.add_camera_button, self.settings_button):
+            b.setMinimumHeight(40)
+            head.addWidget(b)
         head.addSpacing(12)
         self.prev_button = button("◀", "small", lambda: self.step(-1))
         self.next_button = button("▶", "small", lambda: self.step(+1))
@@ -258,6 +365,8 @@ class CameraView(QWidget):
         single = len(shown) == 1 and len(cams) > 1  # one camera on the wall: the others one tap away
         for b in (self.prev_button, self.next_button):
             b.setVisible(live and single)
+        self.add_camera_button.setVisible(live)
+        self.settings_button.setVisible(live and len(shown) == 1)
         for b in self.grid_buttons.values():
             b.setVisible(live)
         self.rec_camera.blockSignals(True)
@@ -281,6 +390,19 @@ class CameraView(QWidget):
         self.focused = None if self.focused == camera_id else camera_id
         self._remember()
         self.refresh()
+
+    def edit_shown_camera(self) -> None:
+        shown = [t.camera_id for t in self.tiles if t.isVisible()]
+        config = next((c for c in self.visible() if shown and c.id == shown[0]), None)
+        if config is not None:
+            self.edit_camera(config)
+
+    def edit_camera(self, config: CameraConfig | None) -> None:
+        dialog = CameraSettingsDialog(self, self, config)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.saved is not None:
+            self.focused = dialog.saved.id
+            self._remember()
+            self.refresh()
 
     def step(self, by: int) -> None:
         """In single view, the next (or previous) camera, round the wall."""
@@ -562,7 +684,8 @@ class CameraView(QWidget):
 
     def _tab(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
-        for b in (*self.grid_buttons.values(), self.prev_button, self.next_button, self.consent_button):
+        for b in (*self.grid_buttons.values(), self.prev_button, self.next_button, self.consent_button,
+                  self.add_camera_button, self.settings_button):
             b.setVisible(False)  # the wall's own controls: on Live only (refresh shows the ones that apply)
         if index == 0 and self.session.user is not None:
             self.refresh()
@@ -595,3 +718,5 @@ class CameraView(QWidget):
         self.export_button.setText(tr("Export the clip…"))
         self.ack_button.setText(tr("Acknowledge…"))
         self.consent_button.setText(tr("Table consent: 30 min"))
+        self.add_camera_button.setText(tr("Add a camera…"))
+        self.settings_button.setText(tr("Camera settings…"))

@@ -233,3 +233,53 @@ def test_the_wall_keeps_its_controls_on_live_steps_through_cameras_and_remembers
     login(qtbot, win, "Nino", "2222")
     click(qtbot, win.nav_buttons["cameras"])
     assert [t.camera_id for t in view.tiles if t.isVisible()] == ["kitchen"]  # as she left it
+
+
+def test_the_settings_editor_tests_the_source_and_applies_without_a_restart(qtbot: Any, window: MainWindow) -> None:
+    """Issue 21, item 4: a manager edits a camera at the till; "Test connection" shows a picture from the source;
+    a refused setting says why and saves nothing; a saved one is running at once, the other camera untouched."""
+    win = window
+    login(qtbot, win, "Nino", "2222")
+    click(qtbot, win.nav_buttons["cameras"])
+    view = win.views["cameras"]
+    hub = win.cameras.hub
+    assert hub is not None and hub.wait_live(20)
+    kitchen = hub.runners["kitchen"]
+    click(qtbot, view.grid_buttons[1])  # the counter alone: its settings are one tap away
+    assert view.settings_button.isVisible()
+
+    def edit(dialog: QWidget) -> None:
+        assert dialog.objectName() == "camera-settings"
+        click(qtbot, dialog.test_button)  # type: ignore[attr-defined]
+        assert dialog.preview.pixmap() is not None and not dialog.preview.pixmap().isNull()  # type: ignore
+        dialog.fields["opening_hours"].setText("25:00-26:00")  # type: ignore[attr-defined]
+        click(qtbot, button_named(dialog, "Save"))
+        assert "opening_hours" in dialog.error.text() and dialog.isVisible()  # type: ignore[attr-defined]
+        dialog.fields["opening_hours"].setText("09:00-22:00")  # type: ignore[attr-defined]
+        dialog.fields["name"].setText("Front counter")  # type: ignore[attr-defined]
+        dialog.numbers["fps"].setValue(10)  # type: ignore[attr-defined]
+        click(qtbot, button_named(dialog, "Save"))
+
+    records = len(ledger(win, "camera_configured"))
+    on_modal(edit)
+    click(qtbot, view.settings_button)
+    assert len(ledger(win, "camera_configured")) == records + 1  # the refused try wrote nothing
+    running = hub.runners["counter"].config
+    assert (running.name, running.fps, f"{running.opening_hours.opens:%H:%M}") == ("Front counter", 10, "09:00")
+    assert hub.runners["kitchen"] is kitchen  # the other camera went on as it was
+    qtbot.waitUntil(lambda: hub.wait_live(1) and "Front counter" in next(
+        t for t in view.tiles if t.isVisible()).caption.text(), timeout=20_000)
+
+    def add(dialog: QWidget) -> None:
+        dialog.fields["id"].setText("door")  # type: ignore[attr-defined]
+        dialog.fields["name"].setText("Door")  # type: ignore[attr-defined]
+        dialog.fields["source"].setText("/etc/passwd")  # type: ignore[attr-defined]
+        click(qtbot, dialog.test_button)  # type: ignore[attr-defined]
+        assert "video file source" in dialog.error.text()  # type: ignore[attr-defined]
+        dialog.fields["source"].setText(str(Path(win.data_dir) / "demo-video" / "kitchen.avi"))  # type: ignore
+        dialog.fields["opening_hours"].setText("")  # type: ignore[attr-defined]
+        click(qtbot, button_named(dialog, "Save"))
+
+    on_modal(add)
+    click(qtbot, view.add_camera_button)
+    assert "door" in hub.runners and [t.camera_id for t in view.tiles if t.isVisible()] == ["door"]

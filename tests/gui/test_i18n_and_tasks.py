@@ -13,7 +13,7 @@ from typing import Any
 from terminal.core.kyc import STATUSES as KYC_STATUSES
 from terminal.core.menu import CATEGORIES
 from terminal.core.users import LOGIN_MESSAGES, Role
-from terminal.gui.cameras import STATE_NAMES
+from terminal.gui.cameras import KIND_NAMES, STATE_NAMES
 from terminal.gui.catalog import CATALOG
 from terminal.gui.i18n import money, set_language, tr
 from terminal.gui.kitchen import STATUS_NAMES
@@ -70,6 +70,7 @@ def shown_texts() -> set[str]:
         for match in LITERAL.finditer(path.read_text(encoding="utf-8")):
             texts.add("".join(a or b for a, b in PART.findall(match.group(1))))
     texts |= set(STATUS_NAMES.values()) | set(PAGE_NAMES.values()) | set(STATE_NAMES.values())
+    texts |= set(KIND_NAMES.values())
     texts |= {name for _, name in REPORT_ROWS + Z_ROWS}
     texts |= {*SHOT_NAMES.values(), *FIELD_NAMES.values(), *DOC_TYPE_NAMES.values(), *LEVEL_NAMES.values(), CONSENT}
     texts |= {s.replace("_", " ") for s in KYC_STATUSES}
