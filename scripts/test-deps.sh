@@ -5,6 +5,8 @@
 #   prometheus, alertmanager  promtool and amtool check the monitoring config; the test runs prometheus itself
 #   lintian                   checks the Debian packages `make dist` builds (the package tests build them)
 #   xvfb, x11-utils           the installed counter app on a virtual X screen (Xvfb), its window found by xwininfo
+#   gstreamer's RTSP server   a real RTSP camera on 127.0.0.1 (tests/fixtures/rtsp_server.py, run by Debian's
+#     (gir1.2-gst-rtsp-server-1.0, python3-gi, gstreamer1.0-plugins-base/-good)      python3 with PyGObject)
 # Their services are not started by the install (a policy-rc.d refuses it for the duration): the tests start what
 # they need on ports of their own.
 set -euo pipefail
@@ -16,6 +18,9 @@ command -v amtool >/dev/null || need+=(prometheus-alertmanager)
 command -v lintian >/dev/null || need+=(lintian)
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v xwininfo >/dev/null || need+=(x11-utils)
+/usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' \
+  2>/dev/null || need+=(gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
+[ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstjpeg.so ] || need+=(gstreamer1.0-plugins-good)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null; then
