@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from terminal.core.orders import CASH, Tender
 from terminal.core.users import Role
+from terminal.gui.i18n import money
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.payment import PaymentDialog
 from terminal.gui.qt import QLineEdit, QPushButton, Qt, QWidget
@@ -58,7 +59,7 @@ def test_full_cashier_flow(qtbot: Any, window: MainWindow, tmp_path: Path) -> No
 
     check = win.last_check
     assert check is not None
-    assert check.banner.text() == "Change: 46.00 GEL"  # large, above the check, until the cashier closes it
+    assert check.banner.text() == f"Change: {money(4_600)}"  # large, above the check, until the cashier closes it
     check.grab().save(str(tmp_path / "check-with-change.png"))
     qtbot.waitUntil(lambda: check.last_print is not None, timeout=15_000)
     text = pdf_text(check.last_print)
@@ -93,7 +94,7 @@ def test_full_cashier_flow(qtbot: Any, window: MainWindow, tmp_path: Path) -> No
 
     on_modal(confirm)
     click(qtbot, shift.close_button)
-    assert "240.00" in seen_z["text"] and "254.00" in seen_z["text"] and "14.00 GEL short" in seen_z["text"]
+    assert "240.00" in seen_z["text"] and "254.00" in seen_z["text"] and f"{money(1_400)} short" in seen_z["text"]
     z = shift.last_z
     assert z["expected_cash"] == 25_400 and z["counted_cash"] == 24_000 and z["variance"] == -1_400
     assert z["sales_count"] == 1 and z["cash_sales"] == 5_400 and z["card_sales"] == 0

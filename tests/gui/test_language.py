@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from terminal.gui.i18n import language, set_language
+from terminal.gui.i18n import language, money, set_language
 from terminal.gui.mainwindow import MainWindow
 from terminal.gui.qt import QApplication, QColor, QPushButton, Qt, QWidget
 from tests.gui.helpers import click, dispose, login, on_modal, type_into
@@ -90,6 +90,7 @@ def test_the_cores_errors_are_shown_in_the_screens_language(qtbot: Any, window: 
         seen: dict[str, str] = {}
         on_modal(short)
         click(qtbot, win.sell.pay_button)
-        assert seen["error"] == "მიღებული 20.00 GEL ნაკლებია ჯამზე 26.00 GEL; დარჩა გადასახდელი 6.00 GEL."
+        assert seen["error"] == (f"მიღებული {money(2_000)} ნაკლებია ჯამზე {money(2_600)}; "
+                                  f"დარჩა გადასახდელი {money(600)}.")
     finally:
         set_language("en")
