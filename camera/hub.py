@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from camera.capture import CaptureStats, CaptureThread
 from camera.config import CameraConfig
 from camera.motion import MotionDetector, MotionEvent
 from camera.privacy import Privacy, TableConsent
-from camera.recorder import Recorder, Segment
+from camera.recorder import Recorder, Sealer, Segment
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +40,12 @@ class CameraStatus:
 class CameraRunner:
     def __init__(self, config: CameraConfig, recordings: Path, *, on_segment: Callable[[Segment], None] | None = None,
                  on_motion: Callable[[MotionEvent], None] | None = None,
-                 on_state: Callable[[str, str, str], None] | None = None) -> None:
+                 on_state: Callable[[str, str, str], None] | None = None, sealer: Sealer | None = None) -> None:
         self.config = config
         self.capture = CaptureThread(config, on_state=(lambda s, e: on_state(config.id, s, e)) if on_state else None)
         self.privacy = Privacy(config)
         self.motion = MotionDetector(config, on_motion)
-        self.recorder = Recorder(config, recordings, on_segment) if config.recording else None
+        self.recorder = Recorder(config, recordings, on_segment, sealer=sealer) if config.recording else None
         self._latest: np.ndarray | None = None
         self._latest_at = 0.0
         self._lock = threading.Lock()
@@ -97,9 +98,9 @@ class CameraRunner:
 
 
 class CameraHub:
-    def __init__(self, recordings: Path, **callbacks: Callable[..., None]) -> None:
+    def __init__(self, recordings: Path, *, sealer: Sealer | None = None, **callbacks: Callable[..., None]) -> None:
         self.recordings = Path(recordings)
-        self.callbacks = callbacks
+        self.callbacks: dict[str, Any] = {**callbacks, "sealer": sealer}
         self.runners: dict[str, CameraRunner] = {}
 
     def start(self, configs: Iterable[CameraConfig]) -> None:

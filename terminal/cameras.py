@@ -10,9 +10,13 @@ import os
 import shutil
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from camera.capture import grab_frame
 from camera.config import CameraConfig, CameraConfigError, parse_camera_config
@@ -20,7 +24,8 @@ from camera.demo import write_demo_video
 from camera.hub import CameraHub, CameraRunner, CameraStatus
 from camera.motion import MotionEvent
 from camera.privacy import TableConsent, consent
-from camera.recorder import Segment, file_sha256
+from camera.recorder import SEALED_SUFFIX, Segment, Sink, file_sha256, write_playable
+from sync.protocol import stream
 from terminal.core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from terminal.core.orders import clean_text
 from terminal.core.users import Role, User
@@ -28,12 +33,14 @@ from terminal.ledger.journal import append_record
 from terminal.services import now_ms
 from terminal.store import repos
 from terminal.store.db import open_store
+from terminal.wallet.hd import Wallet
 
 logger = logging.getLogger(__name__)
 
 RECORDINGS = "recordings"
 VIDEO = "video"  # video files a manager may play as a camera (a demo, a recorded test feed)
 DEMO_VIDEO = "demo-video"
+SEALED_MAGIC = b"HPREC001"  # a sealed segment: this, the ephemeral X25519 public key, then the STREAM file
 INCIDENT_GAP_MS = 30 * 60_000  # alerts of one camera and kind less than this apart are one incident
 PLAYBACK_MARGIN_MS = 5_000  # the footage of an incident: its segments from a little before to a little after
 
@@ -134,9 +141,48 @@ class Cameras:
     def start(self) -> None:
         if self.hub is not None:
             return
-        self.hub = CameraHub(self.recordings, on_segment=self._segment, on_motion=self._motion,
+        self.hub = CameraHub(self.recordings, sealer=self._seal, on_segment=self._segment, on_motion=self._motion,
                              on_state=self._state)
         self.hub.start(self.configs())
+
+    # --- footage sealed at rest ---
+
+    def _seal(self, out: BinaryIO) -> Sink:
+        """A new segment's encrypting writer: a key of its own (X25519 with a fresh ephemeral key against the
+        terminal's recording key, HKDF), the STREAM construction over it in 64 KiB chunks."""
+        with self._lock:
+            value = self.store.meta("recording_public_key")
+        if not value:
+            raise OSError("footage is not recorded until the terminal's wallet has been unlocked once")
+        public = bytes.fromhex(value)
+        ephemeral = X25519PrivateKey.generate()
+        ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        key = _segment_key(ephemeral.exchange(X25519PublicKey.from_public_bytes(public)), ephemeral_public, public)
+        out.write(SEALED_MAGIC + ephemeral_public)
+        return stream.Writer(out, key=key)
+
+    def open_recording(self, user: User | None, path: str, wallet: Wallet | None) -> bytes:
+        """A sealed segment's frames, decrypted in memory (never to disk). A segment a crash cut short gives back
+        every chunk that verifies: at most the last one is lost."""
+        require_camera_access(user)
+        if wallet is None:
+            raise WrongState("Recordings are sealed: unlock the ledger (the wallet) to play them.")
+        private = X25519PrivateKey.from_private_bytes(wallet.recording_key())
+        public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        with open(path, "rb") as fh:
+            head = fh.read(len(SEALED_MAGIC) + 32)
+            if len(head) != len(SEALED_MAGIC) + 32 or not head.startswith(SEALED_MAGIC):
+                raise WrongState("{path} is not a sealed recording.", path=Path(path).name)
+            ephemeral = head[len(SEALED_MAGIC):]
+            key = _segment_key(private.exchange(X25519PublicKey.from_public_bytes(ephemeral)), ephemeral, public)
+            try:
+                plain, complete = stream.salvage(fh, key=key)
+            except stream.StreamError as exc:
+                raise WrongState("The recording does not open with this terminal's key ({problem}).",
+                                 problem=str(exc)) from None
+        if not complete:
+            logger.warning("%s was cut short (a crash while recording?): playing every chunk that verifies", path)
+        return plain
 
     def stop(self) -> None:
         if self.hub is not None:
@@ -276,10 +322,15 @@ class Cameras:
                 "bytes": row["bytes"], "sha256": row["sha256"], "record_seq": seq,
                 "block": None if block is None else {"height": block["height"], "hash": block["hash"]}}
 
-    def export_segment(self, user: User | None, path: str, folder: Path) -> Path:
+    def export_segment(self, user: User | None, path: str, folder: Path, wallet: Wallet | None = None) -> Path:
         """Copy a recording and its proof (`<file>.proof.json`) to a folder or a USB stick; the copy is checked
-        against the ledger's hash before the proof is written."""
+        against the ledger's hash before the proof is written. A sealed recording goes as it is (the hash is of
+        those bytes) and, with the wallet open, also as a playable AVI beside it."""
         proof = self.segment_proof(user, path)
+        if path.endswith(SEALED_SUFFIX) and wallet is not None:
+            playable = Path(folder) / f"{proof['camera_id']}-{Path(path).stem}.avi"
+            write_playable(self.open_recording(user, path, wallet), playable)
+            proof["playable_copy"] = playable.name
         folder = Path(folder)
         if not folder.is_dir():
             raise InvalidInput("{folder} is not a folder.", folder=folder)
@@ -300,3 +351,8 @@ class Cameras:
         with self._lock:
             recorded = repos.camera_segment_sha256(self.store, str(full.relative_to(self.recordings)))
         return recorded is not None and full.exists() and file_sha256(full) == recorded
+
+
+def _segment_key(shared: bytes, ephemeral_public: bytes, recording_public: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=None,
+                info=b"hotpot-terminal segment v1" + ephemeral_public + recording_public).derive(shared)

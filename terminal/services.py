@@ -57,7 +57,7 @@ from terminal.store.db import Store, open_store, store_exists
 from terminal.tickets import ClaimTicketPool
 from terminal.wallet.backup import backup_answers_match, backup_challenge
 from terminal.wallet.errors import KeystoreForeign, WalletError
-from terminal.wallet.hd import Account, Wallet
+from terminal.wallet.hd import Account, Wallet, recording_public_key
 from terminal.wallet.keystore import (
     check_passphrase_strength,
     keystore_intact,
@@ -623,7 +623,19 @@ class Terminal:
         if wallet.account_xpub != self.account.xpub:
             raise KeystoreForeign("The keystore's keys are not the keys terminal {terminal_id} was set up with.",
                                   terminal_id=self.terminal_id)
+        self.remember_recording_key(wallet)
         return wallet
+
+    def remember_recording_key(self, wallet: Wallet) -> None:
+        """Keep the public half of the wallet's recording key, so cameras seal footage with the wallet locked."""
+        public = recording_public_key(wallet.recording_key()).hex()
+        if self.store.meta("recording_public_key") != public:
+            with self.store.transaction() as conn:
+                repos.set_meta(conn, "recording_public_key", public)
+
+    def recording_public_key(self) -> bytes | None:
+        value = self.store.meta("recording_public_key")
+        return bytes.fromhex(value) if value else None
 
     def seal(self, wallet: Wallet, *, force: bool = False, policy: SealPolicy | None = None) -> list[BlockHeader]:
         """Seal pending records into signed blocks: what is due under the policy, or everything with force."""

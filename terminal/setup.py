@@ -19,7 +19,7 @@ from terminal.ledger.journal import append_record
 from terminal.services import DEMO_CLAIM_BASE_URL, Terminal, now_ms
 from terminal.store import repos
 from terminal.store.db import open_store
-from terminal.wallet.hd import Wallet, new_mnemonic
+from terminal.wallet.hd import Wallet, new_mnemonic, recording_public_key
 from terminal.wallet.keystore import check_passphrase_strength, restore_wallet, save_keystore
 
 DEMO_PASSPHRASE = "hotpot-demo"  # the demo terminal's wallet passphrase (a real one is the owner's choice)
@@ -68,7 +68,9 @@ def create_terminal(data_dir: Path, *, franchise: str, terminal_name: str, passp
         with store.transaction() as conn:
             meta = {"terminal_id": terminal_id, "franchise": franchise, "terminal_name": terminal_name,
                     "node_type": node_type, "claim_base_url": DEMO_CLAIM_BASE_URL,
-                    "account_xpub": wallet.account_xpub, "signing_public_key": signing_key}
+                    "account_xpub": wallet.account_xpub, "signing_public_key": signing_key,
+                    # cameras seal footage to this, the wallet locked or not (terminal.cameras)
+                    "recording_public_key": recording_public_key(wallet.recording_key()).hex()}
             for key, value in meta.items():
                 repos.set_meta(conn, key, value)
             append_record(conn, terminal_id, "terminal_initialized",

@@ -144,6 +144,35 @@ def decrypt(src: BinaryIO, *, key: bytes | None = None, passphrase: str | None =
         current = following
 
 
+def salvage(src: BinaryIO, *, key: bytes) -> tuple[bytes, bool]:
+    """What a file cut short still proves (footage after a crash): every chunk that verifies in order, the one at the
+    end accepted as a last chunk or as an unfinished stream's; and whether the stream was complete. StreamError if
+    not even the first chunk verifies (a wrong key, or not this file)."""
+    header, kdf, _log2_n, _r, _p, _salt, prefix = read_header(src)
+    if kdf != KDF_RAW:
+        raise StreamError("this file is encrypted with a passphrase, not a key")
+    aead = AESGCM(key)
+    out = bytearray()
+    counter = 0
+    while True:
+        chunk = src.read(CHUNK + TAG)
+        if len(chunk) < TAG:
+            return bytes(out), False
+        for last in ((True, False) if len(chunk) < CHUNK + TAG else (False, True)):
+            try:
+                out += aead.decrypt(_nonce(prefix, counter, last), chunk, header)
+            except InvalidTag:
+                continue
+            if last:
+                return bytes(out), True
+            break
+        else:
+            if counter == 0:
+                raise StreamError("wrong key, or the file was altered")
+            return bytes(out), False
+        counter += 1
+
+
 def encrypt_file(src: BinaryIO, out: BinaryIO, *, key: bytes | None = None, passphrase: str | None = None) -> None:
     with Writer(out, key=key, passphrase=passphrase) as writer:
         while chunk := src.read(CHUNK):

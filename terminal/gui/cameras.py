@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from camera.config import KINDS, CameraConfig
-from camera.recorder import SegmentPlayer
+from camera.recorder import SEALED_SUFFIX, SegmentPlayer
 from terminal.cameras import Cameras, require_camera_access
 from terminal.core.errors import UserFacingError
 from terminal.gui.i18n import tr, tr_error
@@ -502,7 +502,13 @@ class CameraView(QWidget):
             return True
         self.stop_playing()
         try:
-            self.player = SegmentPlayer(Path(path))
+            plaintext = None
+            if path.endswith(SEALED_SUFFIX):  # sealed at rest: decrypted here, in memory only
+                plaintext = self.cameras.open_recording(self.session.user, path, self.session.wallet)
+            self.player = SegmentPlayer(Path(path), plaintext)
+        except UserFacingError as exc:
+            self.play_status.setText(tr_error(exc))
+            return False
         except OSError as exc:
             self.play_status.setText(str(exc))
             return False
@@ -591,7 +597,7 @@ class CameraView(QWidget):
         if not folder:
             return
         try:
-            target = self.cameras.export_segment(self.session.user, path, Path(folder))
+            target = self.cameras.export_segment(self.session.user, path, Path(folder), self.session.wallet)
         except UserFacingError as exc:
             show_error(self, exc)
             return

@@ -948,4 +948,11 @@ CATALOG: dict[str, tuple[str, str]] = {
     "No picture from the camera: {problem}.": ("კამერიდან გამოსახულება არ არის: {problem}.",
                                                "Нет изображения с камеры: {problem}."),
     "Kitchen": ("სამზარეულო", "Кухня"),
+    "Recordings are sealed: unlock the ledger (the wallet) to play them.": (
+        "ჩანაწერები დალუქულია: სანახავად გახსენით რეესტრი (საფულე).",
+        "Записи запечатаны: чтобы их смотреть, откройте реестр (кошелёк)."),
+    "{path} is not a sealed recording.": ("{path} არ არის დალუქული ჩანაწერი.", "{path} — не запечатанная запись."),
+    "The recording does not open with this terminal's key ({problem}).": (
+        "ჩანაწერი ამ ტერმინალის გასაღებით არ იხსნება ({problem}).",
+        "Запись не открывается ключом этого терминала ({problem})."),
 }

@@ -54,7 +54,7 @@ def when(ms: int) -> str:
 
 def qr_png(text: str) -> bytes:
     out = io.BytesIO()
-    segno.make(text, error="m").save(out, kind="png", scale=5, border=2)
+    segno.make(text, error="m").save(out, kind="png", scale=8, border=2)  # sharp module edges when scaled down
     return out.getvalue()
 
 
@@ -135,7 +135,7 @@ def check_document(sale: Mapping[str, Any], *, franchise: str, terminal_name: st
     customer_st = sale.get("customer_st", 0)
     if claim_url and short_code:
         images[QR_RESOURCE] = qr_png(claim_url)
-        side = 118 if narrow else 150
+        side = 130 if narrow else 150
         earned = tr("You earned {st} ST — scan to claim them.", st=customer_st)
         parts.append(f"<hr><div align='center'><b>{html.escape(earned)}</b>"
                      f"<br><img src='{QR_RESOURCE}' width='{side}' height='{side}'><br>"

@@ -121,6 +121,12 @@ class Wallet:
         secret = bytes(self._root.get_privkey_from_path(LOCAL_SECRETS_PATH))
         return HKDF(hashes.SHA256(), 32, salt=None, info=b"hotpot-terminal backup v1").derive(secret)
 
+    def recording_key(self) -> bytes:
+        """The 32-byte X25519 private key camera footage is sealed to (each segment under a key of its own, wrapped
+        to this key's public half, which the terminal keeps: recording needs no unlocked wallet, playback does)."""
+        secret = bytes(self._root.get_privkey_from_path(LOCAL_SECRETS_PATH))
+        return HKDF(hashes.SHA256(), 32, salt=None, info=b"hotpot-terminal recording v1").derive(secret)
+
     def claim_private_key(self, check_number: int) -> bytes:
         _check_index(check_number)
         return bytes(self._root.get_privkey_from_path(f"{ACCOUNT_PATH}/{CLAIM_CHAIN}/{check_number}"))
@@ -140,3 +146,11 @@ class Signer:
         if len(digest) != 32:
             raise ValueError("sign_digest takes a 32-byte digest")
         return bytes(self._key.sign(digest, hasher=None))
+
+
+def recording_public_key(private: bytes) -> bytes:
+    """The raw 32-byte X25519 public key of a recording key."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return X25519PrivateKey.from_private_bytes(private).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

@@ -133,12 +133,24 @@ def test_recordings_are_sealed_played_and_checked_and_alerts_acknowledged(qtbot:
         click(qtbot, view.export_button)
     finally:
         QFileDialog.getExistingDirectory = original
-    clip = next(out.glob("counter-*.avi"))
+    clip = next(out.glob("counter-*.hpv"))  # the sealed file as recorded: its hash is the ledger's
     proof = json.loads(clip.with_suffix(clip.suffix + ".proof.json").read_text())
     import hashlib
 
+    import cv2
+
     assert proof["sha256"] == hashlib.sha256(clip.read_bytes()).hexdigest() == files[full]["sha256"]
     assert proof["camera_id"] == "counter" and proof["record_seq"] >= 1 and "Exported" in view.play_status.text()
+    playable = cv2.VideoCapture(str(out / proof["playable_copy"]))  # and a copy any player opens
+    ok, frame = playable.read()
+    playable.release()
+    assert ok and frame.shape[:2] == (360, 640)
+
+    # Footage is sealed at rest: not one JPEG frame anywhere in the recordings folder.
+    jfif = b"\xff\xd8\xff\xe0\x00\x10JFIF"
+    recorded = [p for p in (Path(win.data_dir) / "recordings").rglob("*") if p.is_file()]
+    assert recorded and all(p.suffix == ".hpv" for p in recorded)
+    assert not any(jfif in p.read_bytes() for p in recorded)
 
     path = Path(view.selected_file())
     data = bytearray(path.read_bytes())
