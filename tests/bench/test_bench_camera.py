@@ -13,15 +13,24 @@ from pathlib import Path
 from camera.config import parse_camera_config
 from camera.demo import write_demo_video
 from camera.hub import CameraHub
+from camera.recorder import Sealer
+from terminal.cameras import Cameras
+from terminal.setup import create_terminal
+from tests.conftest import TEST_PASSPHRASE
 
 SECONDS = float(os.environ.get("BENCH_CAMERA_S", "6"))
 
 
-def _run(tmp: Path, video: Path, count: int, kind: str = "security") -> str:
+def _run(tmp: Path, video: Path, count: int, kind: str = "security", sealer: Sealer | None = None,
+         tables: int = 0) -> str:
     configs = [parse_camera_config({"id": f"cam-{i}", "name": f"Cam {i}", "kind": kind, "source": str(video),
                                     "loop": True, "width": 640, "height": 360, "fps": 15, "segment_s": 60,
                                     "masks": [[0, 0, 64, 36]]}) for i in range(count)]
-    hub = CameraHub(tmp / f"rec-{count}-{kind}")
+    configs += [parse_camera_config({"id": f"table-{i}", "name": f"Table {i}", "kind": "customer_table",
+                                     "source": str(video), "loop": True, "width": 640, "height": 360, "fps": 15,
+                                     "segment_s": 60}) for i in range(tables)]
+    count += tables
+    hub = CameraHub(tmp / f"rec-{count}-{kind}-{sealer is not None}", sealer=sealer)
     hub.start(configs)
     try:
         assert hub.wait_live(10)
@@ -41,7 +50,18 @@ def _run(tmp: Path, video: Path, count: int, kind: str = "security") -> str:
 
 def test_bench_camera_streams(tmp_path: Path) -> None:
     video = write_demo_video(tmp_path / "counter.avi", "counter")
+    term, _ = create_terminal(tmp_path / "term", franchise="Bench", terminal_name="C1", demo=True,
+                              passphrase=TEST_PASSPHRASE)
+    term.close()
+    cameras = Cameras(tmp_path / "term")  # its sealer: footage encrypted as it is written, as the app records
     print()
-    for count in (1, 4):
-        print(f"[bench camera] {_run(tmp_path, video, count)}")
-    print(f"[bench camera] {_run(tmp_path, video, 1, 'customer_table')} (face detection on every frame)")
+    try:
+        for count in (1, 4):
+            print(f"[bench camera] {_run(tmp_path, video, count)} (recorded as plain AVI)")
+            print(f"[bench camera] {_run(tmp_path, video, count, sealer=cameras._seal)} (recorded sealed)")
+        print(f"[bench camera] {_run(tmp_path, video, 1, 'customer_table', cameras._seal)} "
+              "(face detection on every frame, sealed)")
+        print(f"[bench camera] {_run(tmp_path, video, 4, sealer=cameras._seal, tables=1)} "
+              "(4 security + 1 customer_table, all sealed)")
+    finally:
+        cameras.close()
