@@ -80,12 +80,7 @@ class Cameras:
 
     def save(self, user: User | None, settings: dict[str, Any]) -> CameraConfig:
         who = require_camera_access(user)
-        try:
-            cam = parse_camera_config(settings)
-        except CameraConfigError as exc:
-            raise InvalidInput("Camera settings refused: {exc}.", exc=exc) from None
-        if cam.source_kind() == "file":
-            self._check_video_file(cam.source)
+        cam = self._checked(settings)
         at = now_ms()
         with self._lock, self.store.transaction() as conn:
             repos.save_camera(conn, cam.id, cam.to_dict(), at, who.name)
@@ -98,16 +93,22 @@ class Cameras:
     def test_source(self, user: User | None, settings: dict[str, Any]) -> np.ndarray:
         """A picture from the source these (unsaved) settings name: the editor's "test connection"."""
         require_camera_access(user)
+        cam = self._checked(settings)
+        try:
+            return grab_frame(cam)
+        except OSError as exc:
+            raise WrongState("No picture from the camera: {problem}.", problem=str(exc)) from None
+
+    def _checked(self, settings: dict[str, Any]) -> CameraConfig:
+        """Settings as `camera set`, the editor and its "test connection" take them: the shared rules, and a file
+        source only from the video folders."""
         try:
             cam = parse_camera_config(settings)
         except CameraConfigError as exc:
             raise InvalidInput("Camera settings refused: {exc}.", exc=exc) from None
         if cam.source_kind() == "file":
             self._check_video_file(cam.source)
-        try:
-            return grab_frame(cam)
-        except OSError as exc:
-            raise WrongState("No picture from the camera: {problem}.", problem=str(exc)) from None
+        return cam
 
     def video_folders(self) -> tuple[Path, ...]:
         """Where a file source may be: the data folder's video folder (and the demo's), nowhere else."""

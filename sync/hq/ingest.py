@@ -305,19 +305,7 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                             p["approved_by"], at))
             reversals += [(tid, p["refund_id"], party, amount) for party, amount in p["token_reversal"].items()]
     cur = conn.cursor()
-    for terminal_id, kind, p in camera_events:  # one HQ alert per incident of the till, counting its events
-        detail = {"alert_id": p["alert_id"], "camera_id": p["camera_id"], "first_at_ms": p["at_ms"],
-                  "last_at_ms": p["at_ms"], "count": 1, **({"error": p["error"]} if p.get("error") else {})}
-        await cur.execute(
-            "WITH seen AS (UPDATE alerts SET detail = detail || jsonb_build_object('count', "
-            "(detail ->> 'count')::int + 1, 'last_at_ms', GREATEST((detail ->> 'last_at_ms')::bigint, %s)) "
-            "WHERE terminal_id = %s AND kind = %s AND detail ->> 'alert_id' = %s AND acknowledged_at IS NULL "
-            "RETURNING id) INSERT INTO alerts (terminal_id, kind, detail) SELECT %s, %s, %s "
-            "WHERE NOT EXISTS (SELECT 1 FROM seen)",
-            (p["at_ms"], terminal_id, kind, str(p["alert_id"]), terminal_id, kind, json.dumps(detail)))
-    if camera_acks:  # the till's manager looked at it: HQ's alert says so (HQ's own acknowledgement is HQ's)
-        await cur.executemany("UPDATE alerts SET detail = detail || %s::jsonb WHERE terminal_id = %s AND kind IN "
-                              "('motion_after_hours', 'camera_failure') AND detail ->> 'alert_id' = %s", camera_acks)
+    await _camera_alerts(cur, camera_events, camera_acks)
     if kyc_cases:  # what the chain says of each case: the uploaded envelope must be this one (kyc.store_case)
         await cur.executemany("INSERT INTO kyc_submissions (case_id, terminal_id, sha256, account_id, submitted_at) "
                               "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id) DO NOTHING", kyc_cases)
@@ -368,3 +356,20 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                               "approved_by, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", refunds)
         await cur.executemany("INSERT INTO token_reversals (terminal_id, refund_id, party, amount) "
                               "VALUES (%s, %s, %s, %s)", reversals)
+
+
+async def _camera_alerts(cur: Any, events: list[tuple[str, str, dict[str, Any]]], acks: list[Any]) -> None:
+    """One HQ alert per incident of a till's cameras, counting its events; the till's acknowledgement on it."""
+    for terminal_id, kind, p in events:
+        detail = {"alert_id": p["alert_id"], "camera_id": p["camera_id"], "first_at_ms": p["at_ms"],
+                  "last_at_ms": p["at_ms"], "count": 1, **({"error": p["error"]} if p.get("error") else {})}
+        await cur.execute(
+            "WITH seen AS (UPDATE alerts SET detail = detail || jsonb_build_object('count', "
+            "(detail ->> 'count')::int + 1, 'last_at_ms', GREATEST((detail ->> 'last_at_ms')::bigint, %s)) "
+            "WHERE terminal_id = %s AND kind = %s AND detail ->> 'alert_id' = %s AND acknowledged_at IS NULL "
+            "RETURNING id) INSERT INTO alerts (terminal_id, kind, detail) SELECT %s, %s, %s "
+            "WHERE NOT EXISTS (SELECT 1 FROM seen)",
+            (p["at_ms"], terminal_id, kind, str(p["alert_id"]), terminal_id, kind, json.dumps(detail)))
+    if acks:  # the till's manager looked at it: HQ's alert says so (HQ's own acknowledgement is HQ's)
+        await cur.executemany("UPDATE alerts SET detail = detail || %s::jsonb WHERE terminal_id = %s AND kind IN "
+                              "('motion_after_hours', 'camera_failure') AND detail ->> 'alert_id' = %s", acks)
