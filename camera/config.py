@@ -48,6 +48,7 @@ class CameraConfig:
     motion_cooldown_s: int = 30
     opening_hours: OpeningHours | None = None  # motion outside them raises an alert
     loop: bool = False  # a file source starts again at its end (demos)
+    upload_all: bool = False  # every finished segment goes to HQ as evidence (when the uplink allows)
     roles: tuple[str, ...] = ("manager", "owner")  # who may watch it
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -75,7 +76,8 @@ class CameraConfig:
 
 MAX_USB_INDEX = 63  # /dev/video0 .. /dev/video63
 _FIELDS = ("id", "name", "kind", "source", "width", "height", "fps", "recording", "segment_s", "retention_days",
-           "quota_mb", "privacy", "masks", "motion_min_area", "motion_cooldown_s", "opening_hours", "loop", "roles")
+           "quota_mb", "privacy", "masks", "motion_min_area", "motion_cooldown_s", "opening_hours", "loop",
+           "upload_all", "roles")
 _REQUIRED = ("id", "name", "kind", "source")
 _INT_RANGES = {"width": (64, 7680), "height": (48, 4320), "fps": (1, 60), "segment_s": (5, 3600),
                "retention_days": (1, 3650), "quota_mb": (10, 10_000_000), "motion_min_area": (1, 10_000_000)}
@@ -127,7 +129,7 @@ def parse_camera_config(data: Mapping[str, Any]) -> CameraConfig:
     for key in _INT_RANGES:
         if key in data:
             values[key] = _int(key, data[key])
-    for key in ("recording", "loop"):
+    for key in ("recording", "loop", "upload_all"):
         if key in data:
             if not isinstance(data[key], bool):
                 raise CameraConfigError(f"camera setting {key!r} must be true or false, not {data[key]!r}")

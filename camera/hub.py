@@ -124,6 +124,12 @@ class CameraHub:
         self.runners[config.id] = runner
         runner.start()
 
+    def remove(self, camera_id: str) -> None:
+        """A camera taken off: its runner stops (closing its segment); the others go on."""
+        runner = self.runners.pop(camera_id, None)
+        if runner is not None:
+            runner.stop()
+
     def still(self, camera_id: str, max_age_s: float = 2.0) -> np.ndarray:
         """A copy of the camera's newest frame, as every viewer sees it (privacy applied), for the KYC desk: taken
         from the running stream, never by opening the device a second time. LookupError when the camera is not

@@ -9,14 +9,12 @@ import logging
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from camera.capture import grab_frame
 from camera.config import CameraConfig, CameraConfigError, parse_camera_config
@@ -24,8 +22,8 @@ from camera.demo import write_demo_video
 from camera.hub import CameraHub, CameraRunner, CameraStatus
 from camera.motion import MotionEvent
 from camera.privacy import TableConsent, consent
-from camera.recorder import SEALED_SUFFIX, Segment, Sink, file_sha256, write_playable
-from sync.protocol import stream
+from camera.recorder import SEALED_SUFFIX, Segment, Sink, enforce_retention, file_sha256, write_playable
+from sync.protocol import footage, stream
 from terminal.core.errors import InvalidInput, NotAllowed, NotFound, WrongState
 from terminal.core.orders import clean_text
 from terminal.core.users import Role, User
@@ -40,8 +38,8 @@ logger = logging.getLogger(__name__)
 RECORDINGS = "recordings"
 VIDEO = "video"  # video files a manager may play as a camera (a demo, a recorded test feed)
 DEMO_VIDEO = "demo-video"
-SEALED_MAGIC = b"HPREC001"  # a sealed segment: this, the ephemeral X25519 public key, then the STREAM file
 INCIDENT_GAP_MS = 30 * 60_000  # alerts of one camera and kind less than this apart are one incident
+DEFAULT_RETENTION_DAYS = CameraConfig.retention_days  # a removed camera's recordings: as long as a new camera's
 PLAYBACK_MARGIN_MS = 5_000  # the footage of an incident: its segments from a little before to a little after
 
 
@@ -89,6 +87,17 @@ class Cameras:
         if self.hub is not None:
             self.hub.apply(cam)  # the running wall takes it now, not at the next start
         return cam
+
+    def remove(self, user: User | None, camera_id: str) -> None:
+        """Take a camera off: it stops now; its recordings stay (evidence) until the default retention passes."""
+        who = require_camera_access(user)
+        at = now_ms()
+        with self._lock, self.store.transaction() as conn:
+            if not repos.delete_camera(conn, camera_id):
+                raise NotFound("There is no camera {camera_id!r}.", camera_id=camera_id)
+            append_record(conn, self.terminal_id, "camera_removed", {"camera_id": camera_id, "user": who.name}, at)
+        if self.hub is not None:
+            self.hub.remove(camera_id)
 
     def test_source(self, user: User | None, settings: dict[str, Any]) -> np.ndarray:
         """A picture from the source these (unsaved) settings name: the editor's "test connection"."""
@@ -144,7 +153,18 @@ class Cameras:
             return
         self.hub = CameraHub(self.recordings, sealer=self._seal, on_segment=self._segment, on_motion=self._motion,
                              on_state=self._state)
-        self.hub.start(self.configs())
+        configs = self.configs()
+        self.hub.start(configs)
+        self._retire_removed({c.id for c in configs})
+
+    def _retire_removed(self, running: set[str]) -> None:
+        """Recordings of cameras taken off still go when the default retention has passed."""
+        if not self.recordings.is_dir():
+            return
+        for folder in self.recordings.iterdir():
+            if folder.is_dir() and folder.name not in running and not folder.name.startswith("."):
+                enforce_retention(folder, retention_days=DEFAULT_RETENTION_DAYS, quota_bytes=2**62, now=time.time(),
+                                  min_free_bytes=0)
 
     # --- footage sealed at rest ---
 
@@ -157,9 +177,10 @@ class Cameras:
             raise OSError("footage is not recorded until the terminal's wallet has been unlocked once")
         public = bytes.fromhex(value)
         ephemeral = X25519PrivateKey.generate()
-        ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        key = _segment_key(ephemeral.exchange(X25519PublicKey.from_public_bytes(public)), ephemeral_public, public)
-        out.write(SEALED_MAGIC + ephemeral_public)
+        ephemeral_public = ephemeral.public_key().public_bytes_raw()
+        key = footage.segment_key(ephemeral.exchange(X25519PublicKey.from_public_bytes(public)), ephemeral_public,
+                                  public)
+        out.write(footage.SEALED_MAGIC + ephemeral_public)
         return stream.Writer(out, key=key)
 
     def open_recording(self, user: User | None, path: str, wallet: Wallet | None) -> bytes:
@@ -168,19 +189,17 @@ class Cameras:
         require_camera_access(user)
         if wallet is None:
             raise WrongState("Recordings are sealed: unlock the ledger (the wallet) to play them.")
-        private = X25519PrivateKey.from_private_bytes(wallet.recording_key())
-        public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         with open(path, "rb") as fh:
-            head = fh.read(len(SEALED_MAGIC) + 32)
-            if len(head) != len(SEALED_MAGIC) + 32 or not head.startswith(SEALED_MAGIC):
-                raise WrongState("{path} is not a sealed recording.", path=Path(path).name)
-            ephemeral = head[len(SEALED_MAGIC):]
-            key = _segment_key(private.exchange(X25519PublicKey.from_public_bytes(ephemeral)), ephemeral, public)
-            try:
-                plain, complete = stream.salvage(fh, key=key)
-            except stream.StreamError as exc:
-                raise WrongState("The recording does not open with this terminal's key ({problem}).",
-                                 problem=str(exc)) from None
+            data = fh.read()
+        try:
+            key = footage.key_for(data[:footage.HEAD_LEN], wallet.recording_key())
+        except footage.FootageError:
+            raise WrongState("{path} is not a sealed recording.", path=Path(path).name) from None
+        try:
+            plain, complete = footage.open_sealed(data, key)
+        except footage.FootageError as exc:
+            raise WrongState("The recording does not open with this terminal's key ({problem}).",
+                             problem=str(exc)) from None
         if not complete:
             logger.warning("%s was cut short (a crash while recording?): playing every chunk that verifies", path)
         return plain
@@ -239,10 +258,13 @@ class Cameras:
         record = {"camera_id": seg.camera_id, "file": seg.path.name, "day": seg.path.parent.name,
                   "started_at_ms": started_ms, "ended_at_ms": ended_ms, "frames": seg.frames, "bytes": seg.bytes,
                   "sha256": seg.sha256}
+        runner = self.hub.runners.get(seg.camera_id) if self.hub is not None else None
         with self._lock, self.store.transaction() as conn:
             repos.insert_camera_segment(conn, str(seg.path.relative_to(self.recordings)), seg.camera_id,
                                         started_ms, ended_ms, seg.frames, seg.bytes, seg.sha256)
             append_record(conn, self.terminal_id, "camera_segment", record, now_ms())
+            if runner is not None and runner.config.upload_all:  # sent to HQ after its record, when the uplink allows
+                repos.want_evidence(conn, [seg.sha256], "auto", now_ms())
 
     def _motion(self, event: MotionEvent) -> None:
         """Motion outside opening hours is an alert, unless a shift is open (staff at work late or early)."""
@@ -278,6 +300,7 @@ class Cameras:
                                                          last + PLAYBACK_MARGIN_MS)
                 incident["segments"] = [{**seg, "file": str(self.recordings / seg["path"])} for seg in segments
                                         if (self.recordings / seg["path"]).exists()]
+                incident["hq"] = _evidence_state(repos.evidence_of(self.store, [s["sha256"] for s in segments]))
         return incidents
 
     def acknowledge(self, user: User | None, alert_id: int, note: str = "") -> None:
@@ -354,6 +377,11 @@ class Cameras:
         return recorded is not None and full.exists() and file_sha256(full) == recorded
 
 
-def _segment_key(shared: bytes, ephemeral_public: bytes, recording_public: bytes) -> bytes:
-    return HKDF(hashes.SHA256(), 32, salt=None,
-                info=b"hotpot-terminal segment v1" + ephemeral_public + recording_public).derive(shared)
+def _evidence_state(uploads: list[dict[str, Any]]) -> str | None:
+    """What HQ has of an incident's footage: None (not asked for), 'sending', 'refused' (HQ found a segment differs
+    from the ledger), 'sent' (all it asked for is verified there)."""
+    if not uploads:
+        return None
+    if any(u["outcome"] == "refused" for u in uploads):
+        return "refused"
+    return "sending" if any(u["done_at_ms"] is None for u in uploads) else "sent"

@@ -163,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the customer-facing window: on a second screen when there is one (auto), always, never")
     p.add_argument("--z-variance-limit", metavar="TETRI",
                    help="how far the counted drawer may be off before only a manager may close the shift")
+    p.add_argument("--evidence-rate", type=int, metavar="KIB_PER_S",
+                   help="how fast camera footage HQ asked for is uploaded (sales always go first); 256 by default")
     sub.add_parser("seal", parents=[common], help="seal every pending record into signed blocks now")
     p = sub.add_parser("enroll", parents=[common], help="enroll this terminal with HQ using a one-time code")
     p.add_argument("--hq", required=True, help="HQ URL, e.g. https://hq.example")
@@ -548,8 +550,11 @@ def _status(term: Terminal, args: argparse.Namespace) -> int:
 
 
 def _settings(term: Terminal, args: argparse.Namespace) -> int:
-    if args.receipt_width is not None or args.z_variance_limit is not None or args.customer_display is not None:
+    if args.receipt_width is not None or args.z_variance_limit is not None or args.customer_display is not None \
+            or args.evidence_rate is not None:
         user = _acting_user(term, args)
+        if args.evidence_rate is not None:
+            term.set_evidence_rate(user, args.evidence_rate)
         if args.customer_display is not None:
             term.set_customer_display(user, args.customer_display)
         if args.receipt_width is not None:
@@ -557,9 +562,11 @@ def _settings(term: Terminal, args: argparse.Namespace) -> int:
         if args.z_variance_limit is not None:
             term.set_z_variance_limit(user, parse_tetri(args.z_variance_limit, "variance limit"))
     width, limit, display = term.receipt_width_mm(), term.z_variance_limit(), term.customer_display()
-    _out(args, {"receipt_width_mm": width, "z_variance_limit": limit, "customer_display": display},
+    rate = term.evidence_rate_kib()
+    _out(args, {"receipt_width_mm": width, "z_variance_limit": limit, "customer_display": display,
+                "evidence_rate_kib": rate},
          f"Receipt paper: {width} mm\nDrawer variance a cashier may close with: {format_gel(limit)}\n"
-         f"Customer display: {display}")
+         f"Customer display: {display}\nFootage uploads to HQ: at most {rate} KiB/s, after sales")
     return EXIT_OK
 
 

@@ -72,6 +72,9 @@ logger = logging.getLogger(__name__)
 
 RECEIPT_WIDTHS = (80, 58)
 DEFAULT_Z_VARIANCE_LIMIT = 2_000  # tetri
+# Camera footage to HQ (issue 21): 2 Mbit/s of a shop's uplink by default; from a slow line to a fast one.
+DEFAULT_EVIDENCE_RATE_KIB = 256
+EVIDENCE_RATE_RANGE = (16, 102_400)
 CUSTOMER_DISPLAY_MODES = ("auto", "on", "off")
 
 # A terminal not enrolled with HQ prints a claim link that says so (.invalid never resolves, RFC 2606); enrollment
@@ -708,6 +711,20 @@ class Terminal:
                                items=', '.join(CUSTOMER_DISPLAY_MODES), mode=mode)
         with self.store.transaction() as conn:
             repos.set_meta(conn, "customer_display", mode)
+
+    def evidence_rate_kib(self) -> int:
+        """How fast camera footage goes up to HQ as evidence, in KiB/s (sales always go first)."""
+        value = self.store.meta("evidence_rate_kib")
+        return int(value) if value is not None and value.isdigit() else DEFAULT_EVIDENCE_RATE_KIB
+
+    def set_evidence_rate(self, user: User, kib_per_s: int) -> None:
+        require_role(user, Role.MANAGER, "set the footage upload rate")
+        low, high = EVIDENCE_RATE_RANGE
+        if not low <= kib_per_s <= high:
+            raise InvalidInput("The footage upload rate is {low} to {high} KiB/s, not {rate}.", low=low, high=high,
+                               rate=kib_per_s)
+        with self.store.transaction() as conn:
+            repos.set_meta(conn, "evidence_rate_kib", str(kib_per_s))
 
     def user_pref(self, user: User, key: str) -> str | None:
         """A user's own setting at this till (the camera wall's layout...); local, not in the ledger."""

@@ -27,6 +27,7 @@ from terminal.core.errors import InvalidInput, WrongState
 from terminal.core.kyc import STATUSES as KYC_STATUSES
 from terminal.core.menu import MenuItem, menu_item_from_dict
 from terminal.core.tokens import TokenPolicy, policy_from_dict
+from terminal.evidence import SLICE_S, EvidenceReport, Throttle, rate_of, send_evidence
 from terminal.kyc import upload_pending
 from terminal.ledger import progress
 from terminal.ledger.journal import append_record
@@ -131,6 +132,10 @@ class TerminalOutbox:
                                      note[:500] if isinstance(note, str) and note else None)
         if isinstance(updates.get("kyc_cursor"), int):
             repos.set_meta(conn, "kyc_cursor", str(updates["kyc_cursor"]))
+        wanted = [s for s in updates.get("evidence", []) if isinstance(s, str) and len(s) == 64
+                  and all(c in "0123456789abcdef" for c in s)]
+        if wanted:  # footage HQ asked for (staff requested an incident's segments): the upload job sends it
+            repos.want_evidence(conn, wanted, "requested", at)
 
     def note_contact(self, ok: bool, error: str | None) -> None:
         with self.store.transaction() as conn:
@@ -217,6 +222,7 @@ class SyncRound:
     records: int = 0
     applied_updates: int = 0
     kyc_uploaded: int = 0
+    evidence: EvidenceReport | None = None
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -234,7 +240,7 @@ class SyncService:
     def __init__(self, data_dir: Path, wallet: Wallet, *, seal_policy: SealPolicy | None = None,
                  push_every_s: float = 5.0, pull_every_s: float = 60.0, seal_every_s: float = 1.0,
                  on_change: Callable[[], None] | None = None, local_only: bool = False,
-                 backup_check_s: float = 600.0) -> None:
+                 backup_check_s: float = 600.0, evidence_every_s: float = 3.0) -> None:
         self.store = open_store(data_dir)
         self.terminal_id = self.store.terminal_id()
         hq_url, key = self.store.meta("hq_url"), self.store.meta("hq_receipt_key")
@@ -260,8 +266,11 @@ class SyncService:
         self.seal_policy = seal_policy or SealPolicy()
         self.push_every_s, self.pull_every_s, self.seal_every_s = push_every_s, pull_every_s, seal_every_s
         self.on_change = on_change
-        self._failures = 0
-        self._next_push_at = 0.0
+        self.recordings = Path(data_dir) / "recordings"
+        self.evidence_every_s = evidence_every_s
+        self.throttle = Throttle(rate_of(self.store))
+        self._failures = self._evidence_failures = 0
+        self._next_push_at = self._next_evidence_at = 0.0
         self._lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
 
@@ -271,7 +280,7 @@ class SyncService:
 
     # --- one round, for `sync --once` and tests ---
 
-    def run_once(self) -> SyncRound:
+    def run_once(self, evidence_budget_s: float = float("inf")) -> SyncRound:
         result = SyncRound()
         with self._lock:
             result.sealed_blocks = len(self._seal(force=True))
@@ -294,6 +303,10 @@ class SyncService:
                 result.applied_updates = syncer.pull()
             except (SyncError, InvalidInput) as exc:
                 result.errors.append(f"pull: {exc}")
+            try:  # footage HQ asked for, after everything else (the CLI's round sends all of it)
+                result.evidence = self._send_evidence(budget_s=evidence_budget_s)
+            except (SyncError, WrongState, OSError) as exc:
+                result.errors.append(f"evidence: {exc}")
             self.outbox.note_contact(not result.errors, "; ".join(result.errors) or None)
         return result
 
@@ -308,6 +321,7 @@ class SyncService:
             self._scheduler.add_job(self._push_job, "interval", seconds=self.push_every_s, id="push")
             self._scheduler.add_job(self._pull_job, "interval", seconds=self.pull_every_s, id="pull",
                                     next_run_time=None)
+            self._scheduler.add_job(self._evidence_job, "interval", seconds=self.evidence_every_s, id="evidence")
         self._scheduler.add_job(self._backup_job, "interval", seconds=self.backup_check_s, id="backup",
                                 next_run_time=datetime.now().astimezone() + timedelta(
                                     seconds=min(60.0, self.backup_check_s)))
@@ -330,6 +344,35 @@ class SyncService:
         key = self.store.meta("hq_receipt_key")
         assert key is not None
         return upload_pending(self.store, self.client.put_kyc_case, bytes.fromhex(key))
+
+    def _send_evidence(self, budget_s: float) -> EvidenceReport | None:
+        if self.client is None or not repos.evidence_summary(self.store)["waiting"]:
+            return None
+        self.throttle.rate = rate_of(self.store)
+        return send_evidence(self.store, self.recordings, self.client, self.wallet, self.throttle, budget_s=budget_s,
+                             yield_to=lambda: self.outbox.first_unacknowledged() is not None)
+
+    def _evidence_job(self) -> None:
+        """A turn of footage upload (at most SLICE_S, and never while a sealed block waits: sales go first)."""
+        if self.syncer is None or time.monotonic() < max(self._next_push_at, self._next_evidence_at):
+            return
+        with self._lock:
+            if self.outbox.first_unacknowledged() is not None:
+                return
+            try:
+                report = self._send_evidence(budget_s=SLICE_S)
+            except (SyncError, WrongState, OSError) as exc:
+                # Its own backoff: a refused piece of footage must not slow the sales' pushes down.
+                self._evidence_failures += 1
+                self._next_evidence_at = time.monotonic() + backoff_s(self._evidence_failures)
+                self.outbox.note_contact(not exc.retryable if isinstance(exc, SyncError) else True,
+                                         f"footage: {exc}")
+                logger.info("footage upload failed: %s", exc)
+                report = None
+            else:
+                self._evidence_failures = 0
+        if report is not None and (report.stored or report.missing or report.refused or report.bytes):
+            self._changed()
 
     def _seal(self, *, force: bool) -> list[BlockHeader]:
         return seal_pending(self.store, self.terminal_id, self.wallet.signer.sign_digest, now_ms,

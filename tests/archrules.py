@@ -9,7 +9,7 @@ from pathlib import Path
 OURS = ("terminal", "sync", "camera")
 # The terminal's service layer: the facade (one transaction per counter action) and the services beside it.
 SERVICES = {"terminal.services", "terminal.syncing", "terminal.cameras", "terminal.setup", "terminal.tickets",
-            "terminal.kyc", "terminal.backup"}
+            "terminal.kyc", "terminal.backup", "terminal.evidence"}
 BELOW_SERVICES = {"terminal.core", "terminal.store", "terminal.wallet", "terminal.ledger", "sync.protocol",
                   "sync.client", "camera"}
 # What the programs (CLI, GUI, the scripted demo) may reach: the services, and the pure layers. Never the store,

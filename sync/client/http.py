@@ -109,6 +109,24 @@ class HQClient:
         return self._call("PUT", f"/api/v1/terminals/{self.terminal_id}/kyc/{case_id}", raw=envelope, signed=True,
                           content_type="application/octet-stream")[1]
 
+    def evidence_status(self, sha256: str) -> dict[str, Any]:
+        """How much of a camera segment HQ holds already (an upload resumes there)."""
+        return self._call("GET", f"/api/v1/terminals/{self.terminal_id}/evidence/{sha256}", signed=True)[1]
+
+    def put_evidence(self, sha256: str, offset: int, piece: bytes) -> dict[str, Any]:
+        """A piece of a camera segment's sealed bytes at `offset`. Refused (409 wrong_offset, with HQ's `received`)
+        when HQ holds another amount; Refused (422 segment_mismatch) when the whole does not hash to the ledger's."""
+        return self._call("PUT", f"/api/v1/terminals/{self.terminal_id}/evidence/{sha256}?offset={offset}",
+                          raw=piece, signed=True, content_type="application/octet-stream")[1]
+
+    def put_evidence_key(self, sha256: str, envelope: bytes) -> dict[str, Any]:
+        """The segment's key sealed to HQ's KYC key; HQ answers with its signed receipt."""
+        return self._call("PUT", f"/api/v1/terminals/{self.terminal_id}/evidence/{sha256}/key", raw=envelope,
+                          signed=True, content_type="application/octet-stream")[1]
+
+    def evidence_missing(self, sha256: str) -> dict[str, Any]:
+        return self._call("POST", f"/api/v1/terminals/{self.terminal_id}/evidence/{sha256}/missing", signed=True)[1]
+
     def head(self) -> dict[str, Any]:
         return self._call("GET", f"/api/v1/terminals/{self.terminal_id}/head", signed=True)[1]
 

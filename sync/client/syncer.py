@@ -118,8 +118,10 @@ class Syncer:
         kyc_cursor = updates.get("kyc_cursor", kyc_after)
         if not isinstance(kyc_cursor, int) or kyc_cursor < kyc_after or not isinstance(updates.get("kyc", []), list):
             raise SyncError("HQ sent a KYC decisions cursor that goes backwards")
+        if not isinstance(updates.get("evidence", []), list):
+            raise SyncError("HQ sent a list of wanted footage that is not a list")
         changes = len(updates.get("menu", [])) + len(updates.get("policies", [])) + len(updates.get("claims", [])) \
-            + len(updates.get("kyc", []))
+            + len(updates.get("kyc", [])) + len(updates.get("evidence", []))
         if changes or updates["cursor"] != cursor or claims_cursor != claims_after or kyc_cursor != kyc_after:
             self.outbox.apply_updates(updates)
         return changes

@@ -218,7 +218,8 @@ async def alerts(conn: Conn, franchise: int | None, show: str, page: int) -> tup
     if franchise is not None:
         base += " AND a.terminal_id IS NOT NULL"
     found = await rows(conn, f"SELECT a.id, a.terminal_id, t.name AS terminal, a.kind, a.detail, a.created_at, "
-                             f"a.acknowledged_at, a.acknowledged_by, a.note {base} ORDER BY a.id DESC "
+                             f"a.acknowledged_at, a.acknowledged_by, a.note, (SELECT min(r.id) FROM "
+                             f"evidence_requests r WHERE r.alert_id = a.id) AS footage {base} ORDER BY a.id DESC "
                              "LIMIT %(limit)s OFFSET %(offset)s", params)
     total = await rows(conn, f"SELECT count(*) AS n {base}", params)
     return found, int(total[0]["n"])

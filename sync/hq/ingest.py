@@ -212,7 +212,7 @@ async def _store(conn: AsyncConnection[Any], terminal: dict[str, Any], block: Bl
             "COPY records (terminal_id, seq, block_height, type, created_at_ms, body) FROM STDIN") as copy:
         for rec, body in zip(records, block.records, strict=True):
             await copy.write_row((rec.terminal_id, rec.seq, h.height, rec.type, rec.created_at_ms, body))
-    await materialise(conn, terminal, records, unconfirmed)
+    await materialise(conn, terminal, records, unconfirmed, h.height)
     return received_at
 
 
@@ -232,7 +232,7 @@ async def _date_mints_sold_earlier(conn: AsyncConnection[Any], terminal_id: str,
 
 
 async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], records: Sequence[Record],
-                      unconfirmed: set[str]) -> None:
+                      unconfirmed: set[str], height: int) -> None:
     """The books from records the rules allowed: sales and their parts, shifts, refunds, order status. Every row
     carries its terminal; bulk rows go by COPY. A mint in `unconfirmed` (a sale made before the terminal enrolled)
     is booked but held until an hq_admin confirms it."""
@@ -253,6 +253,7 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
     kyc_cases: Rows = []
     camera_events: list[tuple[str, str, dict[str, Any]]] = []
     camera_acks: Rows = []
+    segments: Rows = []
     # A sale's token_mint is the very next record: when both are in this block, the sale row is written complete
     # (one COPY) instead of being patched by an UPDATE per sale.
     mint_of = {r.payload["sale_id"]: r.payload for r in records if r.type == "token_mint"}
@@ -295,6 +296,9 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
             refused_updates.append((tid, json.dumps({"seq": rec.seq, **p})))
         elif rec.type == "camera_alert":  # after-hours motion, a camera down: for the console's alert list
             camera_events.append((tid, CAMERA_ALERT_KINDS[p["kind"]], p))
+        elif rec.type == "camera_segment":  # footage HQ may ask for as evidence: it must hash to this
+            segments.append((tid, p["sha256"], p["camera_id"], f"{p['day']}/{p['file']}", p["started_at_ms"],
+                             p["ended_at_ms"], p["frames"], p["bytes"], rec.seq, height))
         elif rec.type == "camera_alert_acknowledged":
             camera_acks.append((json.dumps({"acknowledged_at_till_by": p["user"], "till_note": p.get("note", "")}),
                                 tid, str(p["alert_id"])))
@@ -306,6 +310,10 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
             reversals += [(tid, p["refund_id"], party, amount) for party, amount in p["token_reversal"].items()]
     cur = conn.cursor()
     await _camera_alerts(cur, camera_events, camera_acks)
+    if segments:
+        await cur.executemany("INSERT INTO camera_segments (terminal_id, sha256, camera_id, file, started_at_ms, "
+                              "ended_at_ms, frames, size, record_seq, block_height) VALUES (%s, %s, %s, %s, %s, %s, "
+                              "%s, %s, %s, %s) ON CONFLICT DO NOTHING", segments)
     if kyc_cases:  # what the chain says of each case: the uploaded envelope must be this one (kyc.store_case)
         await cur.executemany("INSERT INTO kyc_submissions (case_id, terminal_id, sha256, account_id, submitted_at) "
                               "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id) DO NOTHING", kyc_cases)

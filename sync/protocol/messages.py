@@ -59,6 +59,12 @@ def kyc_receipt_payload(terminal_id: str, case_id: str, sha256: str, received_at
             "received_at_ms": received_at_ms}
 
 
+def evidence_receipt_payload(terminal_id: str, sha256: str, cid: str, stored_at_ms: int) -> dict[str, Any]:
+    """HQ's receipt for a camera segment it verified against the ledger's hash and can open (docs/protocol.md)."""
+    return {"purpose": "hotpot/evidence-receipt/v1", "terminal_id": terminal_id, "sha256": sha256, "cid": cid,
+            "stored_at_ms": stored_at_ms}
+
+
 def receipt_digest_input(receipt: dict[str, Any]) -> bytes:
     return canonical_json(receipt)
 

@@ -31,6 +31,7 @@ RECORD_TYPES = frozenset({
     "quarantine_resolved",
     "wallet_restored",
     "camera_configured",
+    "camera_removed",
     "camera_segment",
     "camera_alert",
     "camera_alert_acknowledged",

@@ -231,6 +231,11 @@ class CameraConfigured(Payload):
     config: dict[str, Any]  # camera.config's settings; the terminal validated them with its camera rules
 
 
+class CameraRemoved(Payload):
+    camera_id: CameraId
+    user: Name
+
+
 class CameraSegment(Payload):
     camera_id: CameraId
     file: Name
@@ -302,6 +307,7 @@ SCHEMAS: dict[str, type[Payload]] = {
     "quarantine_resolved": QuarantineResolved,
     "wallet_restored": WalletRestored,
     "camera_configured": CameraConfigured,
+    "camera_removed": CameraRemoved,
     "camera_segment": CameraSegment,
     "camera_alert": CameraAlert,
     "camera_alert_acknowledged": CameraAlertAcknowledged,

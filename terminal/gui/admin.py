@@ -18,7 +18,6 @@ from terminal.gui.qt import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
-    QMessageBox,
     QSpinBox,
     QStackedWidget,
     Qt,
@@ -27,7 +26,17 @@ from terminal.gui.qt import (
     QWidget,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import MoneyEdit, button, dialog_buttons, form_layout, label, panel, row_table, show_error
+from terminal.gui.widgets import (
+    MoneyEdit,
+    button,
+    confirm,
+    dialog_buttons,
+    form_layout,
+    label,
+    panel,
+    row_table,
+    show_error,
+)
 
 ROLES = (Role.CASHIER, Role.MANAGER, Role.OWNER)
 
@@ -223,14 +232,9 @@ class AdminView(QWidget):
         if user is None:
             return
         if user.active:
-            box = QMessageBox(QMessageBox.Icon.Question, tr("Deactivate"),
-                              tr("{name} will no longer be able to log in. Their sales stay theirs.", name=user.name),
-                              QMessageBox.StandardButton.NoButton, self)
-            box.setObjectName("confirm-deactivate")
-            yes = box.addButton(tr("Deactivate"), QMessageBox.ButtonRole.AcceptRole)
-            box.addButton(tr("Cancel"), QMessageBox.ButtonRole.RejectRole)
-            box.exec()
-            if box.clickedButton() is not yes:
+            if not confirm(self, tr("Deactivate"), tr("{name} will no longer be able to log in. Their sales stay "
+                                                      "theirs.", name=user.name), tr("Deactivate"),
+                           "confirm-deactivate"):
                 return
         self._act(lambda by: self.session.term.set_user_active(by, user.name, not user.active))
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from camera.config import KINDS, CameraConfig
 from camera.recorder import SEALED_SUFFIX, SegmentPlayer
-from terminal.cameras import Cameras, require_camera_access
+from terminal.cameras import DEFAULT_RETENTION_DAYS, Cameras, require_camera_access
 from terminal.core.errors import UserFacingError
 from terminal.gui.i18n import tr, tr_error
 from terminal.gui.qt import (
@@ -27,7 +27,11 @@ from terminal.gui.qt import (
     QImage,
     QLabel,
     QLineEdit,
+    QPainter,
+    QPen,
     QPixmap,
+    QPointF,
+    QRectF,
     QSizePolicy,
     QSlider,
     QSpinBox,
@@ -41,7 +45,15 @@ from terminal.gui.qt import (
     Signal,
 )
 from terminal.gui.session import Session
-from terminal.gui.widgets import button, dialog_buttons, form_layout, label, panel, row_table, show_error
+from terminal.gui.widgets import (
+    button,
+    confirm,
+    dialog_buttons,
+    label,
+    panel,
+    row_table,
+    show_error,
+)
 
 LAYOUTS = (1, 4, 9)
 KIND_NAMES = {"security": "Security", "kitchen": "Kitchen", "customer_table": "Customer table"}
@@ -98,6 +110,100 @@ class NoteDialog(QDialog):
         layout.addWidget(dialog_buttons(self, tr("Acknowledge"), self.accept))
 
 
+class MaskCanvas(QWidget):
+    """The test picture with the privacy masks on it: drag to draw a rectangle, right-click one to take it away.
+    Masks are kept in the camera's configured pixels, whatever size the picture is shown at."""
+
+    changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("mask-canvas")
+        self.setMinimumSize(320, 240)
+        self.image: QImage | None = None
+        self.frame_size = (640, 480)
+        self.masks: list[tuple[int, int, int, int]] = []
+        self._start: QPointF | None = None
+        self._now: QPointF | None = None
+        self.hint = ""
+
+    def set_picture(self, image: np.ndarray | None, width: int, height: int) -> None:
+        self.frame_size = (width, height)
+        if image is None:
+            self.image = None
+        else:
+            h, w = image.shape[:2]
+            self.image = QImage(image.data, w, h, image.strides[0], QImage.Format.Format_BGR888).copy()
+        self.update()
+
+    def _area(self) -> QRectF:
+        """Where the picture sits in the widget (its aspect kept, centred)."""
+        fw, fh = self.frame_size
+        scale = min(self.width() / fw, self.height() / fh)
+        w, h = fw * scale, fh * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def _to_frame(self, point: QPointF) -> tuple[int, int]:
+        area, (fw, fh) = self._area(), self.frame_size
+        x = (point.x() - area.x()) * fw / area.width()
+        y = (point.y() - area.y()) * fh / area.height()
+        return int(min(max(x, 0), fw)), int(min(max(y, 0), fh))
+
+    def _to_widget(self, mask: tuple[int, int, int, int]) -> QRectF:
+        area, (fw, fh) = self._area(), self.frame_size
+        x, y, w, h = mask
+        return QRectF(area.x() + x * area.width() / fw, area.y() + y * area.height() / fh, w * area.width() / fw,
+                      h * area.height() / fh)
+
+    def mousePressEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        if self.image is None:
+            return
+        if event.button() == Qt.MouseButton.RightButton:
+            point = event.position()
+            hit = [m for m in self.masks if self._to_widget(m).contains(point)]
+            if hit:
+                self.masks.remove(hit[-1])
+                self.changed.emit()
+                self.update()
+            return
+        self._start = self._now = event.position()
+
+    def mouseMoveEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        if self._start is not None:
+            self._now = event.position()
+            self.update()
+
+    def mouseReleaseEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        if self._start is None:
+            return
+        (x1, y1), (x2, y2) = self._to_frame(self._start), self._to_frame(event.position())
+        self._start = self._now = None
+        x, y, w, h = min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1)
+        if w >= 4 and h >= 4:  # a click is not a mask
+            self.masks.append((x, y, w, h))
+            self.changed.emit()
+        self.update()
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), Qt.GlobalColor.black)
+        area = self._area()
+        if self.image is None:
+            painter.setPen(Qt.GlobalColor.lightGray)
+            painter.drawText(self.rect().adjusted(16, 16, -16, -16),
+                             int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.hint)
+        else:
+            painter.drawImage(area, self.image)
+        painter.setPen(QPen(Qt.GlobalColor.white, 1))
+        for mask in self.masks:  # as the recording will show it: filled
+            painter.fillRect(self._to_widget(mask), Qt.GlobalColor.black)
+            painter.drawRect(self._to_widget(mask))
+        if self._start is not None and self._now is not None:
+            painter.setPen(QPen(Qt.GlobalColor.yellow, 2, Qt.PenStyle.DashLine))
+            painter.drawRect(QRectF(self._start, self._now).normalized())
+        painter.end()
+
+
 class CameraSettingsDialog(QDialog):
     """A camera's settings as a manager edits them: checked by the same rules as `hotpot-terminal camera set`,
     tried on the source before saving ("Test connection" shows a picture), applied to the running wall at once.
@@ -113,15 +219,18 @@ class CameraSettingsDialog(QDialog):
             "recording": True, "segment_s": 60, "retention_days": 14, "quota_mb": 2048, "motion_min_area": 1500,
             "motion_cooldown_s": 30, "opening_hours": "", "roles": ["manager", "owner"]}
         self.base = current
-        root = QHBoxLayout(self)
-        form = form_layout()
+        self.setMinimumWidth(980)
+        outer = QVBoxLayout(self)
+        root = QHBoxLayout()
+        outer.addLayout(root, 1)
+        grid = QGridLayout()  # label, field, label, field: every setting on one screen of a 1024x768 till
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(8)
         self.fields: dict[str, QLineEdit] = {}
-        for key, name in (("id", tr("Code")), ("name", tr("Name")), ("source", tr("Source")),
-                          ("opening_hours", tr("Opening hours"))):
+        for key in ("id", "name", "source", "opening_hours"):
             edit = QLineEdit(str(current.get(key) or ""))
             edit.setObjectName(f"camera-{key}")
             self.fields[key] = edit
-            form.addRow(name, edit)
         self.fields["id"].setReadOnly(config is not None)
         self.fields["source"].setPlaceholderText("rtsp://10.0.0.7/live · usb:0 · /…/video/door.avi")
         self.fields["opening_hours"].setPlaceholderText("10:00-23:00")
@@ -129,49 +238,92 @@ class CameraSettingsDialog(QDialog):
         for kind in KINDS:
             self.kind.addItem(tr(KIND_NAMES[kind]), kind)
         self.kind.setCurrentIndex(max(0, self.kind.findData(current["kind"])))
-        form.addRow(tr("Kind"), self.kind)
         self.numbers: dict[str, QSpinBox] = {}
-        for key, name, low, high in (("width", tr("Width"), 64, 7680), ("height", tr("Height"), 48, 4320),
-                                     ("fps", tr("Frames a second"), 1, 60),
-                                     ("segment_s", tr("Segment length (s)"), 5, 3600),
-                                     ("retention_days", tr("Keep recordings (days)"), 1, 365),
-                                     ("quota_mb", tr("Disk quota (MB)"), 10, 10_000_000),
-                                     ("motion_min_area", tr("Smallest motion (pixels)"), 0, 10_000_000),
-                                     ("motion_cooldown_s", tr("Quiet after motion (s)"), 0, 86_400)):
+        for key, low, high in (("width", 64, 7680), ("height", 48, 4320), ("fps", 1, 60), ("segment_s", 5, 3600),
+                               ("retention_days", 1, 365), ("quota_mb", 10, 10_000_000),
+                               ("motion_min_area", 0, 10_000_000), ("motion_cooldown_s", 0, 86_400)):
             box = QSpinBox()
             box.setRange(low, high)
             box.setValue(int(current.get(key) or low))
             box.setObjectName(f"camera-{key}")
             self.numbers[key] = box
-            form.addRow(name, box)
+        self.privacy = QComboBox()
+        self.privacy.setObjectName("camera-privacy")
+        for mode, name in (("off", tr("No blurring")), ("blur_faces", tr("Blur faces"))):
+            self.privacy.addItem(name, mode)
+        self.privacy.setCurrentIndex(max(0, self.privacy.findData(current.get("privacy", "off"))))
         self.recording = QCheckBox(tr("Record"))
         self.recording.setChecked(bool(current.get("recording", True)))
-        form.addRow("", self.recording)
         self.owner_only = QCheckBox(tr("Owners only"))
         self.owner_only.setChecked(list(current.get("roles") or []) == ["owner"])
-        form.addRow("", self.owner_only)
+        self.upload_all = QCheckBox(tr("Send every recording to HQ"))
+        self.upload_all.setObjectName("camera-upload-all")
+        self.upload_all.setChecked(bool(current.get("upload_all", False)))
+        rows: list[tuple[tuple[str, QWidget], tuple[str, QWidget] | None]] = [
+            ((tr("Code"), self.fields["id"]), (tr("Name"), self.fields["name"])),
+            ((tr("Source"), self.fields["source"]), None),
+            ((tr("Kind"), self.kind), (tr("Opening hours"), self.fields["opening_hours"])),
+            ((tr("Width"), self.numbers["width"]), (tr("Height"), self.numbers["height"])),
+            ((tr("Frames a second"), self.numbers["fps"]), (tr("Segment length (s)"), self.numbers["segment_s"])),
+            ((tr("Keep recordings (days)"), self.numbers["retention_days"]),
+             (tr("Disk quota (MB)"), self.numbers["quota_mb"])),
+            ((tr("Smallest motion (pixels)"), self.numbers["motion_min_area"]),
+             (tr("Quiet after motion (s)"), self.numbers["motion_cooldown_s"])),
+            ((tr("Privacy"), self.privacy), None)]
+        for r, (first, second) in enumerate(rows):
+            grid.addWidget(label(first[0], wrap=True), r, 0)
+            grid.addWidget(first[1], r, 1, 1, 1 if second else 3)
+            if second:
+                grid.addWidget(label(second[0], wrap=True), r, 2)
+                grid.addWidget(second[1], r, 3)
+        checks = QHBoxLayout()
+        for check in (self.recording, self.owner_only, self.upload_all):
+            checks.addWidget(check)
+        checks.addStretch(1)
+        grid.addLayout(checks, len(rows), 0, 1, 4)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
         left = QVBoxLayout()
-        left.addLayout(form)
-        self.error = label("", "error", wrap=True)
-        left.addWidget(self.error)
-        left.addWidget(dialog_buttons(self, tr("Save"), self.save))
+        left.addLayout(grid)
+        left.addStretch(1)
         root.addLayout(left, 3)
         right = QVBoxLayout()
-        self.preview = QLabel()
-        self.preview.setObjectName("tile")
-        self.preview.setMinimumSize(320, 200)
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview = MaskCanvas()
+        self.preview.hint = tr("Test the connection to see the camera's picture; then drag on it to hide parts of it "
+                               "(privacy masks).")
+        self.preview.masks = [(m[0], m[1], m[2], m[3]) for m in current.get("masks") or []]
+        self.preview.set_picture(None, int(current["width"]), int(current["height"]))
+        self.preview.changed.connect(self._masks_changed)
         right.addWidget(self.preview, 1)
+        self.masks_label = label("", "muted", wrap=True)
+        self.masks_label.setMinimumHeight(self.masks_label.fontMetrics().lineSpacing() * 2 + 8)  # never squeezed
+        right.addWidget(self.masks_label)
+        tools = QHBoxLayout()
         self.test_button = button(tr("Test connection"), "", self.test)
         self.test_button.setMinimumHeight(44)
-        right.addWidget(self.test_button)
+        self.clear_masks = button(tr("Clear masks"), "", self._clear_masks)
+        tools.addWidget(self.test_button, 2)
+        tools.addWidget(self.clear_masks, 1)
+        right.addLayout(tools)
         root.addLayout(right, 2)
+        self.error = label("", "error", wrap=True)
+        outer.addWidget(self.error)
+        bottom = QHBoxLayout()
+        if config is not None:
+            self.remove_button = button(tr("Remove this camera"), "danger", self.remove)
+            bottom.addWidget(self.remove_button)
+        bottom.addStretch(1)
+        bottom.addWidget(dialog_buttons(self, tr("Save"), self.save))
+        outer.addLayout(bottom)
         self.saved: CameraConfig | None = None
+        self._masks_changed()
+        self.removed = False
 
     def settings(self) -> dict[str, Any]:
         out = {**self.base, **{k: e.text().strip() for k, e in self.fields.items()},
                **{k: b.value() for k, b in self.numbers.items()}, "kind": self.kind.currentData(),
-               "recording": self.recording.isChecked(),
+               "recording": self.recording.isChecked(), "privacy": self.privacy.currentData(),
+               "upload_all": self.upload_all.isChecked(), "masks": [list(m) for m in self.preview.masks],
                "roles": ["owner"] if self.owner_only.isChecked() else ["manager", "owner"]}
         if not out["opening_hours"]:
             out.pop("opening_hours")
@@ -183,9 +335,34 @@ class CameraSettingsDialog(QDialog):
             image = self.view.cameras.test_source(self.view.session.user, self.settings())
         except UserFacingError as exc:
             self.error.setText(tr_error(exc))
-            self.preview.clear()
+            self.preview.set_picture(None, self.numbers["width"].value(), self.numbers["height"].value())
             return
-        self.preview.setPixmap(to_pixmap(image, self.preview.width(), self.preview.height()))
+        self.preview.set_picture(image, self.numbers["width"].value(), self.numbers["height"].value())
+
+    def _masks_changed(self) -> None:
+        n = len(self.preview.masks)
+        self.masks_label.setText(tr("{n} privacy masks: blacked out live and in recordings. Right-click one to take "
+                                    "it away.", n=n) if n else tr("No privacy masks."))
+        self.clear_masks.setEnabled(bool(n))
+
+    def _clear_masks(self) -> None:
+        self.preview.masks.clear()
+        self.preview.update()
+        self._masks_changed()
+
+    def remove(self) -> None:
+        assert self.config is not None
+        if not confirm(self, tr("Remove camera {name}?", name=self.config.name),
+                       tr("It stops now. Its recordings stay for {days} days, for evidence.",
+                          days=DEFAULT_RETENTION_DAYS), tr("Remove"), "confirm-remove-camera"):
+            return
+        try:
+            self.view.cameras.remove(self.view.session.user, self.config.id)
+        except UserFacingError as exc:
+            self.error.setText(tr_error(exc))
+            return
+        self.removed = True
+        self.accept()
 
     def save(self) -> None:
         try:
@@ -305,7 +482,7 @@ class CameraView(QWidget):
 
         alerts = QWidget()
         al = QVBoxLayout(alerts)
-        self.alert_table = row_table(4, "alerts", single=False)
+        self.alert_table = row_table(5, "alerts", single=False)
         self.alert_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.alert_table.itemSelectionChanged.connect(self._alert_buttons)
         al.addWidget(self.alert_table, 1)
@@ -399,10 +576,14 @@ class CameraView(QWidget):
 
     def edit_camera(self, config: CameraConfig | None) -> None:
         dialog = CameraSettingsDialog(self, self, config)
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.saved is not None:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        if dialog.saved is not None:
             self.focused = dialog.saved.id
-            self._remember()
-            self.refresh()
+        elif dialog.removed:
+            self.focused = None  # back to the wall of the cameras left
+        self._remember()
+        self.refresh()
 
     def step(self, by: int) -> None:
         """In single view, the next (or previous) camera, round the wall."""
@@ -626,7 +807,9 @@ class CameraView(QWidget):
             when = f"{first:%Y-%m-%d %H:%M}" + (f"–{last:%H:%M}" if last - first >= timedelta(minutes=1) else "")
             kind = tr("Motion after hours") if alert["kind"] == "motion_after_hours" else tr("Camera failed")
             times = tr("{n} times", n=alert["count"]) if alert["count"] > 1 else tr("once")
-            for c, text in enumerate((when, names.get(alert["camera_id"], alert["camera_id"]), kind, times)):
+            at_hq = {"sending": tr("HQ asked for it: sending"), "sent": tr("At HQ, verified"),
+                     "refused": tr("HQ refused it: differs from the ledger")}.get(alert.get("hq") or "", "—")
+            for c, text in enumerate((when, names.get(alert["camera_id"], alert["camera_id"]), kind, times, at_hq)):
                 cell = QTableWidgetItem(text)
                 cell.setData(Qt.ItemDataRole.UserRole, alert["id"])
                 self.alert_table.setItem(r, c, cell)
@@ -716,7 +899,8 @@ class CameraView(QWidget):
         self.tabs.setTabText(2, tr("Alerts"))
         self.empty.setText(tr("No cameras are set up on this terminal."))
         self.rec_table.setHorizontalHeaderLabels([tr("Started"), tr("Length"), tr("Size"), tr("SHA-256")])
-        self.alert_table.setHorizontalHeaderLabels([tr("Time"), tr("Camera"), tr("Alert"), tr("How often")])
+        self.alert_table.setHorizontalHeaderLabels([tr("Time"), tr("Camera"), tr("Alert"), tr("How often"),
+                                                    tr("Footage at HQ")])
         self.footage_button.setText(tr("Play the footage"))
         self.ack_all_button.setText(tr("Acknowledge all…"))
         self.play_button.setText(tr("Play"))

@@ -11,6 +11,9 @@ from PySide6.QtCore import (
     QMarginsF,
     QMessageLogContext,
     QObject,
+    QPoint,
+    QPointF,
+    QRectF,
     QSize,
     QSizeF,
     Qt,
@@ -36,6 +39,7 @@ from PySide6.QtGui import (
     QPageSize,
     QPainter,
     QPdfWriter,
+    QPen,
     QPixmap,
     QShortcut,
     QTextDocument,
@@ -82,6 +86,7 @@ from PySide6.QtWidgets import (
 )
 
 __all__ = [
+    "QPen", "QPoint", "QPointF", "QRectF",
     "QAbstractItemView", "QAbstractScrollArea", "QAction", "QApplication", "QBuffer", "QButtonGroup", "QByteArray",
     "QCheckBox", "QColor", "QComboBox", "QDialog", "QDialogButtonBox", "QElapsedTimer", "QEvent", "QFileDialog",
     "QFont", "QFontMetrics", "QFormLayout", "QFrame", "QGridLayout", "QGuiApplication", "QHBoxLayout", "QHeaderView",

@@ -94,6 +94,16 @@ def dialog_buttons(dialog: QDialog, ok_text: str, on_ok: Callable[[], object]) -
     return buttons
 
 
+def confirm(parent: QWidget | None, title: str, text: str, yes: str, name: str) -> bool:
+    """A question with a named yes and a Cancel; True when yes was chosen."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
+    box.setObjectName(name)
+    yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(tr("Cancel"), QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is yes_button
+
+
 def message_of(exc: BaseException) -> str:
     if isinstance(exc, UserFacingError):
         return tr_error(exc)

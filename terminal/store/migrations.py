@@ -139,6 +139,24 @@ def m0011_camera_incidents(db: Database) -> None:
     db.execute("UPDATE camera_alerts SET last_at_ms = at_ms")
 
 
+@MIGRATIONS(name="0012_evidence_uploads")
+def m0012_evidence_uploads(db: Database) -> None:
+    # Camera segments to upload to HQ as evidence: asked for by HQ ('requested') or from a camera that uploads every
+    # segment ('auto'); how far HQ holds each, and how it ended ('stored' with HQ's receipt, 'missing' when retention
+    # deleted the file first, 'refused' when HQ found the bytes differ from the ledger's hash).
+    db.execute("""CREATE TABLE evidence_uploads (
+        sha256 TEXT PRIMARY KEY,
+        reason TEXT NOT NULL CHECK (reason IN ('requested', 'auto')),
+        added_at_ms INTEGER NOT NULL,
+        sent INTEGER NOT NULL DEFAULT 0,
+        size INTEGER,
+        done_at_ms INTEGER,
+        outcome TEXT,
+        receipt TEXT
+    )""")
+    db.execute("CREATE INDEX evidence_waiting ON evidence_uploads (added_at_ms) WHERE done_at_ms IS NULL")
+
+
 _BLOCKS = [
     # Sealed blocks. The header is kept as its exact canonical bytes, so verification re-hashes what was signed.
     # Records of block h are the seqs first_seq..last_seq; sealing always takes the oldest unsealed records, so the

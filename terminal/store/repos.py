@@ -339,6 +339,10 @@ def save_camera(conn: sqlite3.Connection, camera_id: str, config: dict[str, Any]
                  (camera_id, json.dumps(config), now_ms, by))
 
 
+def delete_camera(conn: sqlite3.Connection, camera_id: str) -> bool:
+    return conn.execute("DELETE FROM cameras WHERE id = ?", (camera_id,)).rowcount == 1
+
+
 def camera_configs(store: Store) -> list[dict[str, Any]]:
     return [json.loads(r[0]) for r in store.all("SELECT config FROM cameras ORDER BY id")]
 
@@ -396,6 +400,51 @@ def camera_segments_between(store: Store, camera_id: str, from_ms: int, to_ms: i
     """The segments of a camera that cover any of [from_ms, to_ms], oldest first."""
     return [dict(r) for r in store.all("SELECT * FROM camera_segments WHERE camera_id = ? AND started_at_ms <= ? AND "
                                        "ended_at_ms >= ? ORDER BY started_at_ms", (camera_id, to_ms, from_ms))]
+
+
+def camera_segment_by_sha256(store: Store, sha256: str) -> dict[str, Any] | None:
+    row = store.one("SELECT * FROM camera_segments WHERE sha256 = ? ORDER BY started_at_ms DESC LIMIT 1", (sha256,))
+    return None if row is None else dict(row)
+
+
+# --- evidence: camera segments to upload to HQ ------------------------------------------------------------------
+
+
+def want_evidence(conn: sqlite3.Connection, sha256s: list[str], reason: str, now_ms: int) -> None:
+    """Queue segments for upload. HQ asking again for one it was sent (HQ lost it: restored from a backup) queues it
+    again; one that was missing or refused stays as it ended."""
+    conn.executemany("INSERT INTO evidence_uploads (sha256, reason, added_at_ms) VALUES (?, ?, ?) ON CONFLICT "
+                     "(sha256) DO UPDATE SET done_at_ms = NULL, outcome = NULL, sent = 0 WHERE outcome = 'stored' "
+                     "AND excluded.reason = 'requested'", [(s, reason, now_ms) for s in sha256s])
+
+
+def evidence_waiting(store: Store) -> list[dict[str, Any]]:
+    """Segments to upload: HQ's requests first, then automatic ones, oldest first."""
+    return [dict(r) for r in store.all("SELECT * FROM evidence_uploads WHERE done_at_ms IS NULL ORDER BY "
+                                       "reason = 'auto', added_at_ms")]
+
+
+def evidence_progress(conn: sqlite3.Connection, sha256: str, sent: int, size: int) -> None:
+    conn.execute("UPDATE evidence_uploads SET sent = ?, size = ? WHERE sha256 = ?", (sent, size, sha256))
+
+
+def evidence_done(conn: sqlite3.Connection, sha256: str, outcome: str, now_ms: int, receipt: str | None = None) -> None:
+    conn.execute("UPDATE evidence_uploads SET done_at_ms = ?, outcome = ?, receipt = ? WHERE sha256 = ?",
+                 (now_ms, outcome, receipt, sha256))
+
+
+def evidence_of(store: Store, sha256s: list[str]) -> list[dict[str, Any]]:
+    if not sha256s:
+        return []
+    marks = ", ".join("?" * len(sha256s))
+    return [dict(r) for r in store.all(f"SELECT * FROM evidence_uploads WHERE sha256 IN ({marks})", tuple(sha256s))]
+
+
+def evidence_summary(store: Store) -> dict[str, Any]:
+    """For a status line: how many segments wait, and the bytes left of them."""
+    row = store.one("SELECT count(*), COALESCE(sum(COALESCE(size, 0) - sent), 0) FROM evidence_uploads WHERE "
+                    "done_at_ms IS NULL")
+    return {"waiting": int(row[0]) if row else 0, "bytes_left": int(row[1]) if row else 0}
 
 
 # --- KYC cases --------------------------------------------------------------------------------------------------

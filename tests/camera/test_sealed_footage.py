@@ -12,6 +12,7 @@ import pytest
 
 from camera.config import parse_camera_config
 from camera.recorder import Recorder, file_sha256, parse_frames
+from sync.protocol import footage
 from sync.protocol.stream import CHUNK
 from terminal.cameras import Cameras
 from terminal.core.errors import WrongState
@@ -46,6 +47,7 @@ def test_segments_are_sealed_as_written_and_open_only_with_the_wallet(tmp_path: 
         plain = cams.open_recording(owner, str(segment.path), wallet)
         (fps, width, height), frames = parse_frames(plain)
         assert (fps, width, height, len(frames)) == (15, 320, 240, 150) and JFIF in plain
+        assert footage.frames_of(plain) == parse_frames(plain)  # HQ reads the frames as the camera package does
 
         # A crash in the middle of a segment: the file as the disk holds it, the last chunk never sealed.
         crashing = Recorder(config, cams.recordings, sealer=cams._seal)

@@ -5,6 +5,7 @@ after-hours motion raises an alert the manager acknowledges."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from terminal.core.errors import NotAllowed
 from terminal.gui.mainwindow import MainWindow
-from terminal.gui.qt import QWidget
+from terminal.gui.qt import QPoint, Qt, QWidget
 from tests.gui.helpers import button_named, click, login, on_modal, type_into
 
 
@@ -263,7 +264,26 @@ def test_the_settings_editor_tests_the_source_and_applies_without_a_restart(qtbo
     def edit(dialog: QWidget) -> None:
         assert dialog.objectName() == "camera-settings"
         click(qtbot, dialog.test_button)  # type: ignore[attr-defined]
-        assert dialog.preview.pixmap() is not None and not dialog.preview.pixmap().isNull()  # type: ignore
+        canvas = dialog.preview  # type: ignore[attr-defined]
+        assert canvas.image is not None and canvas.image.width() == 640  # the source's picture, to draw masks on
+        area = canvas._area()  # a mask dragged over the picture's top-left quarter
+        start = QPoint(int(area.x() + 2), int(area.y() + 2))
+        end = QPoint(int(area.x() + area.width() / 2), int(area.y() + area.height() / 2))
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+        qtbot.mouseMove(canvas, end)
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+        assert len(canvas.masks) == 1 and "1 privacy masks" in dialog.masks_label.text()  # type: ignore
+        x, y, w, h = canvas.masks[0]
+        fw, fh = canvas.frame_size  # in the camera's configured pixels (the demo's 640x360)
+        assert x <= 4 and y <= 4 and abs(w - fw / 2) <= 6 and abs(h - fh / 2) <= 6
+        grab = canvas.grab().toImage()  # drawn filled, as the recording will show it
+        middle = grab.pixelColor(int((start.x() + end.x()) / 2), int((start.y() + end.y()) / 2))
+        assert (middle.red(), middle.green(), middle.blue()) == (0, 0, 0)
+        dialog.privacy.setCurrentIndex(dialog.privacy.findData("blur_faces"))  # type: ignore[attr-defined]
+        dialog.upload_all.setChecked(True)  # type: ignore[attr-defined]
+        shots = Path(os.environ.get("HOTPOT_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "screenshots")
+        shots.mkdir(exist_ok=True)
+        dialog.grab().save(str(shots / "21-camera-settings.png"))
         dialog.fields["opening_hours"].setText("25:00-26:00")  # type: ignore[attr-defined]
         click(qtbot, button_named(dialog, "Save"))
         assert "opening_hours" in dialog.error.text() and dialog.isVisible()  # type: ignore[attr-defined]
@@ -278,6 +298,7 @@ def test_the_settings_editor_tests_the_source_and_applies_without_a_restart(qtbo
     assert len(ledger(win, "camera_configured")) == records + 1  # the refused try wrote nothing
     running = hub.runners["counter"].config
     assert (running.name, running.fps, f"{running.opening_hours.opens:%H:%M}") == ("Front counter", 10, "09:00")
+    assert (len(running.masks), running.privacy, running.upload_all) == (1, "blur_faces", True)
     assert hub.runners["kitchen"] is kitchen  # the other camera went on as it was
     qtbot.waitUntil(lambda: hub.wait_live(1) and "Front counter" in next(
         t for t in view.tiles if t.isVisible()).caption.text(), timeout=20_000)
@@ -295,3 +316,13 @@ def test_the_settings_editor_tests_the_source_and_applies_without_a_restart(qtbo
     on_modal(add)
     click(qtbot, view.add_camera_button)
     assert "door" in hub.runners and [t.camera_id for t in view.tiles if t.isVisible()] == ["door"]
+
+    def remove(dialog: QWidget) -> None:  # the door camera is taken off again, after a question
+        on_modal(lambda box: click(qtbot, button_named(box, "Remove")))
+        click(qtbot, dialog.remove_button)  # type: ignore[attr-defined]
+
+    on_modal(remove)
+    click(qtbot, view.settings_button)
+    assert "door" not in hub.runners and "door" not in {c.id for c in win.cameras.configs()}
+    assert ledger(win, "camera_removed")[-1] == {"camera_id": "door", "user": "Nino"}
+    qtbot.waitUntil(lambda: "door" not in [t.camera_id for t in view.tiles if t.isVisible()], timeout=5_000)

@@ -208,7 +208,8 @@ def test_migrations_are_detected_and_idempotent(pg_server: object) -> None:
                                           "0006_token_expiry", "0007_token_reversal",
                                           "0008_console", "0009_sales_daily", "0010_screening_lists",
                                "0011_kyc_review", "0012_kyc_retention", "0013_monthly_partitions",
-                               "0014_items_daily", "0015_terminal_contact", "0016_menu_modifiers"]
+                               "0014_items_daily", "0015_terminal_contact", "0016_menu_modifiers",
+                               "0017_evidence"]
         migrate(url)
         assert pending_migrations(url) == []
         assert migrate(url) == []  # idempotent

@@ -44,7 +44,8 @@ def test_terminal_books_migration_keeps_existing_rows(pg_server: object) -> None
         assert migrate(url) == ["0003_terminal_books", "0004_kyc_cases", "0005_token_ledger", "0006_token_expiry",
                                "0007_token_reversal", "0008_console", "0009_sales_daily", "0010_screening_lists",
                                "0011_kyc_review", "0012_kyc_retention", "0013_monthly_partitions",
-                               "0014_items_daily", "0015_terminal_contact", "0016_menu_modifiers"]
+                               "0014_items_daily", "0015_terminal_contact", "0016_menu_modifiers",
+                               "0017_evidence"]
         with psycopg.connect(url) as conn:
             for table in ("sale_items", "payments", "checks", "token_mints", "token_reversals"):
                 assert conn.execute(f"SELECT terminal_id FROM {table}").fetchall() == [("7K2MQX4P",)], table

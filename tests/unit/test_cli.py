@@ -269,3 +269,13 @@ def test_cancelling_a_card_order_refunds_the_card_not_the_drawer(ready: Cli) -> 
     assert cancelled["refunds"] == [{"amount": 1400, "method": "card"}]  # type: ignore[index]
     x = ready.json("shift", "report")
     assert x["expected_cash"] == before and x["card_refunds"] == 1400 and x["cash_refunds"] == 0  # type: ignore
+
+
+def test_footage_upload_rate_is_a_managers_setting(ready: Cli) -> None:
+    assert ready.json("settings")["evidence_rate_kib"] == 256  # type: ignore[index]
+    code, _, err = ready("--user", "Giorgi", "--pin", "3333", "settings", "--evidence-rate", "512")
+    assert code != 0 and "manager" in err.lower()
+    code, _, err = ready("settings", "--evidence-rate", "5")
+    assert code == 2 and "16 to 102400 KiB/s" in err
+    assert ready.json("--user", "Nino", "--pin", "2222", "settings", "--evidence-rate", "512")[
+        "evidence_rate_kib"] == 512  # type: ignore[index]

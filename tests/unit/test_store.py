@@ -13,7 +13,7 @@ from terminal.store.db import DB_FILENAME, StoreError, open_store
 
 CURRENT_SCHEMA = ["0001_initial", "0002_blocks", "0003_sync", "0004_cameras", "0005_kyc", "0006_claimed",
                   "0007_kyc_note", "0008_sale_extras", "0009_parked_carts", "0010_refund_lines",
-                  "0011_camera_incidents"]
+                  "0011_camera_incidents", "0012_evidence_uploads"]
 
 
 def _with_extra(step_name: str, sql: str) -> Migrations:

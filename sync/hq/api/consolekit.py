@@ -7,7 +7,7 @@ import html
 import json
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -36,6 +36,7 @@ NAV = (
     ("/console/reports", "Reports", ("hq_admin", "auditor", "franchise_manager")),
     ("/console/alerts", "Alerts", EVERYONE),
     ("/console/tokens", "Tokens", ("hq_admin", "auditor")),
+    ("/console/footage", "Footage", ("hq_admin", "auditor", "franchise_manager")),
     ("/console/kyc", "KYC", ("hq_admin", "compliance")),
     ("/console/audit", "Audit log", ("hq_admin", "auditor", "compliance")),
     ("/console/staff", "Staff", ("hq_admin",)),
@@ -50,7 +51,8 @@ LOGIN_COOKIE = "hq_login"
 ALERT_NAMES = {"invalid_block": "Block refused", "fork": "Fork", "update_refused": "Update refused",
                "motion_after_hours": "Motion after hours", "camera_failure": "Camera failure",
                "silent": "Silent terminal", "cap": "Cap passed", "kyc_rescreen_hit": "Approved customer on a new list",
-               "kyc_mismatch": "KYC upload differs from the ledger"}
+               "kyc_mismatch": "KYC upload differs from the ledger",
+               "evidence_mismatch": "Footage upload differs from the ledger"}
 
 
 class SignInFirst(Exception):
@@ -93,6 +95,11 @@ def when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def clock(ms: int | None) -> str:
+    """A till's time in ms (UTC, as the console shows every time), to the second."""
+    return "—" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def bar_chart(days: list[dict[str, Any]], key: str, label: Callable[[int], str], title: str) -> Markup:
     """A bar per day, drawn as SVG on the server (no script); each bar has its figure as a tooltip."""
     width, height, left, right, bottom, top_pad = 1120, 170, 90, 24, 22, 16
@@ -124,8 +131,8 @@ RISK_PART_NAMES = {"base": "Base", "nationality": "Nationality AF, IR, KP or SY"
                    "pep": "Politically exposed person", "sanctions": "On a sanctions list"}
 HIT_PART_NAMES = {"name": "Name", "date_of_birth": "Date of birth", "nationality": "Nationality"}
 ENV.globals.update(alert_names=ALERT_NAMES, risk_names=RISK_PART_NAMES, hit_names=HIT_PART_NAMES)
-ENV.filters.update(money=money, units=units, when=when, tojson_pretty=lambda v: json.dumps(v, ensure_ascii=False,
-                                                                                                   sort_keys=True))
+ENV.filters.update(money=money, units=units, when=when, clock=clock,
+                   tojson_pretty=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
 
 
 def render(request: Request, session: sessions.Session | None, template: str, status: int = 200,

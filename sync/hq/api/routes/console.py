@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from markupsafe import Markup
 
 from sync.hq import console, sessions, writes
+from sync.hq import evidence as hq_evidence
 from sync.hq import kyc as hq_kyc
 from sync.hq.api.consolekit import (
     LOGIN_COOKIE,
@@ -44,7 +45,7 @@ from sync.hq.auth import ROLES, login_matches
 from sync.protocol.vocabulary import CATEGORIES, LANGUAGES, NODE_TYPES, PARTIES
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-STATIC = {"console.css": "text/css", "htmx-2.0.11.min.js": "text/javascript"}
+STATIC = {"console.css": "text/css", "htmx-2.0.11.min.js": "text/javascript", "footage.js": "text/javascript"}
 _TERMINAL_ID = re.compile(r"^[0-9A-Z]{4,32}$")
 _ITEM_ID = re.compile(r"^[a-z0-9-]{1,40}$")
 
@@ -74,7 +75,8 @@ def _done(request: Request) -> str | None:
             "kyc_decided": "Decision saved; the terminal hears it with its next sync.",
             "kyc_waiting": "First approval saved: a high-risk case needs a second compliance officer.",
             "dismissed": "Hit dismissed as another person; the risk score is updated.",
-            "rescreened": "Approved customers screened again; new hits are on the alerts page."
+            "rescreened": "Approved customers screened again; new hits are on the alerts page.",
+            "requested": "Footage requested: the till uploads it with its next sync (sales first)."
             }.get(request.query_params.get("done", ""))
 
 
@@ -526,7 +528,9 @@ async def alerts(request: Request, session: Annotated[sessions.Session, _viewer(
         silent = [t for t in await console.terminals(conn, session.franchise_id) if t["state"] == "silent"]
     return render(request, session, "alerts.html", alerts=found, total=total, page=page, show=show, silent=silent,
                   pages=max(1, -(-total // console.PAGE_SIZE)), done=_done(request),
-                  can_ack=session.role in ("hq_admin", "franchise_manager"))
+                  can_ack=session.role in ("hq_admin", "franchise_manager"),
+                  can_request_footage=session.role in ("hq_admin", "franchise_manager"),
+                  can_view_footage=session.role in page_roles("/console/footage"))
 
 
 @router.post("/alerts/acknowledge")
@@ -550,6 +554,86 @@ async def acknowledge(request: Request, session: Annotated[sessions.Session, Dep
     if ids is not None and count == 0:
         raise Refused("That alert is not open, or not one of yours.", 404)
     return redirect("/console/alerts?done=acknowledged")
+
+
+# --- footage: evidence from the tills' cameras ------------------------------------------------------------------
+
+
+@router.post("/alerts/{alert_id}/footage")
+async def request_footage(request: Request, alert_id: int, session: Annotated[sessions.Session, Depends(allowed(
+        "hq_admin", "franchise_manager"))], fields: Form, pool: Pool) -> Response:
+    reason = " ".join(fields.get("reason", "").split())[:500]
+    if not reason:
+        raise Refused("Say why the footage is needed (it is personal data: the request is logged).", 422)
+    try:
+        async with pool.connection() as conn, conn.transaction():
+            request_id = await hq_evidence.request_for_alert(conn, session.franchise_id, alert_id, reason,
+                                                             session.username)
+            await writes.audit(conn, session.username, "request_footage", str(alert_id),
+                               {"request": request_id, "reason": reason})
+    except ApiError as exc:
+        raise Refused(exc.message, exc.status) from None
+    return redirect(f"/console/footage/{request_id}?done=requested")
+
+
+Footage = Annotated[sessions.Session, _viewer("/console/footage")]
+
+
+@router.get("/footage")
+async def footage_list(request: Request, session: Footage, pool: Pool) -> HTMLResponse:
+    async with pool.connection() as conn:
+        found = await hq_evidence.requests(conn, session.franchise_id)
+    return render(request, session, "footage.html", requests=found)
+
+
+@router.get("/footage/{request_id}")
+async def footage_request(request: Request, request_id: int, session: Footage, pool: Pool) -> HTMLResponse:
+    """A request's segments, each with its state and proof; stored ones play here (opening the page is logged:
+    it shows people)."""
+    async with pool.connection() as conn:
+        try:
+            found = await hq_evidence.request(conn, session.franchise_id, request_id)
+        except ApiError as exc:
+            raise Refused(exc.message, exc.status) from None
+        if any(s["stored_at"] for s in found["segments"]):
+            await writes.audit(conn, session.username, "view_footage", str(request_id), {})
+    return render(request, session, "footage_request.html", req=found, done=_done(request))
+
+
+async def _stored_segment(pool: Any, session: sessions.Session, request_id: int, sha256: str) -> dict[str, Any]:
+    async with pool.connection() as conn:
+        try:
+            return await hq_evidence.segment_of(conn, session.franchise_id, request_id, sha256)
+        except ApiError as exc:
+            raise Refused(exc.message, exc.status) from None
+
+
+@router.get("/footage/{request_id}/{sha256}/frames/{number}.jpg")
+async def footage_frame(request_id: int, sha256: str, number: int, session: Footage, pool: Pool, keys: Keys,
+                        settings: AppSettings) -> Response:
+    seg = await _stored_segment(pool, session, request_id, sha256)
+    plain, _key = await hq_evidence.plaintext(settings.kyc_dir, keys.kyc, seg)
+    try:
+        jpeg = hq_evidence.frame(plain, number)
+    except ApiError as exc:
+        raise Refused(exc.message, exc.status) from None
+    return Response(jpeg, media_type="image/jpeg", headers={**SECURITY_HEADERS, "Cache-Control": "private, no-store"})
+
+
+@router.get("/footage/{request_id}/{sha256}/download")
+async def footage_download(request_id: int, sha256: str, session: Footage, pool: Pool, keys: Keys,
+                           settings: AppSettings) -> Response:
+    """The sealed segment as the ledger hashed it, its frames as Motion-JPEG, and the proof (the download is
+    logged)."""
+    seg = await _stored_segment(pool, session, request_id, sha256)
+    plain, key = await hq_evidence.plaintext(settings.kyc_dir, keys.kyc, seg)
+    sealed = await asyncio.to_thread((settings.kyc_dir / seg["blob"]).read_bytes)
+    async with pool.connection() as conn:
+        await writes.audit(conn, session.username, "download_footage", sha256,
+                           {"request": request_id, "terminal_id": seg["terminal_id"], "camera_id": seg["camera_id"]})
+    name = f"{seg['terminal_id']}-{seg['camera_id']}-{seg['started_at_ms']}.zip"
+    return Response(hq_evidence.bundle(seg, sealed, plain, key), media_type="application/zip",
+                    headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # --- tokens, KYC, audit, staff ---------------------------------------------------------------------------------------

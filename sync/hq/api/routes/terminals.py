@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from sync.hq import kyc, metrics, reports, writes
+from sync.hq import evidence, kyc, metrics, reports, writes
 from sync.hq.api.deps import (
     AppSettings,
     EnrolledTerminal,
@@ -24,7 +24,12 @@ from sync.hq.api.schemas import EnrollRequest
 from sync.hq.ingest import head_of, ingest_blocks
 from sync.protocol.blocks import Block, BlockError, block_from_wire
 from sync.protocol.keys import verify_signature
-from sync.protocol.messages import BACKLOG_HEADER, kyc_receipt_payload, receipt_digest_input
+from sync.protocol.messages import (
+    BACKLOG_HEADER,
+    evidence_receipt_payload,
+    kyc_receipt_payload,
+    receipt_digest_input,
+)
 
 router = APIRouter(tags=["terminals"])
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -118,6 +123,40 @@ async def put_kyc_case(case_id: str, terminal: SignedTerminal, request: Request,
     return {"receipt": receipt, "receipt_signature": keys.sign_receipt(receipt_digest_input(receipt)).hex()}
 
 
+@router.get("/api/v1/terminals/{terminal_id}/evidence/{sha256}")
+async def evidence_status(sha256: str, terminal: SignedTerminal, pool: Pool) -> dict[str, Any]:
+    """How much of a camera segment HQ holds (an upload resumes from `received`)."""
+    async with pool.connection() as conn:
+        return await evidence.status(conn, terminal["id"], sha256)
+
+
+@router.put("/api/v1/terminals/{terminal_id}/evidence/{sha256}")
+async def evidence_piece(sha256: str, terminal: SignedTerminal, request: Request, pool: Pool,
+                         settings: AppSettings, offset: int = 0) -> dict[str, Any]:
+    """A piece of a camera segment's sealed bytes at `offset`; the last one is checked against the ledger's hash."""
+    async with pool.connection() as conn:
+        return await evidence.append(conn, settings.kyc_dir, terminal["id"], sha256, offset, await request.body())
+
+
+@router.put("/api/v1/terminals/{terminal_id}/evidence/{sha256}/key")
+async def evidence_key(sha256: str, terminal: SignedTerminal, request: Request, pool: Pool, keys: Keys,
+                       settings: AppSettings) -> dict[str, Any]:
+    """The segment's key sealed to HQ's KYC key; HQ keeps it if it opens the bytes, and answers with its receipt."""
+    async with pool.connection() as conn:
+        cid, stored_at = await evidence.store_key(conn, settings.kyc_dir, keys.kyc, terminal["id"], sha256,
+                                                  await request.body())
+    receipt = evidence_receipt_payload(terminal["id"], sha256, cid, int(stored_at.timestamp() * 1000))
+    return {"receipt": receipt, "receipt_signature": keys.sign_receipt(receipt_digest_input(receipt)).hex()}
+
+
+@router.post("/api/v1/terminals/{terminal_id}/evidence/{sha256}/missing")
+async def evidence_missing(sha256: str, terminal: SignedTerminal, pool: Pool) -> dict[str, Any]:
+    """The till no longer holds the segment (retention deleted it): HQ stops asking."""
+    async with pool.connection() as conn:
+        await evidence.mark_missing(conn, terminal["id"], sha256)
+        return await evidence.status(conn, terminal["id"], sha256)
+
+
 @router.get("/api/v1/terminals/{terminal_id}/head")
 async def terminal_head(terminal: SignedTerminal, pool: Pool) -> dict[str, Any]:
     async with pool.connection() as conn:
@@ -134,4 +173,5 @@ async def terminal_updates(terminal: SignedTerminal, pool: Pool, cursor: int = 0
         await writes.note_served(conn, terminal["id"], updates["cursor"])
         updates.update(await reports.claims_since(conn, terminal["id"], claims_after))
         updates.update(await reports.kyc_decisions_since(conn, terminal["id"], kyc_after))
+        updates["evidence"] = await evidence.wanted(conn, terminal["id"])
         return updates
