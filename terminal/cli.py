@@ -272,12 +272,19 @@ def _sync(term: Terminal, args: argparse.Namespace) -> int:
         finally:
             service.stop()
         status = term.status()
+        sent = result.evidence
+        footage = {"stored": sent.stored if sent else 0, "refused": sent.refused if sent else 0,
+                   "missing": sent.missing if sent else 0, "bytes": sent.bytes if sent else 0}
         data = {"ok": result.ok, "sealed_blocks": result.sealed_blocks, "acknowledged": result.acknowledged,
                 "records": result.records, "applied_updates": result.applied_updates, "errors": result.errors,
-                "pending_blocks": status["pending_blocks"], "quarantined": status["quarantined"]}
+                "pending_blocks": status["pending_blocks"], "quarantined": status["quarantined"],
+                "footage": footage}
         _out(args, data, (f"Sync: sealed {result.sealed_blocks} block(s), HQ acknowledged {result.acknowledged} "
                           f"({result.records} records), {result.applied_updates} update(s) applied; "
                           f"{status['pending_blocks']} block(s) pending.")
+             + (f"\nFootage HQ asked for: {footage['stored']} recording(s) verified and stored at HQ "
+                f"({footage['bytes'] / 1_048_576:.1f} MB sent), {footage['refused']} refused, "
+                f"{footage['missing']} no longer here." if sent else "")
              + "".join(f"\n  error: {e}" for e in result.errors))
         return EXIT_OK if result.ok else EXIT_FAULT
     import signal

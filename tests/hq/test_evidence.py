@@ -25,11 +25,13 @@ from sync.client.http import HQClient, Refused
 from sync.hq.kyc import cid_of_sha256
 from sync.protocol import footage
 from terminal.cameras import Cameras
+from terminal.cli import main
 from terminal.evidence import Throttle, send_evidence
 from terminal.store import repos
 from terminal.syncing import SyncService
 from tests.camera.conftest import scene, write_video
 from tests.camera.test_camera_incidents import THREE_AM, motion_at_night
+from tests.conftest import TEST_PASSPHRASE
 from tests.hq.conftest import Till, sql
 from tests.hqkit import HQServer
 from tests.web.consolekit import Client, make_user
@@ -230,7 +232,8 @@ def test_sales_go_first_and_the_rate_is_limited(make_till: Callable[..., Till], 
 
 
 def test_a_camera_set_to_upload_all_sends_every_segment_unasked(make_till: Callable[..., Till], hq: HQServer,
-                                                               tmp_path: Path) -> None:
+                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
     till = make_till()
     manager = repos.get_user(till.term.store, "Nino")
     with till.term.store.transaction() as conn:
@@ -240,7 +243,6 @@ def test_a_camera_set_to_upload_all_sends_every_segment_unasked(make_till: Calla
     cams = Cameras(till.term.data_dir)
     cams.save(manager, {"id": "door", "name": "Door", "kind": "security", "source": str(video), "loop": True,
                         "width": 320, "height": 240, "fps": 15, "segment_s": 5, "upload_all": True})
-    sync = SyncService(till.term.data_dir, till.wallet)
     try:
         cams.start()
         deadline = time.monotonic() + 30
@@ -249,11 +251,12 @@ def test_a_camera_set_to_upload_all_sends_every_segment_unasked(make_till: Calla
         cams.stop()  # closes the segment being written: its record too
         recorded = {r["sha256"] for r in cams.recordings_of(manager, "door")}
         assert recorded
-        result = sync.run_once()
-        assert result.ok, result.errors
-        assert result.evidence is not None and result.evidence.stored == len(recorded)
+        monkeypatch.setenv("HOTPOT_PASSPHRASE", TEST_PASSPHRASE)
+        capsys.readouterr()
+        assert main(["--data-dir", str(till.term.data_dir), "sync", "--once", "--json"]) == 0  # as an operator
+        answer = json.loads(capsys.readouterr().out)
+        assert answer["ok"] and answer["footage"]["stored"] == len(recorded) and answer["footage"]["bytes"] > 0
     finally:
-        sync.stop()
         cams.close()
     stored = {r[0] for r in sql(hq.database_url, "SELECT sha256 FROM camera_segments WHERE terminal_id = %s AND "
                                                  "stored_at IS NOT NULL", (till.id,))}
