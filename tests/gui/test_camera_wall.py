@@ -168,6 +168,16 @@ def test_recordings_are_sealed_played_and_checked_and_alerts_acknowledged(qtbot:
     assert win.current_page() == "cameras" and view.tabs.currentIndex() == 2
     assert view.alert_table.rowCount() >= 1 and "Motion after hours" in view.alert_table.item(0, 2).text()
     assert view.tabs.tabText(2).startswith("Alerts (")
+    assert view.alert_table.item(0, 4).text() == "—"  # HQ has not asked for its footage
+    if view.incidents[0]["segments"]:  # HQ asks for it (as its updates would): the list says so
+        from terminal.store import repos
+
+        with cams.store.transaction() as conn:
+            repos.want_evidence(conn, [view.incidents[0]["segments"][0]["sha256"]], "requested", 0)
+        view.load_alerts()
+        assert view.alert_table.item(0, 4).text() == "HQ asked for it: sending"
+        shots = Path(os.environ.get("HOTPOT_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "screenshots")
+        win.grab().save(str(shots / "21-camera-alerts.png"))
     view.alert_table.selectRow(0)
     incident = view.selected_incidents()[0]
     if incident["segments"]:  # the footage that covers it, opened at its moment
