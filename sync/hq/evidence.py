@@ -210,21 +210,24 @@ async def request_for_alert(conn: Conn, franchise: int | None, alert_id: int, re
 
 async def requests(conn: Conn, franchise: int | None) -> list[dict[str, Any]]:
     return await rows(conn, f"""
-        SELECT r.*, t.name AS terminal,
+        SELECT r.*, t.name AS terminal, COALESCE(c.name, r.camera_id) AS camera,
                (SELECT count(*) FROM camera_segments s WHERE s.terminal_id = r.terminal_id AND
                   s.camera_id = r.camera_id AND s.started_at_ms <= r.to_ms AND s.ended_at_ms >= r.from_ms) AS segments,
                (SELECT count(*) FROM camera_segments s WHERE s.terminal_id = r.terminal_id AND
                   s.camera_id = r.camera_id AND s.started_at_ms <= r.to_ms AND s.ended_at_ms >= r.from_ms
                   AND s.stored_at IS NOT NULL) AS stored
         FROM evidence_requests r JOIN terminals t ON t.id = r.terminal_id JOIN nodes n ON n.id = t.node_id
+        LEFT JOIN terminal_cameras c ON c.terminal_id = r.terminal_id AND c.camera_id = r.camera_id
         WHERE {_scope('n.franchise_id')} ORDER BY r.id DESC LIMIT 200""", {"franchise": franchise})
 
 
 async def request(conn: Conn, franchise: int | None, request_id: int) -> dict[str, Any]:
     """A request and its segments, each with its state and its proof (record, block and block hash)."""
     found = await rows(conn, f"""
-        SELECT r.*, t.name AS terminal FROM evidence_requests r JOIN terminals t ON t.id = r.terminal_id
-        JOIN nodes n ON n.id = t.node_id WHERE r.id = %(id)s AND {_scope('n.franchise_id')}""",
+        SELECT r.*, t.name AS terminal, COALESCE(c.name, r.camera_id) AS camera FROM evidence_requests r
+        JOIN terminals t ON t.id = r.terminal_id JOIN nodes n ON n.id = t.node_id
+        LEFT JOIN terminal_cameras c ON c.terminal_id = r.terminal_id AND c.camera_id = r.camera_id
+        WHERE r.id = %(id)s AND {_scope('n.franchise_id')}""",
                        {"id": request_id, "franchise": franchise})
     if not found:
         raise ApiError(404, "not_found", "No such footage request.")

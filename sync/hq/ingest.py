@@ -254,6 +254,7 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
     camera_events: list[tuple[str, str, dict[str, Any]]] = []
     camera_acks: Rows = []
     segments: Rows = []
+    cameras: Rows = []
     # A sale's token_mint is the very next record: when both are in this block, the sale row is written complete
     # (one COPY) instead of being patched by an UPDATE per sale.
     mint_of = {r.payload["sale_id"]: r.payload for r in records if r.type == "token_mint"}
@@ -296,6 +297,12 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
             refused_updates.append((tid, json.dumps({"seq": rec.seq, **p})))
         elif rec.type == "camera_alert":  # after-hours motion, a camera down: for the console's alert list
             camera_events.append((tid, CAMERA_ALERT_KINDS[p["kind"]], p))
+        elif rec.type == "camera_configured":  # its name and kind, for the console
+            config = p["config"]
+            cameras.append((tid, p["camera_id"], str(config.get("name") or p["camera_id"])[:80],
+                            str(config.get("kind") or ""), False))
+        elif rec.type == "camera_removed":
+            cameras.append((tid, p["camera_id"], p["camera_id"], "", True))
         elif rec.type == "camera_segment":  # footage HQ may ask for as evidence: it must hash to this
             segments.append((tid, p["sha256"], p["camera_id"], f"{p['day']}/{p['file']}", p["started_at_ms"],
                              p["ended_at_ms"], p["frames"], p["bytes"], rec.seq, height))
@@ -310,6 +317,12 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
             reversals += [(tid, p["refund_id"], party, amount) for party, amount in p["token_reversal"].items()]
     cur = conn.cursor()
     await _camera_alerts(cur, camera_events, camera_acks)
+    if cameras:  # in ledger order: the last word on a camera stands
+        await cur.executemany("INSERT INTO terminal_cameras (terminal_id, camera_id, name, kind, removed) VALUES "
+                              "(%s, %s, %s, %s, %s) ON CONFLICT (terminal_id, camera_id) DO UPDATE SET "
+                              "name = CASE WHEN excluded.removed THEN terminal_cameras.name ELSE excluded.name END, "
+                              "kind = CASE WHEN excluded.removed THEN terminal_cameras.kind ELSE excluded.kind END, "
+                              "removed = excluded.removed", cameras)
     if segments:
         await cur.executemany("INSERT INTO camera_segments (terminal_id, sha256, camera_id, file, started_at_ms, "
                               "ended_at_ms, frames, size, record_seq, block_height) VALUES (%s, %s, %s, %s, %s, %s, "

@@ -658,8 +658,18 @@ class CameraView(QWidget):
             self.rec_table.selectRow(0)
         for b in (self.play_button, self.verify_button, self.export_button, self.back_button, self.forward_button):
             b.setEnabled(bool(rows))
-        if not rows:
-            self.verdict.setText("")
+        if not rows:  # say why the list is empty, and what will fill it
+            config = next((c for c in self.cameras.configs() if c.id == camera_id), None)
+            if config is None:
+                text = tr("There is no camera to show recordings of.")
+            elif not config.recording:
+                text = tr("{name} does not record (see its settings on the Live tab).", name=config.name)
+            else:
+                text = tr("No recordings of {name} yet: each appears here when it is finished, every {seconds} s.",
+                          name=config.name, seconds=config.segment_s)
+            self.verdict.setText(text)
+            self.verdict.setObjectName("")
+            self.verdict.setStyleSheet("")
 
     def selected_file(self) -> str | None:
         rows = self.rec_table.selectionModel().selectedRows()

@@ -913,6 +913,14 @@ CATALOG: dict[str, tuple[str, str]] = {
     "once": ("ერთხელ", "один раз"),
     "How often": ("რამდენჯერ", "Сколько раз"),
     "There is no camera {camera_id!r}.": ("კამერა {camera_id!r} არ არსებობს.", "Камеры {camera_id!r} нет."),
+    "There is no camera to show recordings of.": ("ჩანაწერების საჩვენებელი კამერა არ არის.",
+                                                  "Нет камеры, записи которой можно показать."),
+    "{name} does not record (see its settings on the Live tab).": (
+        "{name} არ იწერს (იხილეთ მისი პარამეტრები „ლაივი“ ჩანართზე).",
+        "{name} не записывает (см. её настройки на вкладке «Эфир»)."),
+    "No recordings of {name} yet: each appears here when it is finished, every {seconds} s.": (
+        "{name}-ის ჩანაწერები ჯერ არ არის: თითოეული აქ გამოჩნდება დასრულებისთანავე, ყოველ {seconds} წმ-ში.",
+        "Записей {name} пока нет: каждая появится здесь, когда будет закончена, каждые {seconds} с."),
     "No blurring": ("დაბინდვის გარეშე", "Без размытия"),
     "Blur faces": ("სახეების დაბინდვა", "Размывать лица"),
     "Privacy": ("კონფიდენციალურობა", "Приватность"),

@@ -223,7 +223,7 @@ def test_change_gated_detection_blurs_every_face_a_whole_search_finds_at_less_co
         for fx, fy, fw, fh in whole:  # and every face it finds was found by the gated search too
             assert any(abs(fx - gx) <= fw // 4 and abs(fy - gy) <= fh // 4 for gx, gy, _, _ in privacy.gate._boxes)
         walker_frames += len(whole) == 2
-    assert walker_frames >= 40  # the scene does hold two faces while the guest walks past (Haar misses some)
+    assert walker_frames >= 55  # the scene does hold two faces while the guest walks past (60 frames)
     assert sum(shares) / len(shares) < 0.6  # and the detector searched well under the whole picture
 
 

@@ -326,6 +326,11 @@ def test_the_settings_editor_tests_the_source_and_applies_without_a_restart(qtbo
     on_modal(add)
     click(qtbot, view.add_camera_button)
     assert "door" in hub.runners and [t.camera_id for t in view.tiles if t.isVisible()] == ["door"]
+    view.tabs.setCurrentIndex(1)  # its recordings: none yet, and the list says why
+    view.rec_camera.setCurrentIndex(view.rec_camera.findData("door"))
+    view.load_recordings()
+    assert view.rec_table.rowCount() == 0 and "No recordings of Door yet" in view.verdict.text()
+    view.tabs.setCurrentIndex(0)
 
     def remove(dialog: QWidget) -> None:  # the door camera is taken off again, after a question
         on_modal(lambda box: click(qtbot, button_named(box, "Remove")))

@@ -60,6 +60,7 @@ def _night(make_till: Callable[..., Till], tmp_path: Path) -> tuple[Till, Camera
     with till.term.store.transaction() as conn:  # the test's uplink is fast; the default rate is a shop's
         repos.set_meta(conn, "evidence_rate_kib", "65536")
     cams = Cameras(till.term.data_dir)
+    cams.save(manager, {"id": "door", "name": "Back door", "kind": "security", "source": "usb:0"})
     motion_at_night(cams, write_video(tmp_path / "moving.avi", 90, moving=True), THREE_AM, seconds=6)
     return till, cams, _record(cams, THREE_AM - 2)
 
@@ -91,6 +92,7 @@ def test_a_requested_incident_reaches_hq_verified_and_plays(make_till: Callable[
         request_id = _request(hq, till, admin)
         page = admin.get(f"/console/footage/{request_id}").text
         assert "waiting for the till" in page and recorded in page
+        assert "Camera Back door at Counter" in page  # named as the till's camera_configured record names it
 
         second = sync.run_once()  # pulls the request, uploads the segment and its key
         assert second.ok, second.errors

@@ -23,6 +23,16 @@ CREATE TABLE camera_segments (
 );
 CREATE INDEX camera_segments_by_time ON camera_segments (terminal_id, camera_id, started_at_ms);
 
+-- A till's cameras as its camera_configured / camera_removed records name them (for the console's pages).
+CREATE TABLE terminal_cameras (
+    terminal_id  text NOT NULL REFERENCES terminals (id),
+    camera_id    text NOT NULL,
+    name         text NOT NULL,
+    kind         text NOT NULL,
+    removed      boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (terminal_id, camera_id)
+);
+
 CREATE TABLE evidence_requests (
     id            bigserial PRIMARY KEY,
     terminal_id   text NOT NULL REFERENCES terminals (id),
