@@ -788,6 +788,7 @@ class Terminal:
             "hq": meta.get("hq_url"),
             "last_error": meta.get("sync_last_error") or meta.get("sync_update_error") or None,
             "online": bool(contact) and contact >= failure and at - contact < ONLINE_WITHIN_MS,
+            "footage": repos.evidence_summary(self.store),  # camera segments waiting to go to HQ as evidence
         }
 
 

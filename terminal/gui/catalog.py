@@ -921,6 +921,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "No recordings of {name} yet: each appears here when it is finished, every {seconds} s.": (
         "{name}-ის ჩანაწერები ჯერ არ არის: თითოეული აქ გამოჩნდება დასრულებისთანავე, ყოველ {seconds} წმ-ში.",
         "Записей {name} пока нет: каждая появится здесь, когда будет закончена, каждые {seconds} с."),
+    "footage for HQ: {n} ({size})": ("ჩანაწერები სათაო ოფისისთვის: {n} ({size})", "записи для HQ: {n} ({size})"),
     "No blurring": ("დაბინდვის გარეშე", "Без размытия"),
     "Blur faces": ("სახეების დაბინდვა", "Размывать лица"),
     "Privacy": ("კონფიდენციალურობა", "Приватность"),

@@ -125,8 +125,11 @@ class SyncStatusBar(QStatusBar):
             self.online.setText(tr("Offline"))
             self.online.setObjectName("offline")
         self.online.setStyleSheet("")  # re-apply the object-name style
-        self.pending.setText(tr("To sync: {n} blocks, {r} records", n=st["pending_blocks"],
-                                r=st["pending_records"]))
+        footage = st.get("footage") or {}
+        self.pending.setText(tr("To sync: {n} blocks, {r} records", n=st["pending_blocks"], r=st["pending_records"])
+                             + (" · " + tr("footage for HQ: {n} ({size})", n=footage["waiting"],
+                                           size=_size(int(footage["bytes_left"])))
+                                if footage.get("waiting") else ""))
         ack = st["last_ack"]
         self.acked.setText(tr("HQ confirmed: {when}", when=ago(ack["at"])) if ack else
                            tr("Nothing acknowledged yet"))
@@ -180,3 +183,7 @@ class SyncStatusBar(QStatusBar):
         self.unlock_button.setText(tr("Unlock ledger…"))
         self.sync_button.setText(tr("Sync now"))
         self.show_status()
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{max(1, n // 1024)} KB"

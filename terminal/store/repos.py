@@ -442,8 +442,8 @@ def evidence_of(store: Store, sha256s: list[str]) -> list[dict[str, Any]]:
 
 def evidence_summary(store: Store) -> dict[str, Any]:
     """For a status line: how many segments wait, and the bytes left of them."""
-    row = store.one("SELECT count(*), COALESCE(sum(COALESCE(size, 0) - sent), 0) FROM evidence_uploads WHERE "
-                    "done_at_ms IS NULL")
+    row = store.one("SELECT count(*), COALESCE(sum(COALESCE(e.size, s.bytes, 0) - e.sent), 0) FROM evidence_uploads e "
+                    "LEFT JOIN camera_segments s ON s.sha256 = e.sha256 WHERE e.done_at_ms IS NULL")
     return {"waiting": int(row[0]) if row else 0, "bytes_left": int(row[1]) if row else 0}
 
 

@@ -176,6 +176,14 @@ def test_recordings_are_sealed_played_and_checked_and_alerts_acknowledged(qtbot:
             repos.want_evidence(conn, [view.incidents[0]["segments"][0]["sha256"]], "requested", 0)
         view.load_alerts()
         assert view.alert_table.item(0, 4).text() == "HQ asked for it: sending"
+        win.status.status = None
+        win.status.refresh()  # the status bar counts what waits to go
+        qtbot.waitUntil(lambda: "footage for HQ: 1" in win.status.pending.text(), timeout=5_000)
+        size = view.incidents[0]["segments"][0]["bytes"]
+        assert (f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{max(1, size // 1024)} KB") in \
+            win.status.pending.text()
+        shots = Path(os.environ.get("HOTPOT_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "screenshots")
+        win.grab().save(str(shots / "21-camera-alerts.png"))
         shots = Path(os.environ.get("HOTPOT_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "screenshots")
         win.grab().save(str(shots / "21-camera-alerts.png"))
     view.alert_table.selectRow(0)
