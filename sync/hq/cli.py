@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     ksub.add_parser("retention", help="expire approvals older than 365 days, delete photographs 90 days after the "
                                       "decision and case data 5 years after the relationship ended (idempotent; the "
                                       "server also runs it hourly)")
+    footage_cmd = sub.add_parser("footage", help="footage uploaded as evidence")
+    fsub = footage_cmd.add_subparsers(dest="footage_command", required=True, parser_class=_Parser)
+    fsub.add_parser("retention", help="delete footage stored more than HOTPOT_HQ_FOOTAGE_DAYS (90) days ago that no "
+                                      "request on hold covers; its hash, record and block stay (idempotent; the "
+                                      "server also runs it hourly)")
     sub.add_parser("verify-ledger", help="re-derive HQ's token ledger: links, hashes, signatures, every balance, "
                                          "mints against the books (exit 1 on a fault)")
     p = sub.add_parser("verify-chain", help="re-verify a terminal's stored chain from genesis (exit 1 on a fault)")
@@ -333,6 +338,18 @@ def _kyc(settings: Settings, _: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _footage(settings: Settings, _: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from sync.hq import evidence
+
+    count = _with_connection(settings.require_database(), lambda conn: evidence.retention(
+        conn, settings.kyc_dir, datetime.now(UTC), settings.footage_days, limit=10**9))
+    print(f"Footage retention: {count} recording(s) stored more than {settings.footage_days} days ago deleted "
+          "(their proof stays).")
+    return EXIT_OK
+
+
 def _verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
     from sync.hq import tokens
     from sync.hq.keys import load_or_create_keys
@@ -409,7 +426,7 @@ def _restore(settings: Settings, args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": _migrate, "serve": _serve, "enroll-code": _enroll_code, "create-user": _create_user,
     "verify-chain": _verify_chain, "verify-ledger": _verify_ledger, "tokens": _tokens, "lists": _lists, "menu": _menu,
-    "kyc": _kyc, "backup": _backup, "restore": _restore,
+    "kyc": _kyc, "footage": _footage, "backup": _backup, "restore": _restore,
 }
 
 

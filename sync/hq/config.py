@@ -46,6 +46,8 @@ class Settings:
     # Where KYC envelopes are kept, each named by its SHA-256 (sealed to HQ's KYC key; never opened here).
     kyc_dir: Path = field(default_factory=lambda: Path(os.environ.get("HOTPOT_HQ_KYC_DIR") or default_key_dir().parent
                                                         / "kyc"))
+    # Footage uploaded as evidence is deleted this many days after it arrived, unless a request holding it is on hold.
+    footage_days: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_FOOTAGE_DAYS", 90))
     enroll_code_ttl_s: int = field(default_factory=lambda: _env_int("HOTPOT_HQ_ENROLL_CODE_TTL_S", 24 * 3600))
 
     def require_database(self) -> str:

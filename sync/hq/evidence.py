@@ -21,6 +21,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from psycopg import AsyncConnection
 
+from sync.hq import writes
 from sync.hq.api.errors import ApiError
 from sync.hq.console import _scope, rows
 from sync.hq.kyc import cid_of_sha256
@@ -34,6 +35,7 @@ CAMERA_ALERTS = ("motion_after_hours", "camera_failure")
 MARGIN_MS = 5_000  # footage from a little before an incident's first event to a little after its last
 FAILURE_LEAD_MS = 60_000  # a camera that failed: the minute before it did
 WANTED_AT_ONCE = 100
+SYSTEM = "system:retention"
 Conn = AsyncConnection[Any]
 
 
@@ -238,9 +240,9 @@ async def request(conn: Conn, franchise: int | None, request_id: int) -> dict[st
         WHERE s.terminal_id = %s AND s.camera_id = %s AND s.started_at_ms <= %s AND s.ended_at_ms >= %s
         ORDER BY s.started_at_ms""", (req["terminal_id"], req["camera_id"], req["to_ms"], req["from_ms"]))
     for seg in req["segments"]:
-        seg["state"] = ("stored" if seg["stored_at"] else "refused" if seg["refused_at"] else
-                        "missing" if seg["missing_at"] else "uploading" if seg["received"] or seg["blob"] else
-                        "waiting")
+        seg["state"] = ("deleted" if seg["deleted_at"] else "stored" if seg["stored_at"] else
+                        "refused" if seg["refused_at"] else "missing" if seg["missing_at"] else
+                        "uploading" if seg["received"] or seg["blob"] else "waiting")
     return req
 
 
@@ -248,9 +250,56 @@ async def segment_of(conn: Conn, franchise: int | None, request_id: int, sha256:
     """A stored segment of a request the viewer may see."""
     req = await request(conn, franchise, request_id)
     seg = next((s for s in req["segments"] if s["sha256"] == sha256), None)
-    if seg is None or seg["stored_at"] is None:
+    if seg is None or seg["stored_at"] is None or seg["blob"] is None:
         raise ApiError(404, "not_found", "That footage is not at HQ (yet).")
     return {**seg, "request": req}
+
+
+async def hold(conn: Conn, franchise: int | None, request_id: int, reason: str | None, who: str) -> None:
+    """Keep a request's footage past retention (with a reason), or let it go again (reason None)."""
+    await request(conn, franchise, request_id)  # in scope, or 404
+    await conn.execute("UPDATE evidence_requests SET hold_reason = %s, held_by = %s, held_at = CASE WHEN %s::text IS "
+                       "NULL THEN NULL ELSE now() END WHERE id = %s",
+                       (reason, who if reason else None, reason, request_id))
+
+
+async def retention(conn: Conn, folder: Path, now: datetime, days: int, limit: int = 1000) -> int:
+    """Delete the bytes and key of footage stored more than `days` ago that no request on hold covers; the segment's
+    hash, record and block stay (the proof). Returns how many segments."""
+    deleted = 0
+    async with conn.transaction():
+        due = await rows(conn, """
+            SELECT s.terminal_id, s.sha256, s.blob FROM camera_segments s
+            WHERE s.blob IS NOT NULL AND s.stored_at < %s - make_interval(days => %s) AND NOT EXISTS (
+                SELECT 1 FROM evidence_requests r WHERE r.hold_reason IS NOT NULL AND r.terminal_id = s.terminal_id
+                  AND r.camera_id = s.camera_id AND s.started_at_ms <= r.to_ms AND s.ended_at_ms >= r.from_ms)
+            ORDER BY s.stored_at LIMIT %s FOR UPDATE SKIP LOCKED""", (now, days, limit))
+        for seg in due:
+            await conn.execute("UPDATE camera_segments SET blob = NULL, key_envelope = NULL, deleted_at = %s WHERE "
+                               "terminal_id = %s AND sha256 = %s", (now, seg["terminal_id"], seg["sha256"]))
+            shared = await rows(conn, "SELECT 1 FROM camera_segments WHERE blob = %s LIMIT 1", (seg["blob"],))
+            if not shared:  # content-addressed: the file goes with the last segment that names it
+                await asyncio.to_thread((folder / seg["blob"]).unlink, missing_ok=True)
+            _PLAIN.drop((seg["terminal_id"], seg["sha256"]))
+            deleted += 1
+        if deleted:
+            await writes.audit(conn, SYSTEM, "delete_footage", None, {"segments": deleted, "older_than_days": days})
+    if deleted:
+        logger.info("footage retention: %d segment(s) older than %d days deleted", deleted, days)
+    return deleted
+
+
+async def retention_job(pool: Any, folder: Path, days: int, interval_s: float = 3600.0) -> None:
+    """Footage retention about hourly in the server (rows are locked, so every worker may run it)."""
+    from datetime import UTC
+
+    while True:
+        try:
+            async with pool.connection() as conn:
+                await retention(conn, folder, datetime.now(UTC), days)
+        except Exception:
+            logger.exception("footage retention failed; it runs again within the hour")
+        await asyncio.sleep(interval_s)
 
 
 class _Plaintexts:
@@ -265,6 +314,10 @@ class _Plaintexts:
                 self._items.move_to_end(key)
                 return self._items[key]
             return None
+
+    def drop(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._items.pop(key, None)
 
     def put(self, key: tuple[str, str], value: bytes) -> None:
         with self._lock:

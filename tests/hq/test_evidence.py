@@ -34,6 +34,7 @@ from tests.camera.test_camera_incidents import THREE_AM, motion_at_night
 from tests.conftest import TEST_PASSPHRASE
 from tests.hq.conftest import Till, sql
 from tests.hqkit import HQServer
+from tests.hqkit import hq as hq_cli
 from tests.web.consolekit import Client, make_user
 
 JFIF = b"\xff\xd8\xff\xe0\x00\x10JFIF"
@@ -135,6 +136,21 @@ def test_a_requested_incident_reaches_hq_verified_and_plays(make_till: Callable[
 
     audited = {r[0] for r in sql(hq.database_url, "SELECT action FROM audit_log WHERE actor = 'footage-admin'")}
     assert {"request_footage", "view_footage", "download_footage"} <= audited
+
+    # Retention (here 0 days): a request on hold keeps its footage; released, the bytes and key go, the proof stays.
+    env = {"HOTPOT_HQ_FOOTAGE_DAYS": "0", "HOTPOT_HQ_KYC_DIR": str(hq.kyc_dir)}
+    assert admin.post(f"/console/footage/{request_id}/hold", {"reason": ""}).status_code == 422
+    assert admin.post(f"/console/footage/{request_id}/hold", {"reason": "insurer claim 77"}).status_code == 303
+    assert "0 recording(s)" in hq_cli(hq.database_url, "footage", "retention", env=env).stdout and stored.exists()
+    assert "insurer claim 77" in admin.get(f"/console/footage/{request_id}").text
+    assert admin.post(f"/console/footage/{request_id}/hold", {"release": "yes"}).status_code == 303
+    assert "1 recording(s)" in hq_cli(hq.database_url, "footage", "retention", env=env).stdout
+    assert not stored.exists()
+    page = admin.get(f"/console/footage/{request_id}").text
+    assert "deleted by retention" in page and recorded in page and block_hash in page
+    assert admin.get(f"/console/footage/{request_id}/{recorded}/frames/0.jpg").status_code == 404
+    assert {"hold_footage", "release_footage"} <= {r[0] for r in sql(
+        hq.database_url, "SELECT action FROM audit_log WHERE actor = 'footage-admin'")}
 
     # A franchise manager of another franchise sees none of it; a compliance officer has no footage page.
     sql(hq.database_url, "INSERT INTO franchises (name) VALUES ('Saburtalo') ON CONFLICT DO NOTHING")

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from sync.hq import db, metrics, tokens
+from sync.hq import db, evidence, metrics, tokens
 from sync.hq import kyc as hq_kyc
 from sync.hq.api import consolekit
 from sync.hq.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -33,6 +33,7 @@ def create_app(settings: Settings, keys: HQKeys, jwt_secret: str) -> FastAPI:
         metrics.watch_pool(pool)
         jobs = [asyncio.create_task(tokens.mint_job(pool, keys, settings.mint_job_interval_s)),
                 asyncio.create_task(hq_kyc.retention_job(pool, settings.kyc_dir, keys.kyc)),
+                asyncio.create_task(evidence.retention_job(pool, settings.kyc_dir, settings.footage_days)),
                 asyncio.create_task(db.partition_job(pool))]
         try:
             yield

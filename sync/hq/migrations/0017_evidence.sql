@@ -19,9 +19,11 @@ CREATE TABLE camera_segments (
     stored_at      timestamptz,                -- both: the footage can be played
     missing_at     timestamptz,                -- the till no longer holds it (retention deleted it first)
     refused_at     timestamptz,                -- an upload did not hash to the ledger's value
+    deleted_at     timestamptz,                -- HQ's retention deleted the bytes and key (the proof remains)
     PRIMARY KEY (terminal_id, sha256)
 );
 CREATE INDEX camera_segments_by_time ON camera_segments (terminal_id, camera_id, started_at_ms);
+CREATE INDEX camera_segments_stored ON camera_segments (stored_at) WHERE blob IS NOT NULL;
 
 -- A till's cameras as its camera_configured / camera_removed records name them (for the console's pages).
 CREATE TABLE terminal_cameras (
@@ -42,6 +44,9 @@ CREATE TABLE evidence_requests (
     alert_id      bigint REFERENCES alerts (id),
     reason        text NOT NULL CHECK (length(reason) BETWEEN 1 AND 500),
     requested_by  text NOT NULL,
-    requested_at  timestamptz NOT NULL DEFAULT now()
+    requested_at  timestamptz NOT NULL DEFAULT now(),
+    hold_reason   text CHECK (length(hold_reason) BETWEEN 1 AND 500),  -- kept past retention (a case, the police)
+    held_by       text,
+    held_at       timestamptz
 );
 CREATE INDEX evidence_requests_by_camera ON evidence_requests (terminal_id, camera_id);

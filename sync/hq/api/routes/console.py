@@ -76,7 +76,9 @@ def _done(request: Request) -> str | None:
             "kyc_waiting": "First approval saved: a high-risk case needs a second compliance officer.",
             "dismissed": "Hit dismissed as another person; the risk score is updated.",
             "rescreened": "Approved customers screened again; new hits are on the alerts page.",
-            "requested": "Footage requested: the till uploads it with its next sync (sales first)."
+            "requested": "Footage requested: the till uploads it with its next sync (sales first).",
+            "held": "Footage on hold: retention keeps it until the hold is released.",
+            "released": "Hold released: the footage goes when its retention period has passed."
             }.get(request.query_params.get("done", ""))
 
 
@@ -587,7 +589,8 @@ async def footage_list(request: Request, session: Footage, pool: Pool) -> HTMLRe
 
 
 @router.get("/footage/{request_id}")
-async def footage_request(request: Request, request_id: int, session: Footage, pool: Pool) -> HTMLResponse:
+async def footage_request(request: Request, request_id: int, session: Footage, pool: Pool,
+                          settings: AppSettings) -> HTMLResponse:
     """A request's segments, each with its state and proof; stored ones play here (opening the page is logged:
     it shows people)."""
     async with pool.connection() as conn:
@@ -597,7 +600,26 @@ async def footage_request(request: Request, request_id: int, session: Footage, p
             raise Refused(exc.message, exc.status) from None
         if any(s["stored_at"] for s in found["segments"]):
             await writes.audit(conn, session.username, "view_footage", str(request_id), {})
-    return render(request, session, "footage_request.html", req=found, done=_done(request))
+    return render(request, session, "footage_request.html", req=found, done=_done(request),
+                  footage_days=settings.footage_days, can_hold=session.role == "hq_admin")
+
+
+@router.post("/footage/{request_id}/hold")
+async def footage_hold(request: Request, request_id: int, session: Admin, fields: Form, pool: Pool) -> Response:
+    """Keep a request's footage past retention (a reason is required), or let it go again."""
+    release = fields.get("release") == "yes"
+    reason = " ".join(fields.get("reason", "").split())[:500]
+    if not release and not reason:
+        raise Refused("Say why the footage must be kept (a claim, the police): the hold is logged.", 422)
+    try:
+        async with pool.connection() as conn, conn.transaction():
+            await hq_evidence.hold(conn, session.franchise_id, request_id, None if release else reason,
+                                   session.username)
+            await writes.audit(conn, session.username, "release_footage" if release else "hold_footage",
+                               str(request_id), {} if release else {"reason": reason})
+    except ApiError as exc:
+        raise Refused(exc.message, exc.status) from None
+    return redirect(f"/console/footage/{request_id}?done={'released' if release else 'held'}")
 
 
 async def _stored_segment(pool: Any, session: sessions.Session, request_id: int, sha256: str) -> dict[str, Any]:
