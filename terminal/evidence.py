@@ -100,41 +100,36 @@ def _send_one(store: Store, recordings: Path, client: HQClient, wallet: Wallet, 
     """Send one segment on from where HQ holds it. Its outcome ('stored', 'missing', 'refused'), or None when the
     turn ended first."""
     seg = repos.camera_segment_by_sha256(store, sha)
-    path = recordings / seg["path"] if seg else None
-    if path is None or not path.is_file():
+    if seg is None or not (recordings / seg["path"]).is_file():
         return _finish(store, client, sha, "missing")
     state = client.evidence_status(sha)
     if state.get("refused"):
         return _finish(store, client, sha, "refused", tell=False)
     size, offset = int(state["size"]), int(state["received"])
-    if not state.get("bytes_verified"):
-        with open(path, "rb") as fh:
-            while offset < size:
-                if over():
-                    _progress(store, sha, offset, size)
-                    return None
-                fh.seek(offset)
-                piece = fh.read(min(PIECE_MAX, max(PIECE_MIN, throttle.rate), size - offset))
-                if not piece:  # shorter than the ledger says: this is not the recorded segment any more
-                    return _finish(store, client, sha, "missing")
-                throttle.take(len(piece))
-                try:
-                    answer = client.put_evidence(sha, offset, piece)
-                except Refused as exc:
-                    if _code(exc) == "wrong_offset":
-                        offset = int(((exc.body or {}).get("error") or {}).get("received", 0))
-                        continue
-                    if _code(exc) in ("segment_mismatch", "refused"):
-                        logger.warning("HQ refused footage %s: %s", seg and seg["path"], exc)
-                        return _finish(store, client, sha, "refused", tell=False)
-                    raise
-                report.bytes += len(piece)
-                offset = int(answer["received"])
-                if answer.get("bytes_verified"):
-                    break
-    _progress(store, sha, size, size)
-    with open(path, "rb") as fh:
+    with open(recordings / seg["path"], "rb") as fh:
         head = fh.read(footage.HEAD_LEN)
+        while offset < size and not state.get("bytes_verified"):
+            if over():
+                _progress(store, sha, offset, size)
+                return None
+            fh.seek(offset)
+            piece = fh.read(min(PIECE_MAX, max(PIECE_MIN, throttle.rate), size - offset))
+            if not piece:  # shorter than the ledger says: this is not the recorded segment any more
+                return _finish(store, client, sha, "missing")
+            throttle.take(len(piece))
+            try:
+                state = client.put_evidence(sha, offset, piece)
+            except Refused as exc:
+                if _code(exc) == "wrong_offset":
+                    offset = int(((exc.body or {}).get("error") or {}).get("received", 0))
+                    continue
+                if _code(exc) in ("segment_mismatch", "refused"):
+                    logger.warning("HQ refused footage %s: %s", seg["path"], exc)
+                    return _finish(store, client, sha, "refused", tell=False)
+                raise
+            report.bytes += len(piece)
+            offset = int(state["received"])
+    _progress(store, sha, size, size)
     try:
         key = footage.key_for(head, wallet.recording_key())
     except footage.FootageError:

@@ -251,10 +251,6 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
     refunds: Rows = []
     reversals: Rows = []
     kyc_cases: Rows = []
-    camera_events: list[tuple[str, str, dict[str, Any]]] = []
-    camera_acks: Rows = []
-    segments: Rows = []
-    cameras: Rows = []
     # A sale's token_mint is the very next record: when both are in this block, the sale row is written complete
     # (one COPY) instead of being patched by an UPDATE per sale.
     mint_of = {r.payload["sale_id"]: r.payload for r in records if r.type == "token_mint"}
@@ -295,20 +291,6 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                                   p["shift_id"]))
         elif rec.type == "update_refused":  # a terminal could not apply one of HQ's updates: someone should look
             refused_updates.append((tid, json.dumps({"seq": rec.seq, **p})))
-        elif rec.type == "camera_alert":  # after-hours motion, a camera down: for the console's alert list
-            camera_events.append((tid, CAMERA_ALERT_KINDS[p["kind"]], p))
-        elif rec.type == "camera_configured":  # its name and kind, for the console
-            config = p["config"]
-            cameras.append((tid, p["camera_id"], str(config.get("name") or p["camera_id"])[:80],
-                            str(config.get("kind") or ""), False))
-        elif rec.type == "camera_removed":
-            cameras.append((tid, p["camera_id"], p["camera_id"], "", True))
-        elif rec.type == "camera_segment":  # footage HQ may ask for as evidence: it must hash to this
-            segments.append((tid, p["sha256"], p["camera_id"], f"{p['day']}/{p['file']}", p["started_at_ms"],
-                             p["ended_at_ms"], p["frames"], p["bytes"], rec.seq, height))
-        elif rec.type == "camera_alert_acknowledged":
-            camera_acks.append((json.dumps({"acknowledged_at_till_by": p["user"], "till_note": p.get("note", "")}),
-                                tid, str(p["alert_id"])))
         elif rec.type == "kyc_submitted":
             kyc_cases.append((p["case_id"], tid, p["sha256"], _account_id(p["account"]), at))
         elif rec.type == "refund":
@@ -316,17 +298,7 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                             p["approved_by"], at))
             reversals += [(tid, p["refund_id"], party, amount) for party, amount in p["token_reversal"].items()]
     cur = conn.cursor()
-    await _camera_alerts(cur, camera_events, camera_acks)
-    if cameras:  # in ledger order: the last word on a camera stands
-        await cur.executemany("INSERT INTO terminal_cameras (terminal_id, camera_id, name, kind, removed) VALUES "
-                              "(%s, %s, %s, %s, %s) ON CONFLICT (terminal_id, camera_id) DO UPDATE SET "
-                              "name = CASE WHEN excluded.removed THEN terminal_cameras.name ELSE excluded.name END, "
-                              "kind = CASE WHEN excluded.removed THEN terminal_cameras.kind ELSE excluded.kind END, "
-                              "removed = excluded.removed", cameras)
-    if segments:
-        await cur.executemany("INSERT INTO camera_segments (terminal_id, sha256, camera_id, file, started_at_ms, "
-                              "ended_at_ms, frames, size, record_seq, block_height) VALUES (%s, %s, %s, %s, %s, %s, "
-                              "%s, %s, %s, %s) ON CONFLICT DO NOTHING", segments)
+    await _camera_books(cur, tid, height, records)
     if kyc_cases:  # what the chain says of each case: the uploaded envelope must be this one (kyc.store_case)
         await cur.executemany("INSERT INTO kyc_submissions (case_id, terminal_id, sha256, account_id, submitted_at) "
                               "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (case_id) DO NOTHING", kyc_cases)
@@ -379,9 +351,32 @@ async def materialise(conn: AsyncConnection[Any], terminal: dict[str, Any], reco
                               "VALUES (%s, %s, %s, %s)", reversals)
 
 
-async def _camera_alerts(cur: Any, events: list[tuple[str, str, dict[str, Any]]], acks: list[Any]) -> None:
-    """One HQ alert per incident of a till's cameras, counting its events; the till's acknowledgement on it."""
-    for terminal_id, kind, p in events:
+async def _camera_books(cur: Any, tid: str, height: int, records: Sequence[Record]) -> None:
+    """What a till's camera records give HQ: one alert per incident of its cameras, counting its events, and the till's
+    acknowledgement on it; its cameras' names; and every segment's hash, which footage uploaded as evidence must match.
+    """
+    events: list[dict[str, Any]] = []
+    acks: list[tuple[Any, ...]] = []
+    cameras: list[tuple[Any, ...]] = []
+    segments: list[tuple[Any, ...]] = []
+    for rec in records:
+        p = rec.payload
+        if rec.type == "camera_alert":  # after-hours motion, a camera down: for the console's alert list
+            events.append(p)
+        elif rec.type == "camera_alert_acknowledged":
+            acks.append((json.dumps({"acknowledged_at_till_by": p["user"], "till_note": p.get("note", "")}), tid,
+                         str(p["alert_id"])))
+        elif rec.type == "camera_configured":  # its name and kind, for the console
+            config = p["config"]
+            cameras.append((tid, p["camera_id"], str(config.get("name") or p["camera_id"])[:80],
+                            str(config.get("kind") or ""), False))
+        elif rec.type == "camera_removed":
+            cameras.append((tid, p["camera_id"], p["camera_id"], "", True))
+        elif rec.type == "camera_segment":  # footage HQ may ask for as evidence: it must hash to this
+            segments.append((tid, p["sha256"], p["camera_id"], f"{p['day']}/{p['file']}", p["started_at_ms"],
+                             p["ended_at_ms"], p["frames"], p["bytes"], rec.seq, height))
+    for p in events:
+        kind = CAMERA_ALERT_KINDS[p["kind"]]
         detail = {"alert_id": p["alert_id"], "camera_id": p["camera_id"], "first_at_ms": p["at_ms"],
                   "last_at_ms": p["at_ms"], "count": 1, **({"error": p["error"]} if p.get("error") else {})}
         await cur.execute(
@@ -390,7 +385,17 @@ async def _camera_alerts(cur: Any, events: list[tuple[str, str, dict[str, Any]]]
             "WHERE terminal_id = %s AND kind = %s AND detail ->> 'alert_id' = %s AND acknowledged_at IS NULL "
             "RETURNING id) INSERT INTO alerts (terminal_id, kind, detail) SELECT %s, %s, %s "
             "WHERE NOT EXISTS (SELECT 1 FROM seen)",
-            (p["at_ms"], terminal_id, kind, str(p["alert_id"]), terminal_id, kind, json.dumps(detail)))
+            (p["at_ms"], tid, kind, str(p["alert_id"]), tid, kind, json.dumps(detail)))
     if acks:  # the till's manager looked at it: HQ's alert says so (HQ's own acknowledgement is HQ's)
         await cur.executemany("UPDATE alerts SET detail = detail || %s::jsonb WHERE terminal_id = %s AND kind IN "
                               "('motion_after_hours', 'camera_failure') AND detail ->> 'alert_id' = %s", acks)
+    if cameras:  # in ledger order: the last word on a camera stands
+        await cur.executemany("INSERT INTO terminal_cameras (terminal_id, camera_id, name, kind, removed) VALUES "
+                              "(%s, %s, %s, %s, %s) ON CONFLICT (terminal_id, camera_id) DO UPDATE SET "
+                              "name = CASE WHEN excluded.removed THEN terminal_cameras.name ELSE excluded.name END, "
+                              "kind = CASE WHEN excluded.removed THEN terminal_cameras.kind ELSE excluded.kind END, "
+                              "removed = excluded.removed", cameras)
+    if segments:
+        await cur.executemany("INSERT INTO camera_segments (terminal_id, sha256, camera_id, file, started_at_ms, "
+                              "ended_at_ms, frames, size, record_seq, block_height) VALUES (%s, %s, %s, %s, %s, %s, "
+                              "%s, %s, %s, %s) ON CONFLICT DO NOTHING", segments)

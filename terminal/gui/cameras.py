@@ -277,10 +277,13 @@ class CameraSettingsDialog(QDialog):
                 grid.addWidget(label(second[0], wrap=True), r, 2)
                 grid.addWidget(second[1], r, 3)
         checks = QHBoxLayout()
-        for check in (self.recording, self.owner_only, self.upload_all):
+        for check in (self.recording, self.owner_only):
             checks.addWidget(check)
         checks.addStretch(1)
         grid.addLayout(checks, len(rows), 0, 1, 4)
+        grid.addWidget(self.upload_all, len(rows) + 1, 0, 1, 4)
+        for column in (0, 2):  # room for a label in two lines, even in Georgian
+            grid.setColumnMinimumWidth(column, 150)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         left = QVBoxLayout()
